@@ -1,0 +1,99 @@
+import { DecodeError } from '../errors/decode-error.js';
+import { ValidationError } from '../errors/validation-error.js';
+import type { Value } from './column-type.js';
+import { Request } from './request.js';
+import type { Schema } from './schema.js';
+
+/**
+ * Version of the job payload format. A consumer rejects (dead-letters) payloads
+ * with a version it does not know instead of guessing.
+ */
+export const PAYLOAD_VERSION = 1;
+
+/** JSON-safe encoding of a value: plain JSON, or a one-key tagged object for types JSON lacks. */
+export type EncodedValue = null | boolean | number | string | { $int64: string } | { $time: string } | { $bytes: string };
+
+/** JSON-safe job payload: one or more rows of one schema (more than one when producer packing is on). */
+export interface JobPayload {
+  readonly v: number;
+  readonly rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>;
+}
+
+/** Encodes a value losslessly: bigint as a decimal string, Date as ISO-8601 with ms, bytes as base64. */
+export function encodeValue(value: Value): EncodedValue {
+  switch (typeof value) {
+    case 'bigint':
+      return { $int64: value.toString() };
+    case 'object':
+      if (value === null) return null;
+      if (value instanceof Date) return { $time: value.toISOString() };
+      return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+    default:
+      return value;
+  }
+}
+
+/** Encodes one request as a row object keyed by column name (readable in Bull Board). */
+export function encodeRequest(request: Request): Record<string, EncodedValue> {
+  const { columns } = request.schema;
+  const values = request.values;
+  const row: Record<string, EncodedValue> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i] as string] = encodeValue(values[i] as Value);
+  return row;
+}
+
+/** Builds the job payload for one or more requests of the same schema. */
+export function encodePayload(requests: readonly Request[]): JobPayload {
+  return { v: PAYLOAD_VERSION, rows: requests.map(encodeRequest) };
+}
+
+/** Decodes a tagged value; throws {@link DecodeError} on anything malformed. */
+export function decodeValue(encoded: unknown): Value {
+  if (encoded === null || typeof encoded !== 'object') {
+    if (encoded === undefined) throw new DecodeError('value is undefined');
+    return encoded as Value;
+  }
+  if (Array.isArray(encoded)) throw new DecodeError('arrays are not a value type');
+  const keys = Object.keys(encoded);
+  const tag = keys[0];
+  const raw = (encoded as Record<string, unknown>)[tag ?? ''];
+  if (keys.length !== 1 || typeof raw !== 'string') throw new DecodeError(`malformed tagged value ${JSON.stringify(encoded)}`);
+  switch (tag) {
+    case '$int64':
+      if (!/^-?\d{1,19}$/.test(raw)) throw new DecodeError(`malformed $int64 ${JSON.stringify(raw)}`);
+      return BigInt(raw);
+    case '$time': {
+      const date = new Date(raw);
+      if (Number.isNaN(date.getTime())) throw new DecodeError(`malformed $time ${JSON.stringify(raw)}`);
+      return date;
+    }
+    case '$bytes':
+      return new Uint8Array(Buffer.from(raw, 'base64'));
+    default:
+      throw new DecodeError(`unknown value tag ${JSON.stringify(tag)}`);
+  }
+}
+
+/**
+ * Decodes a job payload into requests, re-validating every value against the schema
+ * (a payload may have been written by another version or injected directly into Redis).
+ * Throws {@link DecodeError} for anything that cannot be read.
+ */
+export function decodePayload(schema: Schema, payload: unknown): Request[] {
+  if (payload === null || typeof payload !== 'object') throw new DecodeError('payload is not an object');
+  const { v, rows } = payload as Partial<JobPayload>;
+  if (v !== PAYLOAD_VERSION) throw new DecodeError(`unsupported payload version ${JSON.stringify(v)} (this consumer reads ${PAYLOAD_VERSION})`);
+  if (!Array.isArray(rows) || rows.length === 0) throw new DecodeError('payload has no rows');
+  return rows.map((row, i) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new DecodeError(`row ${i} is not an object`);
+    const request = new Request(schema);
+    try {
+      for (const column in row) request.set(column, decodeValue((row as Record<string, unknown>)[column]));
+      request.assertComplete();
+    } catch (err) {
+      if (err instanceof ValidationError || err instanceof DecodeError) throw new DecodeError(`row ${i}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    return request;
+  });
+}

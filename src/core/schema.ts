@@ -1,0 +1,144 @@
+import { SchemaDefinitionError } from '../errors/schema-definition-error.js';
+import { parseColumnType, type ColumnType, type ParsedColumnType, type Value, type ValueOf } from './column-type.js';
+import { assertIdentifier, assertTableName } from './identifier.js';
+
+/** What happens when a row's key already exists in the table. */
+export type ConflictStrategy = 'ignore' | 'replace' | 'update';
+
+/** A row as users submit it: column name to value. */
+export type Row = Readonly<Record<string, Value>>;
+
+/** Row type inferred from a typed column declaration: nullable columns become optional. */
+export type RowOf<T extends Record<string, ColumnType>> = {
+  readonly [K in keyof T as T[K] extends `${string}?` ? never : K]: ValueOf<T[K]>;
+} & {
+  readonly [K in keyof T as T[K] extends `${string}?` ? K : never]?: ValueOf<T[K]>;
+};
+
+/**
+ * A named set of columns. Each schema has its own queue; a batch never mixes schemas.
+ * `R` is the row type used for compile-time checking of `submit()`.
+ */
+export interface Schema<R extends Row = Row> {
+  readonly kind: 'sql' | 'generic';
+  /** Unique name; also the queue name. */
+  readonly name: string;
+  /** Column names in declaration order; requests store values in this order. */
+  readonly columns: readonly string[];
+  /** Declared types per column position, or undefined for seed-style (untyped) schemas. */
+  readonly types: readonly ParsedColumnType[] | undefined;
+  /** Column name to position. */
+  readonly columnIndex: ReadonlyMap<string, number>;
+  /** Phantom field carrying the row type; never set at run time. */
+  readonly __row?: R;
+}
+
+/** A schema that targets a SQL table with a conflict strategy on its key columns. */
+export interface SQLSchema<R extends Row = Row> extends Schema<R> {
+  readonly kind: 'sql';
+  readonly table: string;
+  readonly conflict: ConflictStrategy;
+  /** Key columns that identify a row for conflict handling. */
+  readonly keys: readonly string[];
+}
+
+/** Options of {@link SQLSchema}. */
+export interface SQLSchemaOptions {
+  /**
+   * Columns that make up the table's primary or unique key, used for `ON CONFLICT` / upserts.
+   * @defaultValue the first column
+   */
+  keys?: readonly string[];
+  /**
+   * Schema (and queue) name, when it must differ from the table name.
+   * @defaultValue the table name, with a `.` namespace separator replaced by `_`
+   */
+  name?: string;
+}
+
+const CONFLICTS: ReadonlySet<string> = new Set(['ignore', 'replace', 'update']);
+
+type Columns = readonly string[] | Readonly<Record<string, ColumnType>>;
+type RowFor<C> = C extends readonly string[]
+  ? Readonly<Record<C[number], Value>>
+  : C extends Record<string, ColumnType>
+    ? RowOf<C>
+    : Row;
+
+/**
+ * Declares a SQL table schema.
+ *
+ * @example
+ * ```ts
+ * // seed style: untyped columns, key defaults to the first column
+ * const users = SQLSchema('users', 'update', ['id', 'name', 'email']);
+ * // typed: rows are validated before enqueue and TypeScript infers the row type
+ * const events = SQLSchema('events', 'ignore', { id: 'int64', kind: 'string', at: 'timestamp', note: 'string?' });
+ * ```
+ */
+export function SQLSchema<const C extends Columns>(
+  table: string,
+  conflict: ConflictStrategy,
+  columns: C,
+  options: SQLSchemaOptions = {},
+): SQLSchema<RowFor<C>> {
+  assertTableName(table);
+  if (!CONFLICTS.has(conflict)) {
+    throw new SchemaDefinitionError(`table "${table}": conflict must be ignore, replace or update, got ${JSON.stringify(conflict)}`);
+  }
+  const name = options.name ?? table.replace('.', '_');
+  const base = buildBase(name, columns, `column of table "${table}"`);
+  const keys = options.keys ?? [base.columns[0] as string];
+  if (keys.length === 0) throw new SchemaDefinitionError(`table "${table}": keys must not be empty`);
+  for (const key of keys) {
+    if (!base.columnIndex.has(key)) {
+      throw new SchemaDefinitionError(`table "${table}": key column "${key}" is not one of its columns`);
+    }
+  }
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]) });
+}
+
+/**
+ * Declares a schema for a non-SQL sink (for example the Redis driver, whose first column is the command).
+ *
+ * @example
+ * ```ts
+ * const cache = Schema('cache', ['cmd', 'key', 'ttl', 'value']);
+ * ```
+ */
+export function Schema<const C extends Columns>(name: string, columns: C): Schema<RowFor<C>> {
+  const base = buildBase(name, columns, `column of schema "${name}"`);
+  return Object.freeze({ ...base, kind: 'generic' as const });
+}
+
+function buildBase(name: string, columns: Columns, what: string) {
+  assertIdentifier(name, 'schema');
+  const names = Array.isArray(columns) ? [...(columns as readonly string[])] : Object.keys(columns);
+  if (names.length === 0) throw new SchemaDefinitionError(`schema "${name}": at least one column is required`);
+  const columnIndex = new Map<string, number>();
+  for (const column of names) {
+    assertIdentifier(column, what);
+    if (columnIndex.has(column)) throw new SchemaDefinitionError(`schema "${name}": duplicate column "${column}"`);
+    columnIndex.set(column, columnIndex.size);
+  }
+  let types: ParsedColumnType[] | undefined;
+  if (!Array.isArray(columns)) {
+    types = names.map((column) => {
+      const declared = (columns as Record<string, string>)[column] as string;
+      const parsed = parseColumnType(declared);
+      if (!parsed) throw new SchemaDefinitionError(`schema "${name}": column "${column}" has unknown type ${JSON.stringify(declared)}`);
+      return Object.freeze(parsed);
+    });
+  }
+  return {
+    name,
+    columns: Object.freeze(names),
+    types: types && Object.freeze(types),
+    columnIndex,
+  };
+}
+
+/** True when the schema targets a SQL table. */
+export function isSQLSchema(schema: Schema): schema is SQLSchema {
+  return schema.kind === 'sql';
+}

@@ -1,0 +1,4 @@
+export * from './core/index.js';
+export * from './errors/index.js';
+export * from './metrics/metrics-reporter.js';
+export * from './testing/mock-executor.js';
