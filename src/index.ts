@@ -2,3 +2,4 @@ export * from './core/index.js';
 export * from './errors/index.js';
 export * from './metrics/metrics-reporter.js';
 export * from './testing/mock-executor.js';
+export * from './queue/index.js';

@@ -1,0 +1,116 @@
+/** Options of {@link BatchAccumulator}. */
+export interface BatchAccumulatorOptions {
+  /** Flush as soon as a batch holds this many items. @defaultValue 500 */
+  flushSize?: number;
+  /** Flush a batch this long after its first item arrived, full or not. @defaultValue 1000 */
+  flushIntervalMs?: number;
+  /** Batches being flushed at once; full batches beyond it wait their turn. @defaultValue 2 */
+  maxInFlightBatches?: number;
+}
+
+/** Defaults of {@link BatchAccumulatorOptions}. */
+export const BATCH_ACCUMULATOR_DEFAULTS = Object.freeze({ flushSize: 500, flushIntervalMs: 1000, maxInFlightBatches: 2 });
+
+/**
+ * - `idle`: nothing buffered, nothing flushing.
+ * - `filling`: a batch is collecting items; its interval timer runs.
+ * - `flushing`: batches are being written, none is collecting.
+ * - `closed`: no new items; `close()` resolves once every batch has been flushed.
+ */
+export type AccumulatorState = 'idle' | 'filling' | 'flushing' | 'closed';
+
+/** Called with each batch. It must settle every item itself; a rejection goes to `onError`. */
+export type FlushHandler<T> = (items: T[], assemblySeconds: number) => Promise<void>;
+
+/**
+ * Collects items into batches, flushed at `flushSize` items or `flushIntervalMs` after a
+ * batch's first item, whichever comes first, with at most `maxInFlightBatches` flushes running.
+ * Pure logic: it knows nothing of queues or databases.
+ *
+ * Transitions: idle →(add)→ filling →(size|timer)→ flushing →(all done)→ idle;
+ * any →(close)→ closed, after flushing what is buffered.
+ */
+export class BatchAccumulator<T> {
+  readonly #options: Required<BatchAccumulatorOptions>;
+  #buffer: T[] = [];
+  #bufferStartedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #ready: Array<{ items: T[]; startedAt: number }> = [];
+  #inFlight = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(
+    readonly flush: FlushHandler<T>,
+    options: BatchAccumulatorOptions = {},
+    readonly onError: (err: unknown) => void = () => {},
+  ) {
+    this.#options = { ...BATCH_ACCUMULATOR_DEFAULTS, ...options };
+  }
+
+  get state(): AccumulatorState {
+    if (this.#closed) return 'closed';
+    if (this.#buffer.length > 0) return 'filling';
+    return this.#inFlight.size > 0 || this.#ready.length > 0 ? 'flushing' : 'idle';
+  }
+
+  /** Batches being flushed right now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Items buffered or waiting for a flush slot. */
+  get pending(): number {
+    return this.#buffer.length + this.#ready.reduce((n, batch) => n + batch.items.length, 0);
+  }
+
+  /** Adds an item; throws once closed (callers must stop feeding before `close()`). */
+  add(item: T): void {
+    if (this.#closed) throw new Error('BatchAccumulator is closed');
+    if (this.#buffer.length === 0) {
+      this.#bufferStartedAt = performance.now();
+      this.#timer = setTimeout(() => this.#seal(), this.#options.flushIntervalMs);
+    }
+    this.#buffer.push(item);
+    if (this.#buffer.length >= this.#options.flushSize) this.#seal();
+  }
+
+  /** Flushes the buffered batch now instead of waiting for its timer. */
+  flushNow(): void {
+    this.#seal();
+  }
+
+  /** Stops accepting items, flushes what is buffered and waits for every flush to finish. */
+  async close(): Promise<void> {
+    this.#seal();
+    this.#closed = true;
+    while (this.#inFlight.size > 0 || this.#ready.length > 0) {
+      await Promise.all([...this.#inFlight]);
+    }
+  }
+
+  /** Ends the filling batch: moves it to the ready list and starts flushes. */
+  #seal(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#buffer.length > 0) {
+      this.#ready.push({ items: this.#buffer, startedAt: this.#bufferStartedAt });
+      this.#buffer = [];
+    }
+    this.#dispatch();
+  }
+
+  /** Starts ready batches while flush slots are free. */
+  #dispatch(): void {
+    while (this.#ready.length > 0 && this.#inFlight.size < this.#options.maxInFlightBatches) {
+      const batch = this.#ready.shift() as { items: T[]; startedAt: number };
+      const assemblySeconds = (performance.now() - batch.startedAt) / 1000;
+      const running: Promise<void> = this.flush(batch.items, assemblySeconds)
+        .catch(this.onError)
+        .finally(() => {
+          this.#inFlight.delete(running);
+          this.#dispatch();
+        });
+      this.#inFlight.add(running);
+    }
+  }
+}

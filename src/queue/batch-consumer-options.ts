@@ -1,0 +1,67 @@
+import type { BatchAccumulatorOptions } from '../core/batch-accumulator.js';
+import { BATCH_ACCUMULATOR_DEFAULTS } from '../core/batch-accumulator.js';
+import type { BatchExecutor } from '../core/batch-executor.js';
+import { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from '../core/batch-writer.js';
+import { CIRCUIT_BREAKER_DEFAULTS } from '../core/circuit-breaker.js';
+import type { Schema } from '../core/schema.js';
+import type { MetricsReporter } from '../metrics/metrics-reporter.js';
+import type { RedisConnection } from './connection.js';
+import { DEFAULT_PREFIX } from './queue-names.js';
+
+/** Options of {@link BatchConsumer}. Batching and retry fields are documented on their core types. */
+export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWriterOptions {
+  /** Redis URL or ioredis options. */
+  connection: RedisConnection;
+  /** The schema whose queue this consumer drains. */
+  schema: Schema;
+  /** Where batches are written. The consumer does not close it. */
+  executor: BatchExecutor;
+  /** Redis key prefix shared with producers. @defaultValue `'batchflow'` */
+  prefix?: string;
+  /**
+   * Jobs held at once. Batches fill only if this is at least `flushSize × maxInFlightBatches`
+   * (with packing, jobs hold many requests and fewer are needed).
+   * @defaultValue `flushSize × (maxInFlightBatches + 1)`
+   */
+  concurrency?: number;
+  /** First delay before the breaker's half-open probe. @defaultValue 250 */
+  breakerProbeBaseMs?: number;
+  /** Longest delay between breaker probes. @defaultValue 2000 */
+  breakerProbeMaxMs?: number;
+  /** BullMQ job lock; a crashed worker's jobs return to the queue after it lapses. @defaultValue 30000 */
+  lockDurationMs?: number;
+  /** How often BullMQ looks for jobs of crashed workers. @defaultValue 30000 */
+  stalledIntervalMs?: number;
+  /**
+   * Times a job may be recovered from a crashed worker before BullMQ fails it. High, because a
+   * crash says nothing about the job: our worker dead-letters bad data instead of crashing.
+   * @defaultValue 1000
+   */
+  maxStalledCount?: number;
+  /** `close()` flushes and commits in-flight batches within this time, then aborts them (their jobs are redelivered). @defaultValue 30000 */
+  shutdownTimeoutMs?: number;
+  /** How often queue and DLQ depths are sampled for metrics; 0 disables. @defaultValue 5000 */
+  queueDepthIntervalMs?: number;
+  /** Run the DLQ worker that parks entries and replays Bull Board retries. @defaultValue true */
+  deadLetterWorker?: boolean;
+  /** @defaultValue the no-op reporter */
+  metrics?: MetricsReporter;
+}
+
+/** Defaults of {@link BatchConsumerOptions}. */
+export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
+  ...BATCH_ACCUMULATOR_DEFAULTS,
+  ...BATCH_WRITER_DEFAULTS,
+  prefix: DEFAULT_PREFIX,
+  breakerProbeBaseMs: CIRCUIT_BREAKER_DEFAULTS.probeBaseMs,
+  breakerProbeMaxMs: CIRCUIT_BREAKER_DEFAULTS.probeMaxMs,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 1000,
+  shutdownTimeoutMs: 30_000,
+  queueDepthIntervalMs: 5000,
+  deadLetterWorker: true,
+});
+
+/** Options after defaults are applied. */
+export type ResolvedBatchConsumerOptions = BatchConsumerOptions & Required<Pick<BatchConsumerOptions, keyof typeof BATCH_CONSUMER_DEFAULTS>>;

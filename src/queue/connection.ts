@@ -1,0 +1,30 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Where Redis is: a `redis://` URL or ioredis options. */
+export type RedisConnection = string | RedisOptions;
+
+/**
+ * Creates an ioredis client for BullMQ. Workers need `maxRetriesPerRequest: null` so blocking
+ * commands survive reconnects; producers instead fail fast (`failFast`) so `submit()` rejects with
+ * a clear error while Redis is down rather than hanging in ioredis's offline queue.
+ */
+export function createRedis(connection: RedisConnection, role: 'worker' | 'producer'): Redis {
+  const roleOptions: RedisOptions =
+    role === 'worker'
+      ? { maxRetriesPerRequest: null }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
+  return typeof connection === 'string'
+    ? new Redis(connection, roleOptions)
+    : new Redis({ ...connection, ...roleOptions });
+}
+
+/** Redacts the password in a Redis URL, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

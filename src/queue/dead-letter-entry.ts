@@ -1,0 +1,40 @@
+import type { EncodedValue } from '../core/codec.js';
+
+/**
+ * Why an entry was dead-lettered:
+ * - `non_retryable`: the sink rejected this request (constraint, type, value too long), isolated by bisection;
+ * - `retry_exhausted`: a retryable failure (deadlock, timeout, …) persisted through `maxAttempts` on this request alone;
+ * - `undecodable`: the job payload could not be read (bad format version or values);
+ * - `unknown_schema`: the job names a schema this consumer does not serve.
+ */
+export type DeadLetterClass = 'non_retryable' | 'retry_exhausted' | 'undecodable' | 'unknown_schema';
+
+/** One dead-lettered request, as stored in the schema's DLQ (job data, readable in Bull Board). */
+export interface DeadLetterEntry {
+  readonly schema: string;
+  /** The original request as encoded in its job; for undecodable jobs, the raw job data. */
+  readonly request: Readonly<Record<string, EncodedValue>> | unknown;
+  readonly class: DeadLetterClass;
+  /** The failure reason (e.g. `non_retryable`, `deadlock`, `decode`). */
+  readonly reason: string;
+  /** The sink's own code (SQLSTATE, errno, SQLite code), when there was one. */
+  readonly errorCode: string | null;
+  readonly message: string;
+  /** Executor calls (or deliveries) that included this request, summed over replays. */
+  readonly attempts: number;
+  /** ISO-8601 time of the first failure, kept across replays. */
+  readonly firstFailedAt: string;
+  /** ISO-8601 time of the latest failure. */
+  readonly lastFailedAt: string;
+  /** Id of the job the request came from. */
+  readonly sourceJobId: string | null;
+  /** Times this request was replayed from the DLQ before this failure. */
+  readonly replays: number;
+}
+
+/** History carried by a replayed job so a repeat failure keeps its first failure time and counts. */
+export interface ReplayHistory {
+  readonly attempts: number;
+  readonly firstFailedAt: string;
+  readonly replays: number;
+}

@@ -1,0 +1,31 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DeadLetterEntry } from './dead-letter-entry.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { deadLetterQueueName } from './queue-names.js';
+
+/**
+ * Keeps a DLQ in the shape Bull Board understands:
+ * - a new entry is *parked*: failed at once with its error message, so it shows under "Failed";
+ * - an entry that failed before and is processed again was retried (Bull Board's "Retry" button,
+ *   or `job.retry()`): it is replayed into the schema's queue and completes.
+ */
+export class DeadLetterWorker {
+  readonly worker: Worker<DeadLetterEntry>;
+
+  constructor(dlq: DeadLetterQueue, connection: Redis, prefix: string) {
+    this.worker = new Worker<DeadLetterEntry>(
+      deadLetterQueueName(dlq.schema),
+      async (job: Job<DeadLetterEntry>) => {
+        if (job.attemptsMade === 0) throw new UnrecoverableError(`${job.data.class}/${job.data.reason}: ${job.data.message}`);
+        await dlq.requeue(job);
+      },
+      { connection, prefix, concurrency: 10 },
+    );
+    this.worker.on('error', () => {});
+  }
+
+  close(force = false): Promise<void> {
+    return this.worker.close(force);
+  }
+}
