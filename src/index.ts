@@ -3,3 +3,4 @@ export * from './errors/index.js';
 export * from './metrics/metrics-reporter.js';
 export * from './testing/mock-executor.js';
 export * from './queue/index.js';
+export * from './drivers/redis/index.js';

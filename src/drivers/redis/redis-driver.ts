@@ -1,0 +1,198 @@
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import type { Request } from '../../core/request.js';
+import type { Schema } from '../../core/schema.js';
+import { ConfigError } from '../../errors/config-error.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { buildCommands, DEFAULT_REDIS_ALLOWLIST, NEVER_ALLOWED_REDIS_COMMANDS, type RedisCommand } from './command-builder.js';
+import { classifyRedisError, mostSevere, toRedisSinkError } from './error-codes.js';
+import { createOwnedClient, type RedisClientLike } from './redis-client.js';
+
+/** Options of {@link RedisDriver}. Give exactly one of `client` and `url`. */
+export interface RedisDriverOptions {
+  /**
+   * Your own client; the driver never closes it.
+   * @defaultValue none: give `client` or `url`
+   */
+  client?: RedisClientLike;
+  /**
+   * `redis://` or `rediss://` URL; the driver creates an ioredis client for it and closes it in `close()`.
+   * @defaultValue none: give `client` or `url`
+   */
+  url?: string;
+  /**
+   * Command names (case-insensitive) a request may carry. Anything else fails the batch as
+   * `non_retryable` before a single command is sent. Connection-state commands (MULTI, SELECT,
+   * SUBSCRIBE, AUTH, ...) cannot be allowed.
+   * @defaultValue SET, SETEX, PSETEX, HSET, DEL, EXPIRE, INCRBY, LPUSH, RPUSH, SADD, ZADD, XADD
+   */
+  allowlist?: readonly string[];
+  /**
+   * Wrap each batch in MULTI/EXEC. A plain pipeline is not atomic: when one command fails, the
+   * others in the batch are applied anyway. MULTI/EXEC adds isolation (no other client's
+   * command runs in between) and all-or-nothing for everything Redis detects while queueing
+   * (unknown command, wrong arity: EXECABORT, nothing applied) and for a connection lost
+   * before EXEC. Redis has no rollback: a command failing while EXEC runs (e.g. WRONGTYPE)
+   * leaves the others applied in both modes, and bisection then sends them again, so prefer
+   * idempotent commands (SET, HSET, DEL, SADD, ZADD) where a batch can fail.
+   * @defaultValue false
+   */
+  transaction?: boolean;
+}
+
+/** Defaults of {@link RedisDriverOptions}. */
+export const REDIS_DRIVER_DEFAULTS = Object.freeze({ allowlist: DEFAULT_REDIS_ALLOWLIST, transaction: false });
+
+/**
+ * A {@link BatchExecutor} that writes each batch to Redis as one pipeline (or one MULTI/EXEC
+ * with `transaction: true`). Each request is one command: the first column holds the command
+ * name, the others its arguments, trailing nulls dropped. Only allowlisted commands run, because
+ * the command comes from job data.
+ *
+ * Errors are classified by Redis error prefix and Node errno (see `REDIS_ERROR_PREFIXES`).
+ * When several commands fail, the most transient classification wins, so a batch that met a
+ * `LOADING` server is retried rather than bisected.
+ *
+ * @example
+ * ```ts
+ * const cache = Schema('cache', ['cmd', 'key', 'ttl', 'value']);
+ * const driver = new RedisDriver({ url: 'redis://127.0.0.1:6379' });
+ * await driver.execute(cache, [
+ *   Request.fromRow(cache, { cmd: 'SETEX', key: 'user:1', ttl: 60, value: 'Ada' }),
+ *   Request.fromRow(cache, { cmd: 'DEL', key: 'user:2', ttl: null, value: null }),
+ * ]);
+ * await driver.close();
+ * ```
+ */
+export class RedisDriver implements BatchExecutor {
+  /** Sink name for metric labels and logs. */
+  readonly sink = 'redis';
+  readonly #client: RedisClientLike;
+  readonly #owned: ReturnType<typeof createOwnedClient> | undefined;
+  readonly #allowlist: ReadonlySet<string>;
+  readonly #transaction: boolean;
+  #closed = false;
+
+  constructor(options: RedisDriverOptions) {
+    const { client, url } = options;
+    // `??` rather than a spread, so an explicit `undefined` also means "the default".
+    const allowlist = options.allowlist ?? REDIS_DRIVER_DEFAULTS.allowlist;
+    const transaction = options.transaction ?? REDIS_DRIVER_DEFAULTS.transaction;
+    this.#allowlist = validateAllowlist(allowlist);
+    if (typeof transaction !== 'boolean') throw new ConfigError('transaction', 'must be a boolean');
+    if ((client === undefined) === (url === undefined)) throw new ConfigError('client', 'give exactly one of client and url');
+    if (url !== undefined) {
+      validateUrl(url);
+      this.#owned = createOwnedClient(url);
+      this.#client = this.#owned;
+    } else {
+      validateClient(client);
+      this.#client = client as RedisClientLike;
+    }
+    this.#transaction = transaction;
+  }
+
+  /**
+   * Sends the batch as one pipeline (or MULTI/EXEC). Every command is checked against the
+   * allowlist before anything is sent. An abort before sending sends nothing; an abort after
+   * sending returns at once as `context`, but commands already sent may still apply.
+   */
+  async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    const commands = buildCommands(requests, this.#allowlist);
+    if (commands.length === 0) return;
+    throwIfAborted(signal);
+    const batch = this.#transaction ? this.#client.multi() : this.#client.pipeline();
+    for (const { name, args } of commands) batch.call(name, ...args);
+    let results: Awaited<ReturnType<typeof batch.exec>>;
+    try {
+      results = await untilAborted(batch.exec(), signal);
+    } catch (err) {
+      throw toRedisSinkError(err, `${schema.name}: ${this.#transaction ? 'EXEC' : 'pipeline'} failed`);
+    }
+    if (results === null) throw new SinkError('io', `redis: ${schema.name}: EXEC returned nil, the transaction was aborted`);
+    throwFirstFailure(schema, commands, results);
+  }
+
+  /** Sends PING; a failure is classified like a batch failure. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    try {
+      await untilAborted(this.#client.ping(), signal);
+    } catch (err) {
+      throw toRedisSinkError(err, 'PING failed');
+    }
+  }
+
+  /** Closes the client the driver created from `url` (QUIT, then disconnect if that fails). Never closes your own client. */
+  async close(): Promise<void> {
+    if (this.#closed || !this.#owned) return;
+    this.#closed = true;
+    try {
+      await this.#owned.quit();
+    } catch {
+      this.#owned.disconnect(); // QUIT cannot reach a dead server; drop the socket and stop reconnecting
+    }
+  }
+}
+
+/** Turns per-command error replies into one SinkError, classified by the most transient of them. */
+function throwFirstFailure(schema: Schema, commands: readonly RedisCommand[], results: ReadonlyArray<[Error | null, unknown]>): void {
+  const failed: Array<{ index: number; error: Error }> = [];
+  results.forEach(([error], index) => error && failed.push({ index, error }));
+  if (failed.length === 0) return;
+  const classes = failed.map(({ error }) => classifyRedisError(error));
+  const worst = mostSevere(classes);
+  const { index, error } = failed[classes.indexOf(worst)] as (typeof failed)[number];
+  const name = commands[index]?.name ?? '?';
+  throw new SinkError(
+    worst.reason,
+    `redis: ${schema.name}: ${failed.length} of ${results.length} commands failed (the others were applied); request ${index} (${name}): ${error.message}`,
+    { cause: error, sinkCode: worst.code },
+  );
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SinkError('context', 'redis: batch aborted before it was sent', { cause: signal.reason });
+}
+
+/** Settles with `promise`, or rejects as `context` as soon as `signal` aborts (the commands cannot be recalled). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SinkError('context', 'redis: aborted while waiting for the reply; sent commands may still apply', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function validateAllowlist(allowlist: unknown): ReadonlySet<string> {
+  if (!Array.isArray(allowlist) || allowlist.length === 0) throw new ConfigError('allowlist', 'must be a non-empty array of command names');
+  const names = new Set<string>();
+  for (const entry of allowlist as unknown[]) {
+    if (typeof entry !== 'string' || !/^[A-Za-z][A-Za-z0-9_|-]*$/.test(entry)) {
+      throw new ConfigError('allowlist', `${JSON.stringify(entry)} is not a command name`);
+    }
+    const name = entry.toUpperCase();
+    if (NEVER_ALLOWED_REDIS_COMMANDS.includes(name)) throw new ConfigError('allowlist', `${name} changes the connection's state and cannot be allowed`);
+    names.add(name);
+  }
+  return names;
+}
+
+function validateUrl(url: unknown): void {
+  // The URL may hold a password, so the message never repeats it.
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === 'string' ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new ConfigError('url', 'must be a redis:// or rediss:// URL');
+}
+
+function validateClient(client: unknown): void {
+  const c = client as Partial<Record<keyof RedisClientLike, unknown>> | null;
+  if (typeof c?.pipeline !== 'function' || typeof c.multi !== 'function' || typeof c.ping !== 'function') {
+    throw new ConfigError('client', 'must have pipeline(), multi() and ping() methods');
+  }
+}
