@@ -4,3 +4,4 @@ export * from './metrics/metrics-reporter.js';
 export * from './testing/mock-executor.js';
 export * from './queue/index.js';
 export * from './drivers/redis/index.js';
+export * from './metrics/prometheus-reporter.js';
