@@ -36,19 +36,24 @@ describe('PrometheusReporter', () => {
 
   it('exports counters, split error labels, histograms and gauges with their values', () => {
     expect(reporter.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(text).toContain('batchflow_requests_enqueued_total{schema="events"} 300');
-    expect(text).toContain('batchflow_rows_committed_total{schema="events",sink="postgres"} 299');
-    expect(text).toContain('batchflow_rows_dead_lettered_total{schema="events",sink="postgres",reason="non_retryable"} 1');
-    expect(text).toContain('batchflow_errors_total{schema="events",sink="postgres",status="retry",reason="deadlock"} 1');
-    expect(text).toContain('batchflow_errors_total{schema="events",sink="postgres",status="final",reason="non_retryable"} 1');
-    expect(text).toContain('batchflow_batch_size_bucket{le="250",schema="events"} 0');
-    expect(text).toContain('batchflow_batch_size_bucket{le="500",schema="events"} 1');
-    expect(text).toContain('batchflow_batch_size_bucket{le="10000",schema="events"} 1');
-    expect(text).toContain('batchflow_batch_execute_duration_seconds_count{schema="events",sink="postgres",status="retry"} 1');
-    expect(text).toContain('batchflow_request_latency_seconds_bucket{le="0.5",schema="events"} 1');
-    expect(text).toContain('batchflow_breaker_state{schema="events",sink="postgres"} 2');
-    expect(text).toContain('batchflow_queue_depth{schema="events",state="dlq"} 3');
-    expect(text).toContain('batchflow_in_flight_batches{schema="events"} 1');
+    for (const sample of [
+      'batchflow_requests_enqueued_total{schema="events"} 300',
+      'batchflow_rows_committed_total{schema="events",sink="postgres"} 299',
+      'batchflow_rows_executed_total{schema="events",sink="postgres",status="ok"} 299',
+      'batchflow_rows_dead_lettered_total{schema="events",sink="postgres",reason="non_retryable"} 1',
+      'batchflow_errors_total{schema="events",sink="postgres",status="retry",reason="deadlock"} 1',
+      'batchflow_errors_total{schema="events",sink="postgres",status="final",reason="non_retryable"} 1',
+      'batchflow_batch_size_bucket{le="250",schema="events"} 0',
+      'batchflow_batch_size_bucket{le="500",schema="events"} 1',
+      'batchflow_batch_size_bucket{le="10000",schema="events"} 1',
+      'batchflow_batch_execute_duration_seconds_count{schema="events",sink="postgres",status="retry"} 1',
+      'batchflow_request_latency_seconds_bucket{le="0.5",schema="events"} 1',
+      'batchflow_breaker_state{schema="events",sink="postgres"} 2',
+      'batchflow_queue_depth{schema="events",state="dlq"} 3',
+      'batchflow_in_flight_batches{schema="events"} 1',
+    ]) {
+      expect(text).toContain(sample);
+    }
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 

@@ -1,0 +1,21 @@
+# The BatchFlow worker service (see docker-compose.yml). Build: `docker build -t batchflow .`
+FROM node:20-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+# Dependencies first, so code changes do not reinstall them. `--ignore-scripts` skips the
+# package's own `prepare` (a build, before the sources are here); better-sqlite3's native
+# binding is then fetched by its own install script.
+COPY package.json package-lock.json ./
+RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
+
+COPY . .
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# Runs as the image's unprivileged user; /app/data holds the demo SQLite database.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+
+EXPOSE 9464
+CMD ["node", "dist/consumers/cli.js", "worker"]
