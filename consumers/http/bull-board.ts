@@ -1,0 +1,41 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Router } from 'express';
+import { deadLetterQueueName } from '../../src/queue/queue-names.js';
+
+/**
+ * A BullMQ `Queue` as Bull Board takes it. Typed from Bull Board's own adapter so this file needs
+ * no import of bullmq (only src/queue talks to BullMQ).
+ */
+export type BoardQueue = ConstructorParameters<typeof BullMQAdapter>[0];
+
+/** Options of {@link bullBoardRouter}. */
+export interface BullBoardRouterOptions {
+  /** Schema queues and their DLQs (`<schema>.dlq`), in the order the board lists them. */
+  queues: readonly BoardQueue[];
+  /** Path the router is mounted at; Bull Board's page links need it. */
+  basePath: string;
+  /** Hide and refuse every action (retry, remove, clean, pause…). */
+  readOnly: boolean;
+}
+
+const DLQ_SUFFIX = deadLetterQueueName('');
+
+/**
+ * Bull Board for the given queues. A DLQ gets a description saying what its "Retry" does:
+ * the DLQ worker replays the entry into the schema's queue.
+ */
+export function bullBoardRouter(options: BullBoardRouterOptions): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(options.basePath);
+  const queues = options.queues.map((queue) => {
+    const isDlq = queue.name.endsWith(DLQ_SUFFIX);
+    const description = isDlq
+      ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
+      : 'Schema queue: one job per request (or per packed group of requests).';
+    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description });
+  });
+  createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow' } } });
+  return serverAdapter.getRouter() as Router;
+}

@@ -1,0 +1,53 @@
+import { Router } from 'express';
+
+/**
+ * What a readiness check reports: a plain boolean, or a verdict with named checks
+ * (e.g. `{ ready: false, checks: { redis: true, consumers: false } }`) shown in the response body.
+ */
+export type Readiness = boolean | { ready: boolean; checks?: Record<string, boolean> };
+
+/** Supplied by the service: ready when Redis answers and the consumers are running. */
+export type ReadinessCheck = () => Readiness | Promise<Readiness>;
+
+/** Options of {@link healthRouter}. */
+export interface HealthRouterOptions {
+  /** @defaultValue always ready (so `/readyz` equals `/healthz`) */
+  ready?: ReadinessCheck;
+  /** A check that has not answered by then counts as not ready. @defaultValue 2000 */
+  readyTimeoutMs: number;
+}
+
+/**
+ * `GET /healthz`: 200 while the process serves HTTP (liveness).
+ * `GET /readyz`: 200 when the readiness check says so, 503 when it says no, throws or hangs,
+ * so a load balancer stops routing to a worker whose Redis is gone.
+ */
+export function healthRouter(options: HealthRouterOptions): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const verdict = await runCheck(options.ready, options.readyTimeoutMs);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(verdict.ready ? 200 : 503).json(verdict);
+  });
+  return router;
+}
+
+async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; error?: string }> {
+  if (!check) return { ready: true };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  try {
+    const result = await Promise.race([Promise.resolve().then(check), timeout]);
+    if (result === 'timeout') return { ready: false, error: `readiness check did not answer within ${timeoutMs} ms` };
+    return typeof result === 'boolean' ? { ready: result } : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}) };
+  } catch {
+    // The error's message may name hosts or carry a connection string: report only the verdict.
+    return { ready: false, error: 'readiness check failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
