@@ -91,7 +91,7 @@ describe('RedisDriver (real Redis)', () => {
     expect(err.reason).toBe('non_retryable');
     expect(err.retryable).toBe(false);
     expect(err.sinkCode).toBe('WRONGTYPE');
-    expect(err.message).toMatch(/request 1 \(LPUSH\)/);
+    expect(err.message).toMatch(/1 of 2 commands failed, 1 applied; request 1 \(LPUSH\)/);
     expect(await redis.get(k('applied'))).toBe('1');
   });
 

@@ -146,7 +146,7 @@ function throwFirstFailure(schema: Schema, commands: readonly RedisCommand[], re
   const name = commands[index]?.name ?? '?';
   throw new SinkError(
     worst.reason,
-    `redis: ${schema.name}: ${failed.length} of ${results.length} commands failed (the others were applied); request ${index} (${name}): ${error.message}`,
+    `redis: ${schema.name}: ${failed.length} of ${results.length} commands failed, ${results.length - failed.length} applied; request ${index} (${name}): ${error.message}`,
     { cause: error, sinkCode: worst.code },
   );
 }
