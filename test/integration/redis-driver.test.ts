@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, RedisDriver, Request, Schema, SinkError } from '../../src/index.js';
+import { ConfigError, RedisDriver, Request, Schema } from '../../src/index.js';
 import type { Value } from '../../src/index.js';
+import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { sinkErrorOf } from '../helpers/sink-error.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const cache = Schema('cache', ['cmd', 'key', 'a1', 'a2', 'a3', 'a4']);
 
 /** One request from a command line; missing trailing arguments are nulls. */
@@ -13,18 +13,9 @@ function cmd(...parts: Value[]): Request {
   return Request.fromRow(cache, Object.fromEntries(cache.columns.map((c, i) => [c, values[i] ?? null])));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<SinkError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SinkError);
-  return err as SinkError;
-}
-
 describe('RedisDriver (real Redis)', () => {
-  const prefix = `bf:test:redis:${randomUUID()}:`;
-  const k = (name: string) => prefix + name;
+  const prefix = uniquePrefix('redis_driver');
+  const k = (name: string) => `${prefix}:${name}`;
   let redis: Redis;
   let driver: RedisDriver;
 
@@ -34,8 +25,7 @@ describe('RedisDriver (real Redis)', () => {
   });
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deletePrefix(prefix);
     await driver.close(); // must leave the user's client open
     expect(await redis.ping()).toBe('PONG');
     await redis.quit();
@@ -72,7 +62,7 @@ describe('RedisDriver (real Redis)', () => {
   it.each(['FLUSHALL', 'CONFIG', 'EVAL', 'flushall'])('refuses %s before sending anything', async (name) => {
     const canary = k(`canary-${name}`);
     const args: Value[] = name === 'EVAL' ? ["return redis.call('FLUSHALL')", 0] : name === 'CONFIG' ? ['SET', 'maxmemory', '1'] : [];
-    const err = await rejection(driver.execute(cache, [cmd('SET', canary, 'must not land'), cmd(name, ...args)]));
+    const err = await sinkErrorOf(driver.execute(cache, [cmd('SET', canary, 'must not land'), cmd(name, ...args)]));
     expect(err.reason).toBe('non_retryable');
     expect(err.sinkCode).toBe('BATCHFLOW_COMMAND_NOT_ALLOWED');
     expect(err.message).toMatch(/request 1 of 2/);
@@ -80,14 +70,14 @@ describe('RedisDriver (real Redis)', () => {
   });
 
   it('refuses a null between arguments instead of shifting the ones after it', async () => {
-    const err = await rejection(driver.execute(cache, [cmd('HSET', k('shift'), 'f1', null, 'f2', 'v2')]));
+    const err = await sinkErrorOf(driver.execute(cache, [cmd('HSET', k('shift'), 'f1', null, 'f2', 'v2')]));
     expect(err.sinkCode).toBe('BATCHFLOW_BAD_COMMAND');
     expect(await redis.exists(k('shift'))).toBe(0);
   });
 
   it('classifies WRONGTYPE as non_retryable; a plain pipeline still applies the other commands', async () => {
     await redis.set(k('wrongtype'), 'a string');
-    const err = await rejection(driver.execute(cache, [cmd('SET', k('applied'), '1'), cmd('LPUSH', k('wrongtype'), 'x')]));
+    const err = await sinkErrorOf(driver.execute(cache, [cmd('SET', k('applied'), '1'), cmd('LPUSH', k('wrongtype'), 'x')]));
     expect(err.reason).toBe('non_retryable');
     expect(err.retryable).toBe(false);
     expect(err.sinkCode).toBe('WRONGTYPE');
@@ -109,7 +99,7 @@ describe('RedisDriver (real Redis)', () => {
 
     it('applies nothing when Redis rejects a command while queueing (EXECABORT)', async () => {
       // SET with its value dropped as a trailing null has the wrong arity.
-      const err = await rejection(tx.execute(cache, [cmd('SET', k('tx-none'), 'a'), cmd('SET', k('tx-arity'))]));
+      const err = await sinkErrorOf(tx.execute(cache, [cmd('SET', k('tx-none'), 'a'), cmd('SET', k('tx-arity'))]));
       expect(err.reason).toBe('non_retryable');
       expect(err.sinkCode).toBe('ERR');
       expect(await redis.exists(k('tx-none'), k('tx-arity'))).toBe(0);
@@ -117,14 +107,14 @@ describe('RedisDriver (real Redis)', () => {
 
     it('documents that Redis has no rollback: a WRONGTYPE during EXEC leaves the others applied', async () => {
       await redis.set(k('tx-wrongtype'), 'a string');
-      const err = await rejection(tx.execute(cache, [cmd('SET', k('tx-applied'), '1'), cmd('RPUSH', k('tx-wrongtype'), 'x')]));
+      const err = await sinkErrorOf(tx.execute(cache, [cmd('SET', k('tx-applied'), '1'), cmd('RPUSH', k('tx-wrongtype'), 'x')]));
       expect(err.sinkCode).toBe('WRONGTYPE');
       expect(await redis.get(k('tx-applied'))).toBe('1');
     });
   });
 
   it('sends nothing once the signal has aborted', async () => {
-    const err = await rejection(driver.execute(cache, [cmd('SET', k('aborted'), '1')], AbortSignal.abort()));
+    const err = await sinkErrorOf(driver.execute(cache, [cmd('SET', k('aborted'), '1')], AbortSignal.abort()));
     expect(err.reason).toBe('context');
     expect(await redis.exists(k('aborted'))).toBe(0);
   });
@@ -135,18 +125,18 @@ describe('RedisDriver (real Redis)', () => {
     await owned.execute(cache, [cmd('SET', k('owned'), 'yes')]);
     expect(await redis.get(k('owned'))).toBe('yes');
     await owned.close();
-    expect((await rejection(owned.execute(cache, [cmd('SET', k('after-close'), '1')]))).reason).toBe('connection');
+    expect((await sinkErrorOf(owned.execute(cache, [cmd('SET', k('after-close'), '1')]))).reason).toBe('connection');
   });
 
   it('classifies an unreachable server as connection', async () => {
     const down = new RedisDriver({ url: 'redis://127.0.0.1:1' });
     try {
-      const err = await rejection(down.execute(cache, [cmd('SET', k('unreachable'), '1')]));
+      const err = await sinkErrorOf(down.execute(cache, [cmd('SET', k('unreachable'), '1')]));
       expect(err.reason).toBe('connection');
-      expect((await rejection(down.ping())).reason).toBe('connection');
+      expect((await sinkErrorOf(down.ping())).reason).toBe('connection');
       // While the client is still trying to reconnect, an abort returns at once instead of waiting.
       const started = performance.now();
-      const aborted = await rejection(down.execute(cache, [cmd('SET', k('unreachable'), '1')], AbortSignal.timeout(20)));
+      const aborted = await sinkErrorOf(down.execute(cache, [cmd('SET', k('unreachable'), '1')], AbortSignal.timeout(20)));
       expect(aborted.reason).toBe('context');
       expect(performance.now() - started).toBeLessThan(250);
     } finally {
