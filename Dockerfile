@@ -6,9 +6,10 @@ ENV NODE_ENV=production
 
 # Dependencies first, so code changes do not reinstall them. `--ignore-scripts` skips the
 # package's own `prepare` (a build, before the sources are here); better-sqlite3's native
-# binding is then fetched by its own install script.
+# binding (and msgpackr-extract's) is then set up by its own install script, the two that
+# package.json's allowScripts names.
 COPY package.json package-lock.json ./
-RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
+RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 msgpackr-extract
 
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
