@@ -1,0 +1,57 @@
+import { classifyNodeErrno } from '../../core/classify-node-error.js';
+import type { FailureReason } from '../../core/failure-reason.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js';
+
+/**
+ * SQLSTATE codes that are not `non_retryable`, by exact code. Everything not listed here or in
+ * {@link POSTGRES_SQLSTATE_CLASSES} — constraint violations (class 23), data exceptions such as
+ * value too long or invalid input (class 22), undefined table or column (42) — is bad data or a
+ * bad schema, which no retry fixes.
+ */
+export const POSTGRES_SQLSTATES: Readonly<Record<string, FailureReason>> = Object.freeze({
+  '40P01': 'deadlock', // deadlock_detected
+  '40001': 'deadlock', // serialization_failure: retry the whole transaction, like a deadlock
+  '55P03': 'lock_timeout', // lock_not_available (lock_timeout, NOWAIT)
+  '57014': 'timeout', // query_canceled (statement_timeout)
+  '57P01': 'connection', // admin_shutdown
+  '57P02': 'connection', // crash_shutdown
+  '57P03': 'connection', // cannot_connect_now (starting up, recovery)
+  '53300': 'connection', // too_many_connections: the server is there but will not take us yet
+  '25006': 'connection', // read_only_sql_transaction: a standby after failover, until the primary is back
+  '28000': 'connection', // invalid_authorization_specification: waits for an operator, must not dead-letter
+  '28P01': 'connection', // invalid_password: same
+  '53100': 'io', // disk_full
+  '53200': 'io', // out_of_memory
+  '58030': 'io', // io_error
+});
+
+/** Reasons for whole SQLSTATE classes (the first two characters), checked after exact codes. */
+export const POSTGRES_SQLSTATE_CLASSES: Readonly<Record<string, FailureReason>> = Object.freeze({
+  '08': 'connection', // connection_exception
+  '53': 'io', // insufficient_resources
+  '58': 'io', // system_error (external to PostgreSQL)
+});
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * Classifies a node-postgres error by its SQLSTATE `code` (never its message) into a
+ * {@link SinkError}; Node socket errors by `errno`; a code-less client error (connection
+ * terminated) as `connection`.
+ *
+ * @example
+ * ```ts
+ * try { await client.query(sql) } catch (err) { throw classifyPostgresError(err) }
+ * ```
+ */
+export function classifyPostgresError(err: unknown): SinkError {
+  if (err instanceof SinkError) return err;
+  const code = stringCode(err);
+  // Node errno names such as EPIPE are also five capitals: they are not SQLSTATEs.
+  if (code !== undefined && SQLSTATE.test(code) && classifyNodeErrno(err) === undefined) {
+    const reason = POSTGRES_SQLSTATES[code] ?? POSTGRES_SQLSTATE_CLASSES[code.slice(0, 2)] ?? 'non_retryable';
+    return driverSinkError('postgres', err, reason, code);
+  }
+  return driverSinkError('postgres', err, fallbackReason(err), code);
+}

@@ -1,0 +1,206 @@
+import pg from 'pg';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import type { Request } from '../../core/request.js';
+import type { Schema, SQLSchema } from '../../core/schema.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { requireSqlSchema, throwIfAborted } from '../sql/batch-guard.js';
+import { batchRows, toColumns } from '../sql/batch-rows.js';
+import { chunkRanges } from '../sql/chunk.js';
+import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
+import { quoteTableName } from '../sql/quote.js';
+import { lastRowPerKey } from '../sql/row-key.js';
+import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { classifyPostgresError } from './error-codes.js';
+import {
+  buildPostgresBegin,
+  buildPostgresInsert,
+  elementTypeForCatalogType,
+  POSTGRES_COLUMN_TYPES_SQL,
+  POSTGRES_ELEMENT_TYPES,
+} from './statement-builder.js';
+
+/** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
+export interface PostgresClientLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** Returns the client to its pool; a truthy argument destroys it instead. */
+  release(destroy?: boolean | Error): void;
+}
+
+/** The part of a pool the driver uses; a node-postgres `Pool` fits. */
+export interface PostgresPoolLike {
+  connect(): Promise<PostgresClientLike>;
+}
+
+/** Options of {@link PostgresDriver}. Give exactly one of `pool` and `connectionString`. */
+export interface PostgresDriverOptions {
+  /**
+   * Your own pool (e.g. `new pg.Pool(...)`). The driver checks out one client per batch and
+   * never ends the pool: it stays yours to configure and close.
+   * @defaultValue none
+   */
+  pool?: PostgresPoolLike;
+  /**
+   * A `postgres://user:password@host:port/db` URL. The driver then opens, owns and (on
+   * `close()`) ends its own pool. It never appears in error messages.
+   * @defaultValue none
+   */
+  connectionString?: string;
+  /**
+   * Most connections in the driver's own pool (ignored with `pool`).
+   * @defaultValue 10
+   */
+  poolSize?: number;
+  /**
+   * How long the driver's own pool waits for a connection before failing with reason `connection`
+   * (ignored with `pool`; `0` waits forever).
+   * @defaultValue 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * `statement_timeout` for each batch's transaction (`SET LOCAL`); a statement running longer
+   * fails with SQLSTATE 57014, reason `timeout`.
+   * @defaultValue undefined (the server's setting)
+   */
+  statementTimeoutMs?: number;
+  /**
+   * `lock_timeout` for each batch's transaction (`SET LOCAL`); a lock wait longer than this
+   * fails with SQLSTATE 55P03, reason `lock_timeout`.
+   * @defaultValue undefined (the server's setting)
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Most rows per `INSERT … SELECT * FROM unnest(…)` statement; larger batches run several
+   * statements inside the same transaction. Array binding uses one parameter per column,
+   * so this bounds message size and memory, not the 65,535-parameter limit.
+   * @defaultValue 10000
+   */
+  maxRowsPerStatement?: number;
+}
+
+/** Defaults of {@link PostgresDriverOptions}. */
+export const POSTGRES_DRIVER_DEFAULTS = Object.freeze({
+  poolSize: 10,
+  connectTimeoutMs: 10_000,
+  maxRowsPerStatement: 10_000,
+} satisfies PostgresDriverOptions);
+
+const SINK = 'postgres';
+const OWNER = 'PostgresDriverOptions';
+
+/**
+ * Writes batches of a {@link SQLSchema} to PostgreSQL: one transaction per batch, rows bound
+ * as one array per column and inserted with `INSERT … SELECT * FROM unnest(…)`.
+ *
+ * Array element types come from the schema's declared types (`int64` → `int8[]`, `timestamp` →
+ * `timestamptz[]`, `bytes` → `bytea[]`, …). For an untyped schema the table's column types are
+ * read from the catalog once per table and cached. A column whose type has no assignment cast
+ * from the declared one (`uuid`, `jsonb`, an enum) needs an untyped schema.
+ *
+ * Conflicts: `ignore` is `ON CONFLICT (keys) DO NOTHING`; `update` and `replace` are both
+ * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
+ * occurs twice in one batch the later row wins.
+ *
+ * @example
+ * ```ts
+ * const driver = new PostgresDriver({ pool: new pg.Pool({ connectionString }) });
+ * await driver.execute(events, [Request.fromRow(events, { id: 1n, kind: 'click' })]);
+ * ```
+ */
+export class PostgresDriver implements BatchExecutor {
+  readonly sink = SINK;
+  readonly #options: Readonly<PostgresDriverOptions & typeof POSTGRES_DRIVER_DEFAULTS>;
+  readonly #pool: PostgresPoolLike;
+  readonly #ownedPool: pg.Pool | undefined;
+  /** Catalog column types per table, read once (for untyped schemas only). */
+  readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
+
+  constructor(options: PostgresDriverOptions) {
+    checkOneSource(OWNER, [
+      ['pool', options.pool, 'object'],
+      ['connectionString', options.connectionString, 'string'],
+    ]);
+    this.#options = resolveOptions(POSTGRES_DRIVER_DEFAULTS, options);
+    const o = this.#options;
+    checkInteger(OWNER, 'poolSize', o.poolSize, 1);
+    checkInteger(OWNER, 'connectTimeoutMs', o.connectTimeoutMs, 0);
+    checkInteger(OWNER, 'statementTimeoutMs', o.statementTimeoutMs, 0, true);
+    checkInteger(OWNER, 'lockTimeoutMs', o.lockTimeoutMs, 0, true);
+    checkInteger(OWNER, 'maxRowsPerStatement', o.maxRowsPerStatement, 1);
+    if (o.pool) {
+      this.#pool = o.pool;
+    } else {
+      this.#ownedPool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs });
+      // An idle client that loses its connection emits 'error' on the pool; unhandled, that
+      // would crash the worker. The next checkout simply gets a fresh connection.
+      this.#ownedPool.on('error', () => undefined);
+      this.#pool = this.#ownedPool;
+    }
+  }
+
+  /** Inserts all requests in one transaction, chunked by `maxRowsPerStatement`; all commit or none. */
+  async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
+    const sql = requireSqlSchema(schema, SINK);
+    throwIfAborted(SINK, signal);
+    if (requests.length === 0) return;
+    let rows = batchRows(requests, SINK);
+    if (sql.conflict !== 'ignore') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
+    try {
+      await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
+        const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+        for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
+          checkpoint();
+          await query(text, toColumns(rows.slice(start, end), sql.columns.length));
+        }
+      });
+    } catch (err) {
+      // The table may have changed under a cached type list; read it again next time.
+      this.#catalogTypes.delete(sql.table);
+      throw err;
+    }
+  }
+
+  /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await pingSession({ sink: SINK, acquire: () => this.#acquire(), classify: classifyPostgresError, signal });
+  }
+
+  /** Ends the driver's own pool; a pool you passed in is left open. */
+  async close(): Promise<void> {
+    if (this.#ownedPool && !this.#ownedPool.ended) await this.#ownedPool.end();
+  }
+
+  async #acquire(): Promise<SqlSession> {
+    const client = await this.#pool.connect();
+    // A connection that dies between two statements emits 'error' on the client; the failing
+    // query reports it, so the event only needs a listener to keep the process alive.
+    const events = client as Partial<Pick<pg.PoolClient, 'on' | 'off'>>;
+    const ignore = (): void => undefined;
+    events.on?.('error', ignore);
+    return {
+      query: (text, params) => client.query(text, params as unknown[] | undefined),
+      release: (destroy) => {
+        events.off?.('error', ignore);
+        client.release(destroy);
+      },
+    };
+  }
+
+  async #elementTypes(schema: SQLSchema, query: SqlSession['query']): Promise<string[]> {
+    if (schema.types) return schema.types.map((type) => POSTGRES_ELEMENT_TYPES[type.base]);
+    let catalog = this.#catalogTypes.get(schema.table);
+    if (!catalog) {
+      const result = (await query(POSTGRES_COLUMN_TYPES_SQL, [quoteTableName(schema.table, '"')])) as { rows: { name: string; type: string }[] };
+      catalog = new Map(result.rows.map((row) => [row.name, elementTypeForCatalogType(row.type)]));
+      this.#catalogTypes.set(schema.table, catalog);
+    }
+    return schema.columns.map((column) => {
+      const type = catalog.get(column);
+      if (type === undefined) {
+        // Same SQLSTATE the server would report (undefined_column): the schema does not match the table.
+        throw new SinkError('non_retryable', `${SINK}: column "${column}" of relation "${schema.table}" does not exist`, { sinkCode: '42703' });
+      }
+      return type;
+    });
+  }
+}

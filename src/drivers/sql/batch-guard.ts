@@ -1,0 +1,23 @@
+import { isSQLSchema, type Schema, type SQLSchema } from '../../core/schema.js';
+import { SinkError } from '../../errors/sink-error.js';
+
+/**
+ * Narrows a schema to a {@link SQLSchema}, or throws a `non_retryable` {@link SinkError}:
+ * a generic schema routed to a SQL driver is a wiring mistake that no retry can fix.
+ */
+export function requireSqlSchema(schema: Schema, sink: string): SQLSchema {
+  if (!isSQLSchema(schema)) {
+    throw new SinkError('non_retryable', `${sink}: schema "${schema.name}" is not a SQL schema (declare it with SQLSchema())`);
+  }
+  return schema;
+}
+
+/** The `context` {@link SinkError} every driver throws when its caller's signal aborted the batch. */
+export function abortedSinkError(sink: string, signal?: AbortSignal): SinkError {
+  return new SinkError('context', `${sink}: batch aborted, rolled back`, { cause: signal?.reason });
+}
+
+/** Throws {@link abortedSinkError} when `signal` has already aborted. */
+export function throwIfAborted(sink: string, signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortedSinkError(sink, signal);
+}

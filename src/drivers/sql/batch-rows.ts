@@ -1,0 +1,24 @@
+import type { Value } from '../../core/column-type.js';
+import type { Request } from '../../core/request.js';
+import { SinkError } from '../../errors/sink-error.js';
+
+/**
+ * Reads every request's values (in schema column order). An incomplete request is bad data:
+ * it fails as `non_retryable` so bisection can isolate it, before any connection is taken.
+ */
+export function batchRows(requests: readonly Request[], sink: string): (readonly Value[])[] {
+  try {
+    return requests.map((request) => request.values);
+  } catch (err) {
+    throw new SinkError('non_retryable', `${sink}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** Splits row-major values into one array per column (column-major), as array binding needs. */
+export function toColumns(rows: readonly (readonly Value[])[], columnCount: number): Value[][] {
+  const columns: Value[][] = Array.from({ length: columnCount }, () => new Array<Value>(rows.length));
+  rows.forEach((row, r) => {
+    for (let c = 0; c < columnCount; c++) (columns[c] as Value[])[r] = row[c] ?? null;
+  });
+  return columns;
+}

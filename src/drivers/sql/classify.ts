@@ -1,0 +1,33 @@
+import { classifyNodeErrno } from '../../core/classify-node-error.js';
+import type { FailureReason } from '../../core/failure-reason.js';
+import { SinkError } from '../../errors/sink-error.js';
+
+/**
+ * The reason for an error no dialect code table matched: a Node socket `errno` first;
+ * then a plain `Error` without any code, which is how client libraries report a lost or
+ * unusable connection (node-postgres' "Connection terminated", mysql2's "Pool is closed").
+ * Data errors always come from the server with a code, so treating code-less client errors
+ * as `connection` never sends good rows to the dead-letter queue. Anything else is `non_retryable`.
+ */
+export function fallbackReason(err: unknown): FailureReason {
+  const node = classifyNodeErrno(err);
+  if (node) return node;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && err.constructor === Error && code === undefined) return 'connection';
+  return 'non_retryable';
+}
+
+/**
+ * Wraps a driver error in a {@link SinkError}. The message is the server's or client's own
+ * message (which never holds the connection string); the original stays in `cause`.
+ */
+export function driverSinkError(sink: string, err: unknown, reason: FailureReason, sinkCode: string | undefined): SinkError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new SinkError(reason, `${sink}: ${message}`, { cause: err, sinkCode });
+}
+
+/** The error's string `code`, if it has one. */
+export function stringCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,42 @@
+import type { FailureReason } from '../../core/failure-reason.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js';
+
+/**
+ * SQLite result codes that are not `non_retryable`, by exact (extended) code first and then by
+ * primary code (`SQLITE_IOERR_WRITE` → `SQLITE_IOERR`). Everything else — `SQLITE_CONSTRAINT_*`
+ * (unique, NOT NULL, CHECK, foreign key), `SQLITE_MISMATCH`, `SQLITE_TOOBIG`, `SQLITE_ERROR`
+ * (no such table or column) — is bad data or a bad schema, which no retry fixes.
+ */
+export const SQLITE_RESULT_CODES: Readonly<Record<string, FailureReason>> = Object.freeze({
+  SQLITE_BUSY: 'lock_timeout', // another connection holds the write lock past busy_timeout
+  SQLITE_LOCKED: 'lock_timeout', // a conflicting lock within the same connection / shared cache
+  SQLITE_PROTOCOL: 'lock_timeout', // WAL lock race: retrying succeeds
+  SQLITE_INTERRUPT: 'timeout',
+  SQLITE_IOERR: 'io',
+  SQLITE_FULL: 'io', // disk or quota full
+  SQLITE_NOMEM: 'io',
+  SQLITE_CANTOPEN: 'connection', // the file cannot be opened: the sink is unreachable
+  SQLITE_READONLY: 'connection', // read-only file or mount: waits for an operator, must not dead-letter
+  SQLITE_CORRUPT: 'connection', // unusable database: hold the jobs in the queue, do not dead-letter them
+  SQLITE_NOTADB: 'connection',
+});
+
+/**
+ * Classifies a better-sqlite3 error by its result `code` (never its message) into a
+ * {@link SinkError}; anything else (a bind `TypeError`, say) by the shared fallback.
+ *
+ * @example
+ * ```ts
+ * try { statement.run(params) } catch (err) { throw classifySqliteError(err) }
+ * ```
+ */
+export function classifySqliteError(err: unknown): SinkError {
+  if (err instanceof SinkError) return err;
+  const code = stringCode(err);
+  if (code?.startsWith('SQLITE_')) {
+    const primary = code.split('_', 2).join('_');
+    return driverSinkError('sqlite', err, SQLITE_RESULT_CODES[code] ?? SQLITE_RESULT_CODES[primary] ?? 'non_retryable', code);
+  }
+  return driverSinkError('sqlite', err, fallbackReason(err), code);
+}

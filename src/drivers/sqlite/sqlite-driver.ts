@@ -1,0 +1,191 @@
+import Database from 'better-sqlite3';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import type { Value } from '../../core/column-type.js';
+import type { Request } from '../../core/request.js';
+import type { Schema, SQLSchema } from '../../core/schema.js';
+import { ConfigError } from '../../errors/config-error.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { requireSqlSchema, throwIfAborted } from '../sql/batch-guard.js';
+import { batchRows } from '../sql/batch-rows.js';
+import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
+import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
+import { classifySqliteError } from './error-codes.js';
+import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
+
+/** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
+export interface SqliteStatementLike {
+  run(params: unknown[]): unknown;
+}
+
+/** The part of a database connection the driver uses; a better-sqlite3 `Database` fits. */
+export interface SqliteDatabaseLike {
+  prepare(sql: string): SqliteStatementLike;
+  exec(sql: string): unknown;
+  readonly inTransaction: boolean;
+}
+
+/** How `Date` values are stored: ISO-8601 text (`2024-05-01T12:00:00.123Z`) or integer milliseconds since the epoch. */
+export type SqliteTimestampFormat = 'iso' | 'epoch_ms';
+
+/** Options of {@link SqliteDriver}. Give exactly one of `database` and `filename`. */
+export interface SqliteDriverOptions {
+  /**
+   * Your own better-sqlite3 `Database`. The driver never closes it and leaves its pragmas alone.
+   * @defaultValue none
+   */
+  database?: SqliteDatabaseLike;
+  /**
+   * A database file (or `:memory:`). The driver opens it on first use with `journal_mode = WAL`
+   * and `synchronous = FULL` (a committed batch survives a power cut, as the queue has already
+   * let go of it), and closes it on `close()`.
+   * @defaultValue none
+   */
+  filename?: string;
+  /**
+   * How long a write waits for another connection's lock before failing with `SQLITE_BUSY`,
+   * reason `lock_timeout` (only with `filename`). SQLite waits synchronously, so this also blocks
+   * the event loop that long.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * How `Date` values are stored (SQLite has no timestamp type). ISO text sorts correctly and
+   * works with SQLite's date functions; `epoch_ms` is compact.
+   * @defaultValue 'iso'
+   */
+  timestampFormat?: SqliteTimestampFormat;
+  /**
+   * Most rows per INSERT; also capped so a statement has at most 32,766 parameters.
+   * @defaultValue 500
+   */
+  maxRowsPerStatement?: number;
+}
+
+/** Defaults of {@link SqliteDriverOptions}. */
+export const SQLITE_DRIVER_DEFAULTS = Object.freeze({
+  busyTimeoutMs: 5_000,
+  timestampFormat: 'iso' as SqliteTimestampFormat,
+  maxRowsPerStatement: 500,
+} satisfies SqliteDriverOptions);
+
+const SINK = 'sqlite';
+const OWNER = 'SqliteDriverOptions';
+
+/**
+ * Writes batches of a {@link SQLSchema} to SQLite with better-sqlite3: one `BEGIN IMMEDIATE`
+ * transaction per batch (the write lock is taken before any row is written), cached multi-row
+ * prepared INSERTs. Values: booleans become 0/1, `Date` ISO text or epoch ms (see
+ * `timestampFormat`), `Uint8Array` a BLOB, and `bigint` a 64-bit INTEGER (read it back with
+ * `statement.safeIntegers()` to keep full precision).
+ *
+ * better-sqlite3 is synchronous: the signal is checked before the batch starts, and the batch then
+ * runs to its end without yielding, so no abort can arrive part-way through.
+ *
+ * @example
+ * ```ts
+ * const driver = new SqliteDriver({ filename: 'data/events.db' });
+ * await driver.execute(events, [Request.fromRow(events, { id: 1n, kind: 'click' })]);
+ * ```
+ */
+export class SqliteDriver implements BatchExecutor {
+  readonly sink = SINK;
+  readonly #options: Readonly<SqliteDriverOptions & typeof SQLITE_DRIVER_DEFAULTS>;
+  #db: SqliteDatabaseLike | undefined;
+  #owned: Database.Database | undefined;
+  #closed = false;
+  /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
+  readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
+
+  constructor(options: SqliteDriverOptions) {
+    checkOneSource(OWNER, [
+      ['database', options.database, 'object'],
+      ['filename', options.filename, 'string'],
+    ]);
+    this.#options = resolveOptions(SQLITE_DRIVER_DEFAULTS, options);
+    checkInteger(OWNER, 'busyTimeoutMs', this.#options.busyTimeoutMs, 0);
+    checkInteger(OWNER, 'maxRowsPerStatement', this.#options.maxRowsPerStatement, 1);
+    if (this.#options.timestampFormat !== 'iso' && this.#options.timestampFormat !== 'epoch_ms') {
+      throw new ConfigError(`${OWNER}.timestampFormat`, `must be 'iso' or 'epoch_ms'`);
+    }
+    this.#db = options.database;
+  }
+
+  /** Inserts all requests in one transaction; all commit or none. */
+  async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
+    const sql = requireSqlSchema(schema, SINK);
+    throwIfAborted(SINK, signal);
+    if (requests.length === 0) return;
+    const rows = batchRows(requests, SINK);
+    const db = this.#database();
+    const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      for (const { start, end } of preparedChunkRanges(rows.length, size)) {
+        const params: unknown[] = [];
+        for (let r = start; r < end; r++) for (const value of rows[r] as readonly Value[]) params.push(this.#bindable(value));
+        this.#statement(db, sql, end - start).run(params);
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      // SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); only roll back what is still open.
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        // The original error is the one to report; a failed rollback leaves nothing committed either.
+      }
+      throw classifySqliteError(err);
+    }
+  }
+
+  /** Runs `SELECT 1`; rejects with a classified `SinkError` when the file cannot be opened or read. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    throwIfAborted(SINK, signal);
+    try {
+      this.#database().exec('SELECT 1');
+    } catch (err) {
+      throw classifySqliteError(err);
+    }
+  }
+
+  /** Closes the database the driver opened; a `database` you passed in is left open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#owned?.close();
+    this.#owned = undefined;
+  }
+
+  #database(): SqliteDatabaseLike {
+    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
+    if (this.#db) return this.#db;
+    try {
+      const db = new Database(this.#options.filename as string, { timeout: this.#options.busyTimeoutMs });
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      this.#owned = db;
+      this.#db = db;
+      return db;
+    } catch (err) {
+      throw classifySqliteError(err);
+    }
+  }
+
+  #statement(db: SqliteDatabaseLike, schema: SQLSchema, rowCount: number): SqliteStatementLike {
+    let bySize = this.#statements.get(schema);
+    if (!bySize) this.#statements.set(schema, (bySize = new Map()));
+    let statement = bySize.get(rowCount);
+    if (!statement) bySize.set(rowCount, (statement = db.prepare(buildSqliteInsert(schema, rowCount))));
+    return statement;
+  }
+
+  #bindable(value: Value): unknown {
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (value instanceof Date) return this.#options.timestampFormat === 'iso' ? value.toISOString() : value.getTime();
+    if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return value;
+  }
+}

@@ -1,0 +1,226 @@
+// One conformance suite for the three SQL drivers, run against the real servers: what a user
+// checks is the rows in the table after execute() resolved or rejected.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Request,
+  Schema,
+  SchemaDefinitionError,
+  SinkError,
+  SQLSchema,
+  type BatchExecutor,
+  type ConflictStrategy,
+  type Row,
+} from '../../src/index.js';
+import { mysqlAdapter, postgresAdapter, sqliteAdapter, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
+
+const KV: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, name: { type: 'string', notNull: true }, note: { type: 'string' } };
+const I64_MAX = 2n ** 63n - 1n;
+
+async function rejection(promise: Promise<unknown>): Promise<SinkError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SinkError);
+  return err as SinkError;
+}
+
+describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver conformance: $name', (db: DialectAdapter) => {
+  let driver: BatchExecutor;
+  const tables: string[] = [];
+
+  async function table(columns: Record<string, ColumnSpec> = KV, key: readonly string[] = ['id'], extra?: string): Promise<string> {
+    const name = uniqueTable(`bf_conf_${db.name}`);
+    tables.push(name);
+    await db.createTable(name, columns, key, extra);
+    return name;
+  }
+  const requests = (schema: SQLSchema, rows: readonly Row[]) => rows.map((row) => Request.fromRow(schema, row));
+  const kv = (name: string, conflict: ConflictStrategy) => SQLSchema(name, conflict, { id: 'int64', name: 'string', note: 'string?' });
+
+  beforeAll(async () => {
+    await db.open();
+    driver = db.ownedDriver();
+  });
+  afterEach(async () => {
+    for (const name of tables.splice(0)) await db.dropTable(name);
+  });
+  afterAll(async () => {
+    await driver.close?.();
+    await db.close();
+  });
+
+  it('inserts a batch, and an empty batch is a no-op', async () => {
+    const t = await table();
+    const schema = kv(t, 'ignore');
+    await driver.execute(schema, []);
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'a' }, { id: 2n, name: 'b', note: 'x' }]));
+    expect(await db.read(t, KV)).toEqual([
+      { id: '1', name: 'a', note: null },
+      { id: '2', name: 'b', note: 'x' },
+    ]);
+  });
+
+  it.each([
+    ['ignore', 'old'],
+    ['replace', 'new'],
+    ['update', 'new'],
+  ] as const)('conflict %s keeps the %s row and inserts the rest', async (conflict, winner) => {
+    const t = await table();
+    const schema = kv(t, conflict);
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'old' }]));
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'new', note: 'n' }, { id: 2n, name: 'two' }]));
+    const rows = await db.read(t, KV);
+    expect(rows).toEqual([
+      winner === 'old' ? { id: '1', name: 'old', note: null } : { id: '1', name: 'new', note: 'n' },
+      { id: '2', name: 'two', note: null },
+    ]);
+  });
+
+  it('update leaves columns the schema does not list untouched', async () => {
+    const t = await table();
+    const schema = SQLSchema(t, 'update', { id: 'int64', name: 'string' });
+    await db.exec(`INSERT INTO ${db.name === 'mysql' ? `\`${t}\`` : `"${t}"`} (id, name, note) VALUES (1, 'old', 'kept')`);
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'new' }]));
+    expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'new', note: 'kept' }]);
+  });
+
+  it('update with a key twice in one batch keeps the later row', async () => {
+    const t = await table();
+    const schema = kv(t, 'update');
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'first' }, { id: 2n, name: 'x' }, { id: 1n, name: 'second' }]));
+    expect((await db.read(t, KV)).map((r) => r.name)).toEqual(['second', 'x']);
+  });
+
+  it.each(['ignore', 'replace', 'update'] as const)('composite key with %s', async (conflict) => {
+    const columns: Record<string, ColumnSpec> = { tenant: { type: 'int32', notNull: true }, id: { type: 'int64', notNull: true }, v: { type: 'string' } };
+    const t = await table(columns, ['tenant', 'id']);
+    const schema = SQLSchema(t, conflict, { tenant: 'int32', id: 'int64', v: 'string?' }, { keys: ['tenant', 'id'] });
+    await driver.execute(schema, requests(schema, [{ tenant: 1, id: 1n, v: 'a' }, { tenant: 2, id: 1n, v: 'b' }]));
+    await driver.execute(schema, requests(schema, [{ tenant: 1, id: 1n, v: 'c' }, { tenant: 1, id: 2n, v: 'd' }]));
+    const rows = await db.read(t, columns, 'tenant, id');
+    expect(rows).toEqual([
+      { tenant: 1, id: '1', v: conflict === 'ignore' ? 'a' : 'c' },
+      { tenant: 1, id: '2', v: 'd' },
+      { tenant: 2, id: '1', v: 'b' },
+    ]);
+  });
+
+  it('writes 20,000 rows of 5 columns in one batch (more values than any bound-parameter limit)', async () => {
+    const columns: Record<string, ColumnSpec> = {
+      id: { type: 'int64', notNull: true }, name: { type: 'string' }, score: { type: 'float64' }, n: { type: 'int32' }, flag: { type: 'bool' },
+    };
+    const t = await table(columns);
+    const schema = SQLSchema(t, 'update', { id: 'int64', name: 'string', score: 'float64', n: 'int32', flag: 'bool' });
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: BigInt(i + 1), name: `row ${i}`, score: i / 4, n: i % 1000, flag: i % 2 === 0 }));
+    await driver.execute(schema, requests(schema, rows));
+    const read = await db.read(t, columns);
+    expect(read).toHaveLength(20_000);
+    expect(read[0]).toEqual({ id: '1', name: 'row 0', score: 0, n: 0, flag: true });
+    expect(read[19_999]).toEqual({ id: '20000', name: 'row 19999', score: 19_999 / 4, n: 999, flag: false });
+    expect(new Set(read.map((r) => r.id)).size).toBe(20_000);
+  });
+
+  it('round-trips int64 extremes, unicode, bytes, null, floats, booleans and millisecond timestamps', async () => {
+    const columns: Record<string, ColumnSpec> = {
+      id: { type: 'int64', notNull: true }, big: { type: 'int64' }, text: { type: 'string' }, bin: { type: 'bytes' },
+      at: { type: 'timestamp' }, score: { type: 'float64' }, flag: { type: 'bool' },
+    };
+    const t = await table(columns);
+    const schema = SQLSchema(t, 'ignore', { id: 'int64', big: 'int64?', text: 'string?', bin: 'bytes?', at: 'timestamp?', score: 'float64?', flag: 'bool?' });
+    const at = new Date('2024-02-29T23:59:58.123Z');
+    await driver.execute(schema, requests(schema, [
+      { id: 1n, big: I64_MAX, text: 'héllo 世界 😀👩‍💻', bin: new Uint8Array([0x00, 0xff, 0x00, 0x7f]), at, score: 0.1 + 0.2, flag: true },
+      { id: 2n, big: -(2n ** 63n), text: "it's \\ \"quoted\" -- ;", bin: new Uint8Array([]), at: new Date(0), score: -1.5e300, flag: false },
+      { id: 3n, big: null, text: null, bin: null, at: null, score: null, flag: null },
+    ]));
+    expect(await db.read(t, columns)).toEqual([
+      { id: '1', big: I64_MAX.toString(), text: 'héllo 世界 😀👩‍💻', bin: '00ff007f', at: at.getTime(), score: 0.1 + 0.2, flag: true },
+      { id: '2', big: (-(2n ** 63n)).toString(), text: "it's \\ \"quoted\" -- ;", bin: '', at: 0, score: -1.5e300, flag: false },
+      { id: '3', big: null, text: null, bin: null, at: null, score: null, flag: null },
+    ]);
+  });
+
+  it('untyped (seed-style) schemas write the same rows', async () => {
+    const t = await table();
+    const schema = SQLSchema(t, 'update', ['id', 'name', 'note']);
+    await driver.execute(schema, requests(schema, [{ id: 7n, name: 'seven', note: null }, { id: 8, name: 'eight', note: 'n' }]));
+    expect(await db.read(t, KV)).toEqual([
+      { id: '7', name: 'seven', note: null },
+      { id: '8', name: 'eight', note: 'n' },
+    ]);
+  });
+
+  it.each(['ignore', 'replace', 'update'] as const)('with %s, one bad row fails the whole batch as non_retryable and writes nothing', async (conflict) => {
+    const t = await table();
+    const schema = SQLSchema(t, conflict, ['id', 'name', 'note']); // untyped: the NULL reaches the database
+    await driver.execute(schema, requests(schema, [{ id: 1n, name: 'before', note: null }]));
+    // 12,000 rows span several statements; the bad row is the very last one.
+    const rows: Row[] = Array.from({ length: 12_000 }, (_, i) => ({ id: BigInt(i + 1), name: `new ${i}`, note: null }));
+    rows.push({ id: 99_999n, name: null, note: null });
+    const err = await rejection(driver.execute(schema, requests(schema, rows)));
+    expect(err.reason).toBe('non_retryable');
+    expect(err.sinkCode).toMatch(/^(23502|1048|SQLITE_CONSTRAINT_NOTNULL)$/);
+    expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'before', note: null }]);
+  });
+
+  it('an already aborted signal writes nothing and fails with reason context', async () => {
+    const t = await table();
+    const schema = kv(t, 'ignore');
+    const controller = new AbortController();
+    controller.abort(new Error('shutdown'));
+    const err = await rejection(driver.execute(schema, requests(schema, [{ id: 1n, name: 'a' }]), controller.signal));
+    expect(err.reason).toBe('context');
+    expect(await db.count(t)).toBe(0);
+  });
+
+  it.runIf(db.holdKey)('an abort while a statement waits for a lock returns at once and writes nothing', async () => {
+    const t = await table();
+    const schema = kv(t, 'ignore');
+    const release = await db.holdKey!(t, 1);
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const started = Date.now();
+      const err = await rejection(driver.execute(schema, requests(schema, [{ id: 2n, name: 'b' }, { id: 1n, name: 'a' }]), controller.signal));
+      expect(err.reason).toBe('context');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await db.count(t)).toBe(0);
+  });
+
+  it("writes through the user's own pool/database and leaves it open on close()", async () => {
+    const t = await table();
+    const schema = kv(t, 'update');
+    const user = await db.userDriver();
+    try {
+      await user.driver.ping?.();
+      await user.driver.execute(schema, requests(schema, [{ id: 1n, name: 'mine' }]));
+      await user.driver.close?.();
+      expect(await user.stillWorks()).toBe(true);
+    } finally {
+      await user.dispose();
+    }
+    expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'mine', note: null }]);
+  });
+
+  it('never runs SQL for an injected identifier, and rejects non-SQL schemas', async () => {
+    const victim = await table();
+    // The schema refuses the name before any driver call can be made.
+    await expect(async () => driver.execute(SQLSchema(victim, 'ignore', [`id; DROP TABLE ${victim}`]), [])).rejects.toThrow(SchemaDefinitionError);
+    expect(await db.count(victim)).toBe(0); // still there
+    const generic = Schema('cache', ['cmd', 'key']);
+    const err = await rejection(driver.execute(generic, [Request.fromRow(generic, { cmd: 'SET', key: 'k' })]));
+    expect(err.reason).toBe('non_retryable');
+  });
+
+  it('ping() answers, and close() is idempotent', async () => {
+    const own = db.ownedDriver();
+    await own.ping?.();
+    await own.close?.();
+    await own.close?.();
+  });
+});
