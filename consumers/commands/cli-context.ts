@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/load-config.js';
+import { redactSecrets } from '../../src/config/describe-config.js';
+import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
+import { createRedis } from '../../src/queue/connection.js';
+import { CliError } from '../cli-error.js';
+import { DEMO_CONFIG } from '../demo-schema.js';
+
+/** Options every command shares (declared on the program). */
+export interface GlobalOptions {
+  config?: string;
+}
+
+/** The config the CLI acts on: `--config`, else `BATCHFLOW_CONFIG`, else the worker's built-in demo. */
+export function cliConfig(options: GlobalOptions): WorkerConfig {
+  return loadConfig({ path: options.config, fallback: { ...DEMO_CONFIG } });
+}
+
+/** The configured schema called `name`, or a failure listing the ones there are. */
+export function findSchema(config: WorkerConfig, name: string): SchemaConfig {
+  const found = config.schemas.find((s) => s.schema.name === name);
+  if (!found) {
+    const known = config.schemas.map((s) => s.schema.name).join(', ');
+    const where = config.source.kind === 'file' ? config.source.path : 'the built-in demo config (no --config or BATCHFLOW_CONFIG given)';
+    throw new CliError(`unknown schema "${name}": ${where} defines ${known}`);
+  }
+  return found;
+}
+
+/**
+ * Connects to Redis, failing within `timeoutMs` with a message that names the (redacted) URL
+ * instead of retrying forever as a long-running worker would.
+ */
+export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
+  const redis = createRedis(url, 'producer');
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => (lastError = err));
+  const ready = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (!(await ready)) {
+    redis.disconnect();
+    const detail = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? 'timed out';
+    throw new CliError(`cannot reach Redis at ${redactSecrets(url)} (${detail})`);
+  }
+  return redis;
+}
+
+/** Runs `work` with a Redis connection, disconnecting afterwards whatever happens. */
+export async function withRedis<T>(config: WorkerConfig, work: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = await connectRedis(config.redisUrl);
+  try {
+    return await work(redis);
+  } finally {
+    redis.disconnect();
+  }
+}

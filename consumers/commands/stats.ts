@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import type { WorkerConfig } from '../../src/config/worker-config.js';
+import { SchemaQueueView, type SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
+import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';
+import { parsePositiveInt } from './dlq-options.js';
+import { COMMITTED_METRIC, sumBySchema } from './committed-rows.js';
+
+interface StatsFlags {
+  interval: number;
+  metricsUrl?: string;
+  json?: boolean;
+}
+
+/** One schema's line of `batchflow stats`. */
+interface SchemaStats extends SchemaQueueCounts {
+  schema: string;
+  /** Rows committed per second over the sampling interval; null when the worker's /metrics could not be read. */
+  rowsPerSecond: number | null;
+}
+
+/** `batchflow stats`: queue depths and DLQ size per schema, plus recent throughput from the worker's metrics. */
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .summary('queue depths, DLQ sizes and throughput per schema')
+    .description(
+      `per schema: waiting/active/delayed/failed jobs and DLQ size (read from Redis), and recent throughput: ` +
+        `${COMMITTED_METRIC} read twice from the worker's /metrics, --interval apart (that worker's rows only)`,
+    )
+    .option('--interval <ms>', 'time between the two metric samples', parsePositiveInt, 1000)
+    .option('--metrics-url <url>', "the worker's metrics endpoint (default: http://<http.host>:<http.port>/metrics from the config)")
+    .option('--json', 'print JSON')
+    .action(async (flags: StatsFlags, command: Command) => {
+      const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
+      const url = flags.metricsUrl ?? defaultMetricsUrl(config);
+      const before = await sampleCommitted(url);
+      const started = performance.now();
+      const counts = await withRedis(config, (redis) =>
+        Promise.all(
+          config.schemas.map(async ({ schema }) => {
+            const view = new SchemaQueueView(schema.name, redis, config.prefix);
+            try {
+              return await view.counts();
+            } finally {
+              await view.close();
+            }
+          }),
+        ),
+      );
+      await sleep(Math.max(0, flags.interval - (performance.now() - started)));
+      const after = before && (await sampleCommitted(url));
+      const seconds = (performance.now() - started) / 1000;
+      const stats: SchemaStats[] = config.schemas.map(({ schema }, i) => ({
+        schema: schema.name,
+        ...(counts[i] as SchemaQueueCounts),
+        rowsPerSecond: before && after ? Math.max(0, ((after.get(schema.name) ?? 0) - (before.get(schema.name) ?? 0)) / seconds) : null,
+      }));
+      if (flags.json) console.log(JSON.stringify({ metricsUrl: url, intervalSeconds: seconds, schemas: stats }, null, 2));
+      else print(stats, url, before !== undefined);
+    });
+}
+
+function defaultMetricsUrl(config: WorkerConfig): string {
+  const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/metrics`;
+}
+
+async function sampleCommitted(url: string): Promise<Map<string, number> | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? sumBySchema(await response.text()) : undefined;
+  } catch {
+    return undefined; // no worker there: throughput is shown as unknown, the counts still are
+  }
+}
+
+function print(stats: readonly SchemaStats[], url: string, metricsRead: boolean): void {
+  const header = ['SCHEMA', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'DLQ', 'ROWS/S'];
+  const rows = stats.map((s) => [s.schema, s.waiting, s.active, s.delayed, s.failed, s.dlq, s.rowsPerSecond === null ? 'n/a' : s.rowsPerSecond.toFixed(1)].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  '));
+  if (!metricsRead) console.log(`(rows/s unknown: no worker metrics at ${url}; pass --metrics-url)`);
+}

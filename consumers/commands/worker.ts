@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { closeOnSignals } from '../../src/runtime/shutdown-signals.js';
+import { createLogger } from '../logger.js';
+import { WorkerService } from '../worker-service.js';
+import { cliConfig, type GlobalOptions } from './cli-context.js';
+
+/** Grace beyond the consumers' own shutdown timeout for closing sinks, HTTP and Redis. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * `batchflow worker`: runs the worker service until SIGTERM/SIGINT. The first signal shuts down
+ * gracefully and exits 0; a second one exits 1 at once.
+ * `keepRunning` tells the CLI not to exit when this action returns.
+ */
+export function registerWorker(program: Command, keepRunning: () => void): void {
+  program
+    .command('worker')
+    .summary('run the worker service (no config: the SQLite demo)')
+    .description('run the worker service: a batch consumer per configured schema, /metrics, /healthz, /readyz, Bull Board at /admin and HTTP ingest at /v1 (with no config: the demo schema on SQLite)')
+    .action(async (_options: unknown, command: Command) => {
+      const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
+      const logger = createLogger(config.logLevel);
+      const service = new WorkerService({ config, logger });
+      const shutdownLimitMs = Math.max(...config.schemas.map((s) => s.tuning.shutdownTimeoutMs)) + SHUTDOWN_GRACE_MS;
+      closeOnSignals(() => service.stop(), {
+        onSignal: (signal, forced) => {
+          logger.warn({ event: 'signal', signal, forced }, forced ? `${signal} again: exiting now` : `${signal}: shutting down gracefully`);
+          if (!forced) {
+            // close() bounds the flush itself; this only catches a sink or socket that never closes.
+            setTimeout(() => {
+              logger.error({ event: 'shutdown-timeout', ms: shutdownLimitMs }, 'shutdown did not finish in time: exiting');
+              process.exit(1);
+            }, shutdownLimitMs).unref();
+          }
+        },
+        onError: (err) => logger.error({ event: 'stop-failed', err }, 'shutdown failed'),
+      });
+      try {
+        await service.start();
+      } catch (err) {
+        logger.error({ event: 'start-failed', err }, 'worker failed to start');
+        await service.stop().catch(() => {});
+        throw err;
+      }
+      keepRunning();
+    });
+}

@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { BatchConsumer } from '../src/queue/batch-consumer.js';
+
+/**
+ * Logs a consumer's events, one JSON line each: every committed batch (batchId, size, seconds),
+ * retries, dead-lettered requests and breaker changes with their batchId. Dead-lettered rows
+ * are summarised by reason and error code; the row data itself stays in the DLQ, since it may
+ * hold personal data that does not belong in logs.
+ */
+export function logConsumerEvents(consumer: BatchConsumer, logger: Logger): void {
+  const log = logger.child({ schema: consumer.schema.name });
+  consumer.on('batch:committed', ({ batchId, size, seconds }) => log.info({ event: 'batch:committed', batchId, size, seconds }, 'batch committed'));
+  consumer.on('batch:retry', ({ batchId, reason, errorCode, attempt, delayMs }) =>
+    log.warn({ event: 'batch:retry', batchId, reason, errorCode, attempt, delayMs }, 'batch failed, retrying'),
+  );
+  consumer.on('dead-lettered', ({ batchId, entries }) => {
+    const byCause: Record<string, number> = {};
+    for (const entry of entries) {
+      const cause = `${entry.class}/${entry.reason}${entry.errorCode ? `/${entry.errorCode}` : ''}`;
+      byCause[cause] = (byCause[cause] ?? 0) + 1;
+    }
+    log.warn({ event: 'dead-lettered', batchId, count: entries.length, byCause }, 'requests dead-lettered');
+  });
+  consumer.on('breaker', ({ sink, state }) =>
+    log[state === 'closed' ? 'info' : 'warn']({ event: 'breaker', sink, state }, state === 'open' ? 'sink unreachable: consumption paused' : `circuit breaker ${state}`),
+  );
+  consumer.on('error', (err) => log.error({ event: 'error', err }, 'consumer error'));
+}

@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { describeConfig } from '../src/config/describe-config.js';
+import { isLoopbackHost } from '../src/config/loopback.js';
+import type { WorkerConfig } from '../src/config/worker-config.js';
+import type { BatchExecutor } from '../src/core/batch-executor.js';
+import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
+import { BatchConsumer } from '../src/queue/batch-consumer.js';
+import { createRedis } from '../src/queue/connection.js';
+import { Producer } from '../src/queue/producer.js';
+import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
+import { logConsumerEvents } from './consumer-log.js';
+import { createHttpServer, type ListeningHttpServer } from './http-server.js';
+import { createExecutor } from './sinks/create-executor.js';
+import { createTables } from './sinks/create-tables.js';
+
+/** Options of {@link WorkerService}. */
+export interface WorkerServiceOptions {
+  /** Validated config, e.g. from `loadConfig`. */
+  config: WorkerConfig;
+  logger: Logger;
+}
+
+type Executor = BatchExecutor & { close(): Promise<void> };
+
+/**
+ * The worker process: one executor per sink, one `BatchConsumer` per schema, Prometheus
+ * metrics, and the HTTP port (/metrics, /healthz, /readyz, Bull Board at /admin, ingest at /v1).
+ *
+ * @example
+ * ```ts
+ * const service = new WorkerService({ config: loadConfig({ fallback: DEMO_CONFIG }), logger });
+ * await service.start();
+ * closeOnSignals(() => service.stop());
+ * ```
+ */
+export class WorkerService {
+  readonly metrics = new PrometheusReporter();
+  readonly #config: WorkerConfig;
+  readonly #log: Logger;
+  readonly #executors = new Map<string, Executor>();
+  readonly #consumers: BatchConsumer[] = [];
+  readonly #views: SchemaQueueView[] = [];
+  #redis: Redis | undefined;
+  #producer: Producer | undefined;
+  #http: ListeningHttpServer | undefined;
+  #ready = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: WorkerServiceOptions) {
+    this.#config = options.config;
+    this.#log = options.logger;
+  }
+
+  /** The HTTP server's base URL once started (undefined when `http.enabled` is false). */
+  get httpUrl(): string | undefined {
+    return this.#http?.url;
+  }
+
+  /** Creates missing tables, starts the consumers and the HTTP server; resolves once consuming. */
+  async start(): Promise<void> {
+    const config = this.#config;
+    this.#log.info({ event: 'starting', config: describeConfig(config) }, 'worker starting');
+    for (const [name, sink] of Object.entries(config.sinks)) {
+      const schemas = config.schemas.filter((s) => s.sink === name);
+      if (schemas.length === 0) continue;
+      await createTables(name, sink, schemas.filter((s) => s.createTable).map((s) => s.schema));
+      this.#executors.set(name, createExecutor(sink));
+    }
+    this.#redis = createRedis(config.redisUrl, 'worker');
+    this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
+    for (const { schema, sink, tuning } of config.schemas) {
+      const consumer = new BatchConsumer({ connection: config.redisUrl, prefix: config.prefix, schema, executor: this.#executors.get(sink) as Executor, metrics: this.metrics, ...tuning });
+      logConsumerEvents(consumer, this.#log);
+      this.#consumers.push(consumer);
+      this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix));
+    }
+    if (config.http.enabled) await this.#startHttp();
+    await Promise.all(this.#consumers.map((c) => c.waitUntilReady()));
+    this.#ready = true;
+    this.#log.info({ event: 'ready', schemas: config.schemas.map((s) => s.schema.name), http: this.httpUrl ?? 'disabled' }, 'worker ready');
+  }
+
+  /**
+   * Graceful stop: /readyz turns 503, consumers stop taking jobs and commit their in-flight
+   * batches (each within its `shutdownTimeoutMs`), then sinks, HTTP and Redis are closed.
+   * Rejects if any part failed to close. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#ready = false;
+    const started = performance.now();
+    this.#log.info({ event: 'stopping', consumers: this.#consumers.length }, 'stopping: flushing in-flight batches');
+    const failures: unknown[] = [];
+    const settle = async (what: string, work: Array<Promise<unknown> | undefined>) => {
+      for (const result of await Promise.allSettled(work)) {
+        if (result.status === 'rejected') {
+          failures.push(result.reason);
+          this.#log.error({ event: 'stop-failed', what, err: result.reason }, `closing ${what} failed`);
+        }
+      }
+    };
+    await settle('consumers', this.#consumers.map((c) => c.close()));
+    await settle('producer and queues', [this.#producer?.close(), ...this.#views.map((v) => v.close())]);
+    await settle('sinks', [...this.#executors.values()].map((e) => e.close()));
+    await settle('http', [this.#http?.close()]);
+    this.#redis?.disconnect();
+    this.#log.info({ event: 'stopped', seconds: (performance.now() - started) / 1000, failures: failures.length }, 'worker stopped');
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} part(s) of the worker failed to close`);
+  }
+
+  async #startHttp(): Promise<void> {
+    const { http, prefix, redisUrl, schemas } = this.#config;
+    if (http.ingest) {
+      this.#producer = new Producer({ connection: redisUrl, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics });
+      if (!http.ingestToken && !isLoopbackHost(http.host)) {
+        this.#log.warn({ event: 'ingest-open' }, 'HTTP ingest at /v1 is reachable beyond loopback without http.ingestToken: anyone who reaches the port can enqueue');
+      }
+    }
+    const server = createHttpServer({
+      host: http.host,
+      port: http.port,
+      auth: http.auth,
+      readOnly: http.readOnly,
+      metrics: this.metrics,
+      ready: () => this.#readiness(),
+      queues: this.#views.flatMap((view) => view.queues),
+      producer: this.#producer,
+      ingestToken: this.#producer ? http.ingestToken : undefined,
+      onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),
+    });
+    this.#http = await server.listen();
+    this.#log.info({ event: 'http', address: this.#http.url, admin: `${this.#http.url}/admin` }, `serving /metrics, /healthz, /readyz, /admin at ${this.#http.url}`);
+  }
+
+  async #readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const redis = await this.#redis?.ping().then((pong) => pong === 'PONG', () => false);
+    const consumers = this.#ready && this.#consumers.every((c) => c.state !== 'closed' && c.state !== 'closing');
+    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers } };
+  }
+}

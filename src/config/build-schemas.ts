@@ -1,0 +1,57 @@
+import type { ColumnType } from '../core/column-type.js';
+import { Schema, SQLSchema } from '../core/schema.js';
+import { BatchFlowError } from '../errors/batchflow-error.js';
+import { ConfigError } from '../errors/config-error.js';
+import { CONFIG_DEFAULTS, type TuningField } from './config-defaults.js';
+import type { ConfigFile, SchemaEntry } from './config-schema.js';
+import type { SchemaConfig, SchemaTuning } from './worker-config.js';
+
+const SQL_SINKS: ReadonlySet<string> = new Set(['postgres', 'mysql', 'sqlite']);
+const TUNING_FIELDS = Object.keys(CONFIG_DEFAULTS.defaults) as TuningField[];
+
+/**
+ * Builds the core schemas of a parsed config and checks what zod cannot see on its own:
+ * each entry's sink exists and suits it (a table needs a SQL sink, a Redis sink takes a schema
+ * without table), names are unique, and the schema definition itself is valid.
+ */
+export function buildSchemas(file: ConfigFile): SchemaConfig[] {
+  const seen = new Map<string, number>();
+  return file.schemas.map((entry, i) => {
+    const at = `schemas.${i}`;
+    const sink = file.sinks[entry.sink];
+    if (!sink) {
+      const known = Object.keys(file.sinks);
+      throw new ConfigError(`${at}.sink`, `no sink named "${entry.sink}" in sinks (defined: ${known.join(', ') || 'none'})`);
+    }
+    const isSql = entry.table !== undefined;
+    if (isSql !== SQL_SINKS.has(sink.type)) {
+      throw new ConfigError(`${at}.sink`, isSql ? `sink "${entry.sink}" is ${sink.type}, but a schema with a table needs a SQL sink` : `sink "${entry.sink}" is ${sink.type}: give the schema a table`);
+    }
+    const schema = defineSchema(entry, at);
+    const previous = seen.get(schema.name);
+    if (previous !== undefined) throw new ConfigError(`${at}.name`, `schema "${schema.name}" is already defined by schemas.${previous}`);
+    seen.set(schema.name, i);
+    return { schema, sink: entry.sink, createTable: entry.createTable ?? false, tuning: tuningOf(file, entry) };
+  });
+}
+
+function defineSchema(entry: SchemaEntry, at: string): Schema {
+  const columns = entry.columns as readonly string[] | Record<string, ColumnType>;
+  try {
+    if (entry.table === undefined) return Schema(entry.name as string, columns);
+    const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }) };
+    return SQLSchema(entry.table, entry.conflict ?? 'ignore', columns, options);
+  } catch (err) {
+    // SchemaDefinitionError messages name tables and columns only, never values.
+    if (err instanceof BatchFlowError) throw new ConfigError(at, err.message);
+    throw err;
+  }
+}
+
+function tuningOf(file: ConfigFile, entry: SchemaEntry): SchemaTuning {
+  const tuning: Record<string, number> = {};
+  for (const field of TUNING_FIELDS) tuning[field] = entry[field] ?? file.defaults[field] ?? CONFIG_DEFAULTS.defaults[field];
+  const concurrency = entry.concurrency ?? file.defaults.concurrency;
+  if (concurrency !== undefined) tuning.concurrency = concurrency;
+  return Object.freeze(tuning) as SchemaTuning;
+}

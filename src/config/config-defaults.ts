@@ -1,0 +1,60 @@
+import { BATCH_CONSUMER_DEFAULTS } from '../queue/batch-consumer-options.js';
+import { DEFAULT_PREFIX } from '../queue/queue-names.js';
+
+/**
+ * Defaults of the worker service's config file, in one place. Every field of the file that
+ * is left out takes its value from here; the batch tuning fields come from the
+ * `BatchConsumer` defaults so the library and the service never disagree.
+ */
+export const CONFIG_DEFAULTS = Object.freeze({
+  /** Redis holding the queues. Env `REDIS_URL` overrides. @defaultValue `'redis://127.0.0.1:6379'` */
+  redisUrl: 'redis://127.0.0.1:6379',
+  /** Redis key prefix shared by producers and workers. Env `BATCHFLOW_PREFIX` overrides. @defaultValue `'batchflow'` */
+  prefix: DEFAULT_PREFIX,
+  /** pino log level. Env `BATCHFLOW_LOG_LEVEL` overrides. @defaultValue `'info'` */
+  logLevel: 'info' as const,
+  http: Object.freeze({
+    /** Serve /metrics, /healthz, /readyz, Bull Board and HTTP ingest. @defaultValue `true` */
+    enabled: true,
+    /** Listen address; anything beyond loopback requires `http.auth`. Env `BATCHFLOW_HTTP_HOST`. @defaultValue `'127.0.0.1'` */
+    host: '127.0.0.1',
+    /** Listen port (0 picks a free one). Env `BATCHFLOW_HTTP_PORT`. @defaultValue `9464` */
+    port: 9464,
+    /** Bull Board without retry/clean/remove buttons, and no DLQ actions over HTTP. @defaultValue `false` */
+    readOnly: false,
+    /** Accept rows over HTTP at `POST /v1/...` (see `http.ingestToken`). @defaultValue `true` */
+    ingest: true,
+  }),
+  /** Batch tuning for every schema; each schema entry may override any of these. */
+  defaults: Object.freeze({
+    /** @defaultValue 500 */
+    flushSize: BATCH_CONSUMER_DEFAULTS.flushSize,
+    /** @defaultValue 1000 */
+    flushIntervalMs: BATCH_CONSUMER_DEFAULTS.flushIntervalMs,
+    /** @defaultValue 2 */
+    maxInFlightBatches: BATCH_CONSUMER_DEFAULTS.maxInFlightBatches,
+    /** @defaultValue 5 */
+    maxAttempts: BATCH_CONSUMER_DEFAULTS.maxAttempts,
+    /** @defaultValue 100 */
+    retryBaseMs: BATCH_CONSUMER_DEFAULTS.retryBaseMs,
+    /** @defaultValue 5000 */
+    retryMaxMs: BATCH_CONSUMER_DEFAULTS.retryMaxMs,
+    /** @defaultValue 30000 */
+    batchTimeoutMs: BATCH_CONSUMER_DEFAULTS.batchTimeoutMs,
+    /** @defaultValue 30000 */
+    shutdownTimeoutMs: BATCH_CONSUMER_DEFAULTS.shutdownTimeoutMs,
+    /** @defaultValue 250 */
+    breakerProbeBaseMs: BATCH_CONSUMER_DEFAULTS.breakerProbeBaseMs,
+    /** @defaultValue 2000 */
+    breakerProbeMaxMs: BATCH_CONSUMER_DEFAULTS.breakerProbeMaxMs,
+    /** @defaultValue 30000 */
+    lockDurationMs: BATCH_CONSUMER_DEFAULTS.lockDurationMs,
+    /** @defaultValue 30000 */
+    stalledIntervalMs: BATCH_CONSUMER_DEFAULTS.stalledIntervalMs,
+    /** @defaultValue 5000 (0 disables queue-depth sampling) */
+    queueDepthIntervalMs: BATCH_CONSUMER_DEFAULTS.queueDepthIntervalMs,
+  }),
+});
+
+/** Names of the batch tuning fields that `defaults` holds and each schema may override. */
+export type TuningField = keyof typeof CONFIG_DEFAULTS.defaults;

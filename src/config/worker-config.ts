@@ -1,0 +1,34 @@
+import type { Schema } from '../core/schema.js';
+import type { ConfigFile, SinkConfig } from './config-schema.js';
+import type { TuningField } from './config-defaults.js';
+
+/** Batch tuning of one schema after `defaults` and the schema's own overrides are merged. */
+export type SchemaTuning = Readonly<Record<TuningField, number>> & { readonly concurrency?: number };
+
+/** One schema the worker serves, ready to hand to a `BatchConsumer`. */
+export interface SchemaConfig {
+  /** The core schema built from the entry (validated identifiers, key columns, types). */
+  readonly schema: Schema;
+  /** Name of the sink in `sinks` it is written to. */
+  readonly sink: string;
+  /** Create the table (`CREATE TABLE IF NOT EXISTS`) at start-up. */
+  readonly createTable: boolean;
+  readonly tuning: SchemaTuning;
+}
+
+/** Where the config came from: a file path, or the built-in demo. */
+export type ConfigSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'demo' };
+
+/**
+ * The validated, defaulted config of the worker service and the CLI. Secrets it holds (URLs,
+ * credentials) must go through `describeConfig` before they reach a log.
+ */
+export interface WorkerConfig {
+  readonly source: ConfigSource;
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly logLevel: ConfigFile['logLevel'];
+  readonly http: ConfigFile['http'];
+  readonly sinks: Readonly<Record<string, SinkConfig>>;
+  readonly schemas: readonly SchemaConfig[];
+}
