@@ -1,0 +1,116 @@
+/**
+ * Consumer side of a queue scenario, run in its own process so that its RSS and CPU are its
+ * own and the producer (in the parent) competes for the CPU as it would on a real host.
+ * Started by `spawnConsumer`; talks to the parent over the IPC channel (see `protocol.ts`).
+ */
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BatchConsumer, type BatchExecutor } from '../../src/index.js';
+import type { BenchRowJson } from '../rows.js';
+import type { BenchSink } from '../sinks/bench-sink.js';
+import { createSink } from '../sinks/index.js';
+import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
+const send = (message: ChildMessage) => process.send?.(message);
+const latenciesMs: number[] = [];
+const rssAtMarks: Array<{ rows: number; rssBytes: number }> = [];
+const errors: string[] = [];
+let deadLettered = 0;
+let done = 0;
+let reached = false;
+
+/** Counts committed rows; samples RSS at the configured marks and reports `reached` once. */
+function committed(rows: number): void {
+  done += rows;
+  for (const mark of config.rssMarks) {
+    if (done >= mark && !rssAtMarks.some((m) => m.rows === mark)) rssAtMarks.push({ rows: mark, rssBytes: process.memoryUsage().rss });
+  }
+  if (!reached && done >= config.expected) {
+    reached = true;
+    send({ type: 'reached', done, atMs: Date.now() });
+  }
+}
+
+function noteError(err: unknown): void {
+  if (errors.length < 20) errors.push(err instanceof Error ? err.message : String(err));
+}
+
+/** Wraps the driver so each row's commit time can be compared with the submit time it carries. */
+function timed(executor: BatchExecutor, sink: BenchSink): BatchExecutor {
+  return {
+    sink: executor.sink,
+    ping: executor.ping && ((signal) => executor.ping?.(signal) as Promise<void>),
+    close: executor.close && (() => executor.close?.() as Promise<void>),
+    async execute(schema, requests, signal) {
+      await executor.execute(schema, requests, signal);
+      const now = Date.now(); // execute() resolves after COMMIT (or EXEC/pipeline reply)
+      for (const request of requests) latenciesMs.push(now - sink.submittedAtMs(request));
+    },
+  };
+}
+
+/** Starts the configured consumer; returns how to stop it. */
+async function start(sink: BenchSink): Promise<() => Promise<void>> {
+  const connection = config.urls.redisUrl;
+  if (config.kind === 'batchflow') {
+    const driver = sink.executor();
+    const consumer = new BatchConsumer({
+      connection,
+      prefix: config.prefix,
+      schema: sink.schema(config.target),
+      executor: config.recordLatency ? timed(driver, sink) : driver,
+      flushSize: config.flushSize,
+      flushIntervalMs: config.flushIntervalMs,
+      concurrency: config.concurrency,
+    });
+    consumer.on('batch:committed', ({ size }) => committed(size));
+    consumer.on('dead-lettered', ({ entries }) => (deadLettered += entries.length));
+    consumer.on('error', noteError);
+    await consumer.waitUntilReady();
+    return async () => {
+      await consumer.close();
+      await driver.close?.();
+    };
+  }
+  const naive = config.kind === 'naive' ? sink.naiveWriter(config.target) : undefined;
+  const processor = naive ? (job: { data: BenchRowJson }) => naive.writeOne(job.data) : async () => undefined;
+  const redis = new Redis(connection, { maxRetriesPerRequest: null });
+  const worker = new Worker(config.target, processor, { connection: redis, prefix: config.prefix, concurrency: config.concurrency ?? 1 });
+  worker.on('completed', () => committed(1));
+  worker.on('failed', (_job, err) => noteError(err));
+  worker.on('error', noteError);
+  await worker.waitUntilReady();
+  return async () => {
+    await worker.close();
+    await naive?.close();
+    redis.disconnect();
+  };
+}
+
+async function main(): Promise<void> {
+  const sink = createSink(config.sink, config.urls);
+  const stop = await start(sink);
+  const progress = setInterval(() => send({ type: 'progress', done }), 250);
+  send({ type: 'ready' });
+  process.on('message', (message: ParentMessage) => {
+    if (message.type !== 'stop') return;
+    clearInterval(progress);
+    void (async () => {
+      await stop();
+      await sink.close();
+      const usage = process.resourceUsage();
+      send({
+        type: 'final',
+        stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: usage.userCPUTime / 1000, cpuSystemMs: usage.systemCPUTime / 1000, latenciesMs, rssAtMarks, deadLettered, errors },
+      });
+      process.disconnect();
+    })();
+  });
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exitCode = 1;
+  process.disconnect();
+});

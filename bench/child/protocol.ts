@@ -1,0 +1,58 @@
+import type { SinkName } from '../options.js';
+import type { SinkUrls } from '../sinks/bench-sink.js';
+
+/**
+ * What the consumer child runs:
+ * - `batchflow`: a BatchConsumer writing through the sink's BatchFlow driver;
+ * - `naive`: a plain BullMQ Worker, one INSERT (or Redis command) per job;
+ * - `noop`: a plain BullMQ Worker whose processor does nothing (the queue's ceiling).
+ */
+export type ConsumerKind = 'batchflow' | 'naive' | 'noop';
+
+/** Configuration handed to the child as its one argument (JSON). */
+export interface ConsumerChildConfig {
+  readonly kind: ConsumerKind;
+  /** The sink written to (unused by `noop`). */
+  readonly sink: SinkName;
+  readonly urls: SinkUrls;
+  /** Table / hash of the scenario; also the schema and queue name. */
+  readonly target: string;
+  readonly prefix: string;
+  /** Rows (or jobs, for `noop`) after which the child reports `reached`. */
+  readonly expected: number;
+  /** BullMQ Worker concurrency; for `batchflow`, undefined keeps BatchConsumer's default. */
+  readonly concurrency: number | undefined;
+  readonly flushSize: number;
+  readonly flushIntervalMs: number;
+  /** Record submit→commit latency of every row (batchflow only). */
+  readonly recordLatency: boolean;
+  /** Row counts at which to sample the child's RSS. */
+  readonly rssMarks: readonly number[];
+}
+
+/** Messages from the child. Times are `Date.now()` of the child, comparable with the parent's on one host. */
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; done: number }
+  | { type: 'reached'; done: number; atMs: number }
+  | { type: 'final'; stats: ChildStats }
+  | { type: 'failed'; message: string };
+
+/** What the child measured about itself. */
+export interface ChildStats {
+  /** Rows committed (jobs completed, for `noop` and `naive`). */
+  readonly done: number;
+  /** Peak resident set size of the child process (getrusage `ru_maxrss`). */
+  readonly maxRssBytes: number;
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+  /** Submit→commit latency per row, in ms (empty unless `recordLatency`). */
+  readonly latenciesMs: number[];
+  readonly rssAtMarks: Array<{ rows: number; rssBytes: number }>;
+  /** Requests dead-lettered and operational errors seen (both should be zero in a clean run). */
+  readonly deadLettered: number;
+  readonly errors: string[];
+}
+
+/** Messages to the child. */
+export type ParentMessage = { type: 'stop' };

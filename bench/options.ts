@@ -1,0 +1,100 @@
+import { InvalidArgumentError, type Command } from 'commander';
+
+/** The sinks the benchmark knows. */
+export const SINK_NAMES = ['postgres', 'mysql', 'sqlite', 'redis'] as const;
+/** One of {@link SINK_NAMES}. */
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/** Options of {@link runBench}; every field has a default in {@link BENCH_DEFAULTS}. */
+export interface BenchOptions {
+  /** Small, fast smoke run (CI): few rows, short latency phase; targets are printed but not judged. @defaultValue false */
+  quick: boolean;
+  /** Rows (or jobs) per scenario. @defaultValue 200000, or 3000 with `quick` */
+  rows: number;
+  /** BatchConsumer `flushSize` for the BatchFlow scenarios. @defaultValue 1000 */
+  flushSize: number;
+  /** BatchConsumer `flushIntervalMs`; also the latency target's base. @defaultValue 1000 */
+  flushIntervalMs: number;
+  /** Requests per job in the producer-packing scenario. @defaultValue 100 */
+  packing: number;
+  /** Sinks to run, in order. @defaultValue all of {@link SINK_NAMES} */
+  sinks: SinkName[];
+  /** Directory for `latest.json` and `latest.md`. @defaultValue `bench/results` */
+  out: string;
+  /** Also measure worker RSS after 100,000 and 1,000,000 rows (long). @defaultValue false */
+  rss: boolean;
+  /** Seconds the paced producer runs in the latency scenario. @defaultValue 15, or 3 with `quick` */
+  latencySeconds: number;
+  /** Write V8 CPU profiles of the consumer child processes into this directory. @defaultValue none */
+  cpuProfDir: string | undefined;
+  /** Redis URL for queues and the Redis sink. @defaultValue `redis://127.0.0.1:6379` */
+  redisUrl: string;
+  /** PostgreSQL connection string. @defaultValue `postgres://postgres@127.0.0.1:5432/test` */
+  postgresUrl: string;
+  /** MariaDB/MySQL connection string. @defaultValue `mysql://root@127.0.0.1:3306/test` */
+  mysqlUrl: string;
+}
+
+/** Defaults of {@link BenchOptions} (quick mode overrides `rows` and `latencySeconds`). */
+export const BENCH_DEFAULTS: Readonly<BenchOptions> = Object.freeze({
+  quick: false,
+  rows: 200_000,
+  flushSize: 1000,
+  flushIntervalMs: 1000,
+  packing: 100,
+  sinks: [...SINK_NAMES],
+  out: 'bench/results',
+  rss: false,
+  latencySeconds: 15,
+  cpuProfDir: undefined,
+  redisUrl: 'redis://127.0.0.1:6379',
+  postgresUrl: 'postgres://postgres@127.0.0.1:5432/test',
+  mysqlUrl: 'mysql://root@127.0.0.1:3306/test',
+});
+
+/** What `--quick` changes, unless the flag for it is given explicitly. */
+export const QUICK_OVERRIDES = Object.freeze({ rows: 3000, latencySeconds: 3 });
+
+/** Fills in defaults (quick-mode ones first) for options a caller left out. */
+export function resolveBenchOptions(given: Partial<BenchOptions>): BenchOptions {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<BenchOptions>;
+  const quick = defined.quick ? QUICK_OVERRIDES : {};
+  return { ...BENCH_DEFAULTS, sinks: [...BENCH_DEFAULTS.sinks], ...quick, ...defined };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function sinkList(value: string): SinkName[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(SINK_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown sink "${name}" (known: ${SINK_NAMES.join(', ')})`);
+  }
+  if (names.length === 0) throw new InvalidArgumentError('name at least one sink');
+  return names as SinkName[];
+}
+
+/**
+ * Registers the benchmark's flags on a commander command, so `bench/main.ts` and the
+ * `batchflow bench` subcommand accept exactly the same options. Defaults are left to
+ * {@link resolveBenchOptions} so that `--quick` can change them.
+ */
+export function addBenchOptions(command: Command): Command {
+  return command
+    .option('--quick', `smoke run: ${QUICK_OVERRIDES.rows} rows per scenario, targets not judged`)
+    .option('--rows <n>', `rows per scenario (default ${BENCH_DEFAULTS.rows})`, positiveInt)
+    .option('--flush-size <n>', `BatchConsumer flushSize (default ${BENCH_DEFAULTS.flushSize})`, positiveInt)
+    .option('--flush-interval-ms <n>', `BatchConsumer flushIntervalMs (default ${BENCH_DEFAULTS.flushIntervalMs})`, positiveInt)
+    .option('--packing <n>', `requests per job with producer packing (default ${BENCH_DEFAULTS.packing})`, positiveInt)
+    .option('--sinks <list>', `comma-separated sinks (default ${SINK_NAMES.join(',')})`, sinkList)
+    .option('--out <dir>', `result directory (default ${BENCH_DEFAULTS.out})`)
+    .option('--rss', 'also report worker RSS after 100,000 and 1,000,000 rows (slow)')
+    .option('--latency-seconds <n>', `paced-producer duration (default ${BENCH_DEFAULTS.latencySeconds})`, positiveInt)
+    .option('--cpu-prof-dir <dir>', 'write CPU profiles of the consumer processes here')
+    .option('--redis-url <url>', `Redis for queues and the Redis sink (default ${BENCH_DEFAULTS.redisUrl})`)
+    .option('--postgres-url <url>', `PostgreSQL (default ${BENCH_DEFAULTS.postgresUrl})`)
+    .option('--mysql-url <url>', `MariaDB/MySQL (default ${BENCH_DEFAULTS.mysqlUrl})`);
+}

@@ -1,0 +1,65 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BenchResult, ScenarioResult, TargetVerdict } from './result.js';
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const mb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+const fixed = (n: number | null, digits: number) => (n === null ? '–' : n.toFixed(digits));
+
+/** A Markdown table with padded columns, readable as plain text on a terminal too. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function scenarioRow(s: ScenarioResult): string[] {
+  const cpu = s.consumer ? `${((s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000).toFixed(1)} s` : '–';
+  const verified = `${int(s.rowsVerified)}/${int(s.rowsSubmitted)}${s.rowsVerified === s.rowsSubmitted ? '' : ' ✗'}`;
+  const latency = s.latency ? `p50 ${int(s.latency.p50Ms)} ms, p99 ${int(s.latency.p99Ms)} ms at ${int(s.latency.achievedRate)}/s` : '';
+  const rss = s.rssAtMarks?.map((m) => `${int(m.rows)} rows: ${mb(m.rssBytes)}`).join(', ') ?? '';
+  const memory = s.redisMemory ? `Redis ${mb(s.redisMemory.beforeBytes)} → ${mb(s.redisMemory.afterBytes)}` : '';
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), cpu, [latency, rss, memory].filter(Boolean).join('; ')];
+}
+
+function targetRow(t: TargetVerdict): string[] {
+  return [t.sink ?? '–', t.target, fixed(t.measured, t.measured !== null && Math.abs(t.measured) >= 100 ? 0 : 2), t.bound, t.verdict, t.detail];
+}
+
+/** The run as Markdown: environment, one row per scenario, one per target, and what each scenario did. */
+export function renderMarkdown(result: BenchResult): string {
+  const env = result.environment;
+  const o = result.options;
+  return [
+    `# BatchFlow benchmark${o.quick ? ' (quick smoke run: numbers not meaningful)' : ''}`,
+    '',
+    `Run ${env.startedAt}, ${result.totalSeconds.toFixed(0)} s. ${env.cpus} × ${env.cpuModel}, ${mb(env.memoryTotalBytes)} RAM, Node ${env.node}.`,
+    `Load average before ${env.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}, after ${env.loadAverageAfter.map((l) => l.toFixed(2)).join(' ')}.`,
+    `Servers: ${Object.entries(env.servers).map(([k, v]) => `${k}: ${v}`).join('; ')}.`,
+    `Options: ${Object.entries(o).filter(([k]) => !k.endsWith('Url')).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}.`,
+    '',
+    '## Scenarios',
+    '',
+    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'worker CPU', 'notes'], result.scenarios.map(scenarioRow)),
+    '',
+    '## Targets',
+    '',
+    table(['sink', 'target', 'measured', 'bound', 'verdict', 'detail'], result.targets.map(targetRow)),
+    '',
+    '## What each scenario did',
+    '',
+    ...result.scenarios.map((s) => `- **${s.sink ?? 'any'} ${s.kind}**: ${s.description}; verified by ${s.verifiedBy}.`),
+    '',
+  ].join('\n');
+}
+
+/** Prints the tables to stdout and writes `<name>.json` and `<name>.md` into `dir`; returns their paths. */
+export async function writeReport(result: BenchResult, dir: string, name: string): Promise<{ json: string; markdown: string }> {
+  const markdown = renderMarkdown(result);
+  process.stdout.write(`\n${markdown}`);
+  await mkdir(dir, { recursive: true });
+  const paths = { json: join(dir, `${name}.json`), markdown: join(dir, `${name}.md`) };
+  await writeFile(paths.json, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(paths.markdown, markdown);
+  return paths;
+}

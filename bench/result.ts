@@ -1,0 +1,90 @@
+import type { SinkName } from './options.js';
+
+/** The scenarios of one run. */
+export type ScenarioKind =
+  | 'bullmq-noop' // (b) BullMQ ceiling: standard Worker, no-op processor
+  | 'naive' // (a) BullMQ worker, one INSERT / command per job
+  | 'raw' // (c) fastest direct bulk insert, no queue
+  | 'batchflow-one-job' // BatchFlow end to end, one job per request
+  | 'batchflow-packing' // BatchFlow end to end, producer packing on
+  | 'latency' // BatchFlow, paced producer at half the one-job throughput
+  | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
+
+/** What the consumer process measured about itself. */
+export interface ConsumerMeasurements {
+  readonly maxRssBytes: number;
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+  readonly deadLettered: number;
+  readonly errors: string[];
+}
+
+/** Submit→commit latency under a paced load. */
+export interface LatencyMeasurements {
+  /** Requests per second the producer aimed at (half the one-job-per-request throughput). */
+  readonly targetRate: number;
+  readonly achievedRate: number;
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** One scenario's outcome; every number comes from this run. */
+export interface ScenarioResult {
+  readonly kind: ScenarioKind;
+  /** Null for the sink-independent BullMQ ceiling. */
+  readonly sink: SinkName | null;
+  readonly description: string;
+  readonly rowsSubmitted: number;
+  /** Rows found in the sink afterwards (or jobs completed, for the no-op worker). */
+  readonly rowsVerified: number;
+  readonly verifiedBy: string;
+  /** First submit to last commit. */
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  /** When the producer's last submit resolved, from the first (queue scenarios). */
+  readonly enqueueSeconds?: number;
+  readonly consumer?: ConsumerMeasurements;
+  /** Redis `used_memory` before the producer started and after the queue drained and the consumer closed. */
+  readonly redisMemory?: { beforeBytes: number; afterBytes: number; leftKeys: Array<{ key: string; bytes: number }> };
+  readonly latency?: LatencyMeasurements;
+  readonly rssAtMarks?: Array<{ rows: number; rssBytes: number }>;
+  /** Set when the scenario failed; its numbers are then zero. */
+  readonly error?: string;
+}
+
+/** One target from the issue, judged on this run's numbers. */
+export interface TargetVerdict {
+  readonly target: string;
+  readonly sink: SinkName | null;
+  /** Measured ratio (or value) and the bound it is compared with. */
+  readonly measured: number | null;
+  readonly bound: string;
+  /** `not judged` in quick mode: too few rows for the numbers to mean anything. */
+  readonly verdict: 'met' | 'missed' | 'not measured' | 'not judged';
+  readonly detail: string;
+}
+
+/** Where and how the run happened. */
+export interface RunEnvironment {
+  readonly startedAt: string;
+  readonly node: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryTotalBytes: number;
+  readonly loadAverageBefore: number[];
+  readonly loadAverageAfter: number[];
+  readonly servers: Record<string, string>;
+}
+
+/** Everything a run produced; written as `latest.json`. */
+export interface BenchResult {
+  readonly options: Record<string, unknown>;
+  readonly environment: RunEnvironment;
+  readonly scenarios: ScenarioResult[];
+  readonly targets: TargetVerdict[];
+  /** True when every scenario's verified rows equal its submitted rows. */
+  readonly allVerified: boolean;
+  readonly totalSeconds: number;
+}

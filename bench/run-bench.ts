@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BenchContext } from './context.js';
+import { resolveBenchOptions, type BenchOptions, type SinkName } from './options.js';
+import { RedisAdmin } from './redis-admin.js';
+import { writeReport } from './report.js';
+import type { BenchResult, ScenarioKind, ScenarioResult } from './result.js';
+import { runBatchflowE2E } from './scenarios/batchflow-e2e.js';
+import { runBullmqCeiling } from './scenarios/bullmq-ceiling.js';
+import { runLatency } from './scenarios/latency.js';
+import { runNaiveWorker } from './scenarios/naive-worker.js';
+import { runRawCeiling } from './scenarios/raw-ceiling.js';
+import { runRssGrowth } from './scenarios/rss-growth.js';
+import type { BenchSink } from './sinks/bench-sink.js';
+import { createSink } from './sinks/index.js';
+import { judgeTargets } from './targets.js';
+
+/**
+ * Runs every scenario on the local services, one after another, and writes the report
+ * (`latest.json` / `latest.md`, or `quick.*` with `quick`) into `options.out`.
+ * A failed scenario is recorded with its error and the run goes on; check `allVerified`.
+ *
+ * @example
+ * ```ts
+ * const result = await runBench({ quick: true, sinks: ['sqlite'] });
+ * process.exitCode = result.allVerified ? 0 : 1;
+ * ```
+ */
+export async function runBench(given: Partial<BenchOptions> = {}): Promise<BenchResult> {
+  const options = resolveBenchOptions(given);
+  const started = performance.now();
+  const loadAverageBefore = loadavg();
+  const sqliteDir = await mkdtemp(join(tmpdir(), 'bfbench-'));
+  const urls = { redisUrl: options.redisUrl, postgresUrl: options.postgresUrl, mysqlUrl: options.mysqlUrl, sqliteDir };
+  const ctx: BenchContext = { options, runId: randomBytes(3).toString('hex'), urls, admin: new RedisAdmin(options.redisUrl) };
+  const sinks = options.sinks.map((name) => createSink(name, urls));
+  const scenarios: ScenarioResult[] = [];
+  const servers: Record<string, string> = {};
+  const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
+    try {
+      const result = await run();
+      scenarios.push(result);
+      return result;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${sink ?? 'bullmq'} ${kind} failed: ${error}\n`);
+      scenarios.push({ kind, sink, description: 'failed', rowsSubmitted: options.rows, rowsVerified: 0, verifiedBy: '–', seconds: 0, rowsPerSecond: 0, error });
+      return undefined;
+    }
+  };
+  try {
+    servers.redis = await redisVersion(sinks, options);
+    for (const sink of sinks) servers[sink.name] = await sink.version().catch((err: unknown) => `unreachable (${String(err)})`);
+    await attempt('bullmq-noop', null, () => runBullmqCeiling(ctx));
+    for (const sink of sinks) await runSink(ctx, sink, attempt);
+    const rssSink = sinks.find((s) => s.name === 'postgres') ?? sinks[0];
+    if (options.rss && rssSink) await attempt('rss', rssSink.name, () => runRssGrowth(ctx, rssSink));
+  } finally {
+    await Promise.allSettled(sinks.map((sink) => sink.close()));
+    await ctx.admin.close();
+    await rm(sqliteDir, { recursive: true, force: true });
+  }
+  const result: BenchResult = {
+    options: { ...options },
+    environment: {
+      startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memoryTotalBytes: totalmem(),
+      loadAverageBefore,
+      loadAverageAfter: loadavg(),
+      servers,
+    },
+    scenarios,
+    targets: judgeTargets(scenarios, options),
+    allVerified: scenarios.every((s) => !s.error && s.rowsVerified === s.rowsSubmitted),
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  const paths = await writeReport(result, options.out, options.quick ? 'quick' : 'latest');
+  process.stderr.write(`\nwrote ${paths.json} and ${paths.markdown}\n`);
+  return result;
+}
+
+type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => Promise<ScenarioResult | undefined>;
+
+/** The per-sink scenarios: (c) raw, (a) naive, BatchFlow without and with packing, then latency at half the one-job rate. */
+async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
+  await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
+  await attempt('naive', sink.name, () => runNaiveWorker(ctx, sink));
+  const oneJob = await attempt('batchflow-one-job', sink.name, () => runBatchflowE2E(ctx, sink, false));
+  await attempt('batchflow-packing', sink.name, () => runBatchflowE2E(ctx, sink, ctx.options.packing));
+  if (oneJob) await attempt('latency', sink.name, () => runLatency(ctx, sink, oneJob.rowsPerSecond));
+}
+
+/** The Redis server's version (the queue's server), whether or not the Redis sink runs. */
+async function redisVersion(sinks: readonly BenchSink[], options: BenchOptions): Promise<string> {
+  const sink = sinks.find((s) => s.name === 'redis') ?? createSink('redis', { ...options, sqliteDir: '' });
+  try {
+    return await sink.version();
+  } finally {
+    if (!sinks.includes(sink)) await sink.close();
+  }
+}

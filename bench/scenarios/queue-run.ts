@@ -1,0 +1,107 @@
+import type { ChildStats, ConsumerChildConfig } from '../child/protocol.js';
+import { spawnConsumer, type ConsumerHandle } from '../child/spawn-consumer.js';
+import { scenarioNames, type BenchContext } from '../context.js';
+import { scenarioProgress } from '../progress.js';
+import type { ScenarioKind, ScenarioResult } from '../result.js';
+import type { BenchSink } from '../sinks/bench-sink.js';
+
+/** The producer side of a queue scenario: prepared (connected) before the clock starts. */
+export interface ScenarioProducer {
+  /** Submits every row; resolves when the last submit is stored. */
+  run(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A scenario in which a producer (this process) feeds a consumer (a child process) through BullMQ. */
+export interface QueueScenarioSpec {
+  readonly kind: ScenarioKind;
+  /** Null for the sink-independent no-op worker. */
+  readonly sink: BenchSink | null;
+  readonly description: string;
+  readonly rows: number;
+  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[] };
+  producer(target: string, prefix: string): ScenarioProducer;
+}
+
+/** Seconds without progress after which a scenario is declared stuck. */
+const STALL_SECONDS = 60;
+
+/**
+ * Runs one queue scenario end to end: create the target, start the consumer child, start the
+ * clock, produce, wait until the child reports the last row committed, stop the child, verify
+ * with the sink's own count, and drop the target and the scenario's Redis keys.
+ */
+export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpec): Promise<{ result: ScenarioResult; stats: ChildStats }> {
+  const { target, prefix } = scenarioNames(ctx, spec.sink?.name ?? null, spec.kind);
+  const o = ctx.options;
+  const producer = spec.producer(target, prefix);
+  let consumer: ConsumerHandle | undefined;
+  const bar = scenarioProgress(`${spec.sink?.name ?? 'bullmq'} ${spec.kind}`, spec.rows);
+  try {
+    await spec.sink?.create(target);
+    const config: ConsumerChildConfig = {
+      ...spec.consumer,
+      rssMarks: spec.consumer.rssMarks ?? [],
+      sink: spec.sink?.name ?? 'redis',
+      urls: ctx.urls,
+      target,
+      prefix,
+      expected: spec.rows,
+      flushSize: o.flushSize,
+      flushIntervalMs: o.flushIntervalMs,
+    };
+    consumer = await spawnConsumer(config, o.cpuProfDir);
+    const memoryBefore = await ctx.admin.usedMemory();
+    const startedMs = Date.now();
+    let enqueuedMs = 0;
+    const producing = producer.run().then(() => (enqueuedMs = Date.now()));
+    const reachedMs = await watch(consumer, producing, bar.update);
+    await producing;
+    const stats = await consumer.stop();
+    consumer = undefined;
+    const memoryAfter = await ctx.admin.usedMemory();
+    const leftKeys = await ctx.admin.keysUnder(prefix);
+    const rowsVerified = spec.sink ? await spec.sink.count(target) : stats.done;
+    const seconds = (reachedMs - startedMs) / 1000;
+    const result: ScenarioResult = {
+      kind: spec.kind,
+      sink: spec.sink?.name ?? null,
+      description: spec.description,
+      rowsSubmitted: spec.rows,
+      rowsVerified,
+      verifiedBy: spec.sink ? spec.sink.countMethod : 'jobs completed (Worker "completed" events)',
+      seconds,
+      rowsPerSecond: spec.rows / seconds,
+      enqueueSeconds: (enqueuedMs - startedMs) / 1000,
+      consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
+      redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
+    };
+    return { result, stats };
+  } finally {
+    bar.stop();
+    consumer?.kill();
+    await producer.close().catch(() => undefined);
+    await spec.sink?.drop(target).catch(() => undefined);
+    await ctx.admin.deletePrefix(prefix);
+  }
+}
+
+/** Waits for the consumer to commit every row, updating the bar; fails on a producer error or a stall. */
+async function watch(consumer: ConsumerHandle, producing: Promise<unknown>, update: (done: number) => void): Promise<number> {
+  let lastDone = -1;
+  let lastChange = Date.now();
+  let finished: number | undefined;
+  consumer.reached.then((at) => (finished = at), () => undefined);
+  const producerFailed = producing.then(() => new Promise<never>(() => undefined));
+  for (;;) {
+    await Promise.race([consumer.reached, producerFailed, new Promise((resolve) => setTimeout(resolve, 250))]);
+    update(consumer.done());
+    if (finished !== undefined) return finished;
+    if (consumer.done() !== lastDone) {
+      lastDone = consumer.done();
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > STALL_SECONDS * 1000) {
+      throw new Error(`no progress for ${STALL_SECONDS} s at ${lastDone} rows`);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { scenarioNames, type BenchContext } from '../context.js';
+import { scenarioProgress } from '../progress.js';
+import type { ScenarioResult } from '../result.js';
+import { makeRows } from '../rows.js';
+import type { BenchSink } from '../sinks/bench-sink.js';
+
+/** (c) The database's ceiling: the fastest bulk write we know for it, straight from this process, no queue. */
+export async function runRawCeiling(ctx: BenchContext, sink: BenchSink): Promise<ScenarioResult> {
+  const rows = ctx.options.rows;
+  const { target } = scenarioNames(ctx, sink.name, 'raw');
+  const bar = scenarioProgress(`${sink.name} raw`, rows);
+  await sink.create(target);
+  const writer = sink.rawWriter(target);
+  try {
+    const started = performance.now();
+    for (let first = 0; first < rows; first += writer.chunkRows) {
+      await writer.write(makeRows(first, Math.min(writer.chunkRows, rows - first)));
+      bar.update(Math.min(first + writer.chunkRows, rows));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      kind: 'raw',
+      sink: sink.name,
+      description: writer.method,
+      rowsSubmitted: rows,
+      rowsVerified: await sink.count(target),
+      verifiedBy: sink.countMethod,
+      seconds,
+      rowsPerSecond: rows / seconds,
+    };
+  } finally {
+    bar.stop();
+    await writer.close();
+    await sink.drop(target);
+  }
+}

@@ -1,0 +1,50 @@
+import type { BenchOptions, SinkName } from './options.js';
+import type { ScenarioKind, ScenarioResult, TargetVerdict } from './result.js';
+
+/** The issue's targets, judged only on scenarios of this run; nothing is assumed when a scenario did not run. */
+export function judgeTargets(scenarios: readonly ScenarioResult[], options: BenchOptions): TargetVerdict[] {
+  const find = (kind: ScenarioKind, sink: SinkName | null) => scenarios.find((s) => s.kind === kind && s.sink === sink);
+  const noop = find('bullmq-noop', null);
+  const verdicts: TargetVerdict[] = [];
+  const judge = (target: string, sink: SinkName | null, measured: number | undefined, max: boolean, bound: number, detail: string) => {
+    const has = measured !== undefined && Number.isFinite(measured);
+    const ok = has && (max ? measured <= bound : measured >= bound);
+    verdicts.push({
+      target,
+      sink,
+      measured: has ? measured : null,
+      bound: `${max ? '≤' : '≥'} ${bound}`,
+      verdict: !has ? 'not measured' : options.quick ? 'not judged' : ok ? 'met' : 'missed',
+      detail,
+    });
+  };
+  const ratio = (a: ScenarioResult | undefined, b: ScenarioResult | undefined) => (a && b ? a.rowsPerSecond / b.rowsPerSecond : undefined);
+
+  for (const sink of options.sinks) {
+    const oneJob = find('batchflow-one-job', sink);
+    const packed = find('batchflow-packing', sink);
+    const naive = find('naive', sink);
+    const raw = find('raw', sink);
+    judge('one job per request vs BullMQ no-op Worker (b)', sink, ratio(oneJob, noop), false, 0.8, 'rows/s ratio');
+    judge('one job per request vs naive worker (a)', sink, ratio(oneJob, naive), false, 4, 'rows/s ratio');
+    if (sink === 'postgres' || sink === 'mysql') judge('packing vs raw DB ceiling (c)', sink, ratio(packed, raw), false, 0.5, 'rows/s ratio');
+    judge('packing vs naive worker (a)', sink, ratio(packed, naive), false, 20, 'rows/s ratio');
+    const latency = find('latency', sink)?.latency;
+    const p99Bound = options.flushIntervalMs + 100;
+    judge('p99 submit→commit at ~50% load (ms)', sink, latency?.p99Ms, true, p99Bound, latency ? `p50 ${latency.p50Ms} ms at ${Math.round(latency.achievedRate)}/s` : 'latency scenario did not run');
+  }
+
+  const marks = scenarios.find((s) => s.kind === 'rss')?.rssAtMarks;
+  const at = (rows: number) => marks?.find((m) => m.rows === rows)?.rssBytes;
+  const rss100k = at(100_000);
+  const rss1m = at(1_000_000);
+  judge('worker RSS after 1M rows vs after 100k', null, rss100k && rss1m ? rss1m / rss100k : undefined, true, 1.2, options.rss ? 'RSS ratio' : 'run with --rss');
+
+  // Worst BatchFlow scenario: memory after the queue drained over memory before it started.
+  const memory = scenarios
+    .filter((s) => s.kind.startsWith('batchflow') && s.redisMemory)
+    .map((s) => ({ s, r: (s.redisMemory?.afterBytes ?? NaN) / (s.redisMemory?.beforeBytes ?? NaN) }))
+    .sort((a, b) => b.r - a.r)[0];
+  judge('Redis used_memory after drain vs before', memory?.s.sink ?? null, memory?.r, true, 1.1, memory ? `worst of the BatchFlow scenarios (${memory.s.sink} ${memory.s.kind})` : 'no BatchFlow scenario ran');
+  return verdicts;
+}

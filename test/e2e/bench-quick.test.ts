@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../../bench/result.js';
+import { spawnNode } from '../helpers/child-process.js';
+import { PG_URL } from '../helpers/pg.js';
+import { REDIS_URL } from '../helpers/redis.js';
+
+const SINKS = ['postgres', 'mysql', 'sqlite', 'redis'] as const;
+const PER_SINK = ['raw', 'naive', 'batchflow-one-job', 'batchflow-packing', 'latency'] as const;
+const MAIN = new URL('../../dist/bench/main.js', import.meta.url).pathname;
+
+let out: string | undefined;
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe('npm run bench -- --quick (built dist/)', () => {
+  it('runs every scenario on every sink and every row lands exactly once', { timeout: 240_000 }, async () => {
+    out = await mkdtemp(join(tmpdir(), 'bench-quick-'));
+    const run = spawnNode([MAIN, '--quick', '--out', out, '--redis-url', REDIS_URL, '--postgres-url', PG_URL], {});
+    const code = await run.exited;
+    expect(code, run.lines.slice(-40).join('\n')).toBe(0);
+
+    const result = JSON.parse(await readFile(join(out, 'quick.json'), 'utf8')) as BenchResult;
+    const ran = result.scenarios.map((s) => `${s.sink ?? 'any'}/${s.kind}`);
+    expect(ran.sort()).toEqual(['any/bullmq-noop', ...SINKS.flatMap((sink) => PER_SINK.map((kind) => `${sink}/${kind}`))].sort());
+    for (const scenario of result.scenarios) {
+      expect(scenario.error, `${scenario.sink}/${scenario.kind}`).toBeUndefined();
+      expect(scenario.rowsSubmitted, `${scenario.sink}/${scenario.kind}`).toBeGreaterThan(0);
+      // COUNT(*) over a primary key (HLEN over hash fields): equal means every submitted row landed.
+      expect(scenario.rowsVerified, `${scenario.sink}/${scenario.kind} verified by ${scenario.verifiedBy}`).toBe(scenario.rowsSubmitted);
+    }
+    expect(result.allVerified).toBe(true);
+    expect(await readFile(join(out, 'quick.md'), 'utf8')).toContain('## Targets');
+  });
+});
