@@ -1,11 +1,11 @@
 // One conformance suite for the three SQL drivers, run against the real servers: what a user
 // checks is the rows in the table after execute() resolved or rejected.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sinkErrorOf as failure } from '../helpers/sink-error.js';
 import {
   Request,
   Schema,
   SchemaDefinitionError,
-  SinkError,
   SQLSchema,
   type BatchExecutor,
   type ConflictStrategy,
@@ -15,15 +15,6 @@ import { mysqlAdapter, postgresAdapter, sqliteAdapter, uniqueTable, type ColumnS
 
 const KV: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, name: { type: 'string', notNull: true }, note: { type: 'string' } };
 const I64_MAX = 2n ** 63n - 1n;
-
-async function rejection(promise: Promise<unknown>): Promise<SinkError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SinkError);
-  return err as SinkError;
-}
 
 describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver conformance: $name', (db: DialectAdapter) => {
   let driver: BatchExecutor;
@@ -158,7 +149,7 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     // 12,000 rows span several statements; the bad row is the very last one.
     const rows: Row[] = Array.from({ length: 12_000 }, (_, i) => ({ id: BigInt(i + 1), name: `new ${i}`, note: null }));
     rows.push({ id: 99_999n, name: null, note: null });
-    const err = await rejection(driver.execute(schema, requests(schema, rows)));
+    const err = await failure(driver.execute(schema, requests(schema, rows)));
     expect(err.reason).toBe('non_retryable');
     expect(err.sinkCode).toMatch(/^(23502|1048|SQLITE_CONSTRAINT_NOTNULL)$/);
     expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'before', note: null }]);
@@ -169,7 +160,7 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     const schema = kv(t, 'ignore');
     const controller = new AbortController();
     controller.abort(new Error('shutdown'));
-    const err = await rejection(driver.execute(schema, requests(schema, [{ id: 1n, name: 'a' }]), controller.signal));
+    const err = await failure(driver.execute(schema, requests(schema, [{ id: 1n, name: 'a' }]), controller.signal));
     expect(err.reason).toBe('context');
     expect(await db.count(t)).toBe(0);
   });
@@ -182,7 +173,7 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
       const started = Date.now();
-      const err = await rejection(driver.execute(schema, requests(schema, [{ id: 2n, name: 'b' }, { id: 1n, name: 'a' }]), controller.signal));
+      const err = await failure(driver.execute(schema, requests(schema, [{ id: 2n, name: 'b' }, { id: 1n, name: 'a' }]), controller.signal));
       expect(err.reason).toBe('context');
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
@@ -213,7 +204,7 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     await expect(async () => driver.execute(SQLSchema(victim, 'ignore', [`id; DROP TABLE ${victim}`]), [])).rejects.toThrow(SchemaDefinitionError);
     expect(await db.count(victim)).toBe(0); // still there
     const generic = Schema('cache', ['cmd', 'key']);
-    const err = await rejection(driver.execute(generic, [Request.fromRow(generic, { cmd: 'SET', key: 'k' })]));
+    const err = await failure(driver.execute(generic, [Request.fromRow(generic, { cmd: 'SET', key: 'k' })]));
     expect(err.reason).toBe('non_retryable');
   });
 

@@ -205,3 +205,4 @@ export function sqliteAdapter(): DialectAdapter {
 export function uniqueTable(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
+

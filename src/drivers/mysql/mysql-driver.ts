@@ -2,8 +2,7 @@ import mysql from 'mysql2/promise';
 import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
-import { requireSqlSchema, throwIfAborted } from '../sql/batch-guard.js';
-import { batchRows } from '../sql/batch-rows.js';
+import { readBatch } from '../sql/batch-rows.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
@@ -127,10 +126,9 @@ export class MySqlDriver implements BatchExecutor {
 
   /** Inserts all requests in one transaction, chunked under the placeholder and packet limits; all commit or none. */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
-    const sql = requireSqlSchema(schema, SINK);
-    throwIfAborted(SINK, signal);
-    if (requests.length === 0) return;
-    const rows = batchRows(requests, SINK);
+    const batch = readBatch(SINK, schema, requests, signal);
+    if (!batch) return;
+    const { schema: sql, rows } = batch;
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     const text = buildMySqlInsert(sql);
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };

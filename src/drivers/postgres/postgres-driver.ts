@@ -3,8 +3,7 @@ import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { requireSqlSchema, throwIfAborted } from '../sql/batch-guard.js';
-import { batchRows, toColumns } from '../sql/batch-rows.js';
+import { readBatch, toColumns } from '../sql/batch-rows.js';
 import { chunkRanges } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
@@ -139,10 +138,10 @@ export class PostgresDriver implements BatchExecutor {
 
   /** Inserts all requests in one transaction, chunked by `maxRowsPerStatement`; all commit or none. */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
-    const sql = requireSqlSchema(schema, SINK);
-    throwIfAborted(SINK, signal);
-    if (requests.length === 0) return;
-    let rows = batchRows(requests, SINK);
+    const batch = readBatch(SINK, schema, requests, signal);
+    if (!batch) return;
+    const sql = batch.schema;
+    let rows = batch.rows;
     if (sql.conflict !== 'ignore') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     try {

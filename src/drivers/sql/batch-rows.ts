@@ -1,6 +1,25 @@
 import type { Value } from '../../core/column-type.js';
 import type { Request } from '../../core/request.js';
+import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
+import { requireSqlSchema, throwIfAborted } from './batch-guard.js';
+
+/** A batch as every SQL driver starts from it: its SQL schema and its rows' values. */
+export interface SqlBatch {
+  readonly schema: SQLSchema;
+  readonly rows: (readonly Value[])[];
+}
+
+/**
+ * The checks every SQL driver makes before touching the database, in this order: a SQL schema
+ * (else `non_retryable`), a signal not yet aborted (else `context`), complete requests (else
+ * `non_retryable`). Returns undefined for an empty batch, which needs no transaction at all.
+ */
+export function readBatch(sink: string, schema: Schema, requests: readonly Request[], signal: AbortSignal | undefined): SqlBatch | undefined {
+  const sql = requireSqlSchema(schema, sink);
+  throwIfAborted(sink, signal);
+  return requests.length === 0 ? undefined : { schema: sql, rows: batchRows(requests, sink) };
+}
 
 /**
  * Reads every request's values (in schema column order). An incomplete request is bad data:

@@ -5,8 +5,8 @@ import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { requireSqlSchema, throwIfAborted } from '../sql/batch-guard.js';
-import { batchRows } from '../sql/batch-rows.js';
+import { throwIfAborted } from '../sql/batch-guard.js';
+import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { classifySqliteError } from './error-codes.js';
@@ -112,10 +112,9 @@ export class SqliteDriver implements BatchExecutor {
 
   /** Inserts all requests in one transaction; all commit or none. */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
-    const sql = requireSqlSchema(schema, SINK);
-    throwIfAborted(SINK, signal);
-    if (requests.length === 0) return;
-    const rows = batchRows(requests, SINK);
+    const batch = readBatch(SINK, schema, requests, signal);
+    if (!batch) return;
+    const { schema: sql, rows } = batch;
     const db = this.#database();
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     try {
@@ -170,7 +169,11 @@ export class SqliteDriver implements BatchExecutor {
       this.#db = db;
       return db;
     } catch (err) {
-      throw classifySqliteError(err);
+      const classified = classifySqliteError(err);
+      // better-sqlite3 rejects a missing directory itself, with a code-less TypeError: whatever
+      // stops the file from opening makes the sink unreachable, not the batch's data bad.
+      if (classified.sinkCode !== undefined) throw classified;
+      throw new SinkError('connection', `${SINK}: cannot open the database file: ${classified.message}`, { cause: err });
     }
   }
 
