@@ -161,11 +161,12 @@ export class Producer {
 
   async #enqueue(schema: Schema, rows: Record<string, EncodedValue>[], options?: SubmitOptions): Promise<void> {
     const started = performance.now();
-    if (this.#packing && !options?.idempotencyKey) {
+    // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
+    if (this.#packing && options?.idempotencyKey === undefined) {
       await Promise.all(rows.map((row) => this.#packer(schema).add(row)));
     } else {
       const queue = this.#queue(schema);
-      const jobId = options?.idempotencyKey ? idempotentJobId(options.idempotencyKey) : undefined;
+      const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
       if (rows.length === 1) {
         await queue.add(schema.name, { v: PAYLOAD_VERSION, s: schema.name, rows }, jobId ? { ...this.#jobOptions, jobId } : this.#jobOptions);
       } else {
