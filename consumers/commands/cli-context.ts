@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load-config.js';
 import { redactSecrets } from '../../src/config/describe-config.js';
 import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
-import { createRedis } from '../../src/queue/connection.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_CONFIG } from '../demo-schema.js';
 
@@ -32,6 +31,8 @@ export function findSchema(config: WorkerConfig, name: string): SchemaConfig {
  * instead of retrying forever as a long-running worker would.
  */
 export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
+  // Lazy: ioredis is the slowest module to load, and --help or a usage error needs none of it.
+  const { createRedis } = await import('../../src/queue/connection.js');
   const redis = createRedis(url, 'producer');
   let lastError: Error | undefined;
   redis.on('error', (err: Error) => (lastError = err));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '../../src/config/worker-config.js';
-import { DeadLetterQueue, type DeadLetterBulkResult, type DeadLetterRecord } from '../../src/queue/dead-letter-queue.js';
+import type { DeadLetterBulkResult, DeadLetterQueue, DeadLetterRecord } from '../../src/queue/dead-letter-queue.js';
 import { CliError } from '../cli-error.js';
 import { cliConfig, findSchema, withRedis, type GlobalOptions } from './cli-context.js';
 import { addFilterOptions, filterOf, type FilterFlags } from './dlq-options.js';
@@ -52,6 +52,7 @@ export function registerDlq(program: Command): void {
 async function withDlq(command: Command, schema: string, work: (queue: DeadLetterQueue) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
   findSchema(config, schema);
+  const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
   await withRedis(config, async (redis: Redis) => {
     const queue = new DeadLetterQueue(schema, redis, config.prefix);
     try {

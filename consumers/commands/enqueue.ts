@@ -5,7 +5,7 @@ import { jsonToRow } from '../../producers/json-row.js';
 import { Request } from '../../src/core/request.js';
 import type { Schema } from '../../src/core/schema.js';
 import { ValidationError } from '../../src/errors/validation-error.js';
-import { Producer } from '../../src/queue/producer.js';
+import type { Producer } from '../../src/queue/producer.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_SCHEMA_NAME, demoRows, demoSchema } from '../demo-schema.js';
 import { formatFromFileName, INPUT_FORMATS, readRows, type InputFormat } from '../input/read-rows.js';
@@ -48,6 +48,7 @@ export function registerEnqueue(program: Command): void {
       }
       // Fail fast with a clear message when Redis is down; the producer then opens its own connection.
       (await connectRedis(config.redisUrl)).disconnect();
+      const { Producer } = await import('../../src/queue/producer.js');
       const producer = new Producer({ connection: config.redisUrl, schemas: [schema], prefix: config.prefix });
       try {
         await enqueue(producer, schema, rows);

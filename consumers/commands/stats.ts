@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { WorkerConfig } from '../../src/config/worker-config.js';
-import { SchemaQueueView, type SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
+import type { SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
 import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';
 import { parsePositiveInt } from './dlq-options.js';
 import { COMMITTED_METRIC, sumBySchema } from './committed-rows.js';
@@ -36,6 +36,7 @@ export function registerStats(program: Command): void {
       const url = flags.metricsUrl ?? defaultMetricsUrl(config);
       const before = await sampleCommitted(url);
       const started = performance.now();
+      const { SchemaQueueView } = await import('../../src/queue/schema-queue-view.js');
       const counts = await withRedis(config, (redis) =>
         Promise.all(
           config.schemas.map(async ({ schema }) => {

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { closeOnSignals } from '../../src/runtime/shutdown-signals.js';
-import { createLogger } from '../logger.js';
-import { WorkerService } from '../worker-service.js';
 import { cliConfig, type GlobalOptions } from './cli-context.js';
 
 /** Grace beyond the consumers' own shutdown timeout for closing sinks, HTTP and Redis. */
@@ -19,6 +16,12 @@ export function registerWorker(program: Command, keepRunning: () => void): void 
     .description('run the worker service: a batch consumer per configured schema, /metrics, /healthz, /readyz, Bull Board at /admin and HTTP ingest at /v1 (with no config: the demo schema on SQLite)')
     .action(async (_options: unknown, command: Command) => {
       const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
+      // Loaded here, not at the top: the HTTP stack and drivers would slow down every other command.
+      const [{ closeOnSignals }, { createLogger }, { WorkerService }] = await Promise.all([
+        import('../../src/runtime/shutdown-signals.js'),
+        import('../logger.js'),
+        import('../worker-service.js'),
+      ]);
       const logger = createLogger(config.logLevel);
       const service = new WorkerService({ config, logger });
       const shutdownLimitMs = Math.max(...config.schemas.map((s) => s.tuning.shutdownTimeoutMs)) + SHUTDOWN_GRACE_MS;
