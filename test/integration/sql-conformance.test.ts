@@ -1,11 +1,16 @@
 // One conformance suite for the three SQL drivers, run against the real servers: what a user
 // checks is the rows in the table after execute() resolved or rejected.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sinkErrorOf as failure } from '../helpers/sink-error.js';
 import {
   Request,
   Schema,
   SchemaDefinitionError,
+  SqliteDriver,
   SQLSchema,
   type BatchExecutor,
   type ConflictStrategy,
@@ -112,25 +117,30 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     expect(new Set(read.map((r) => r.id)).size).toBe(20_000);
   });
 
-  it('round-trips int64 extremes, unicode, bytes, null, floats, booleans and millisecond timestamps', async () => {
-    const columns: Record<string, ColumnSpec> = {
-      id: { type: 'int64', notNull: true }, big: { type: 'int64' }, text: { type: 'string' }, bin: { type: 'bytes' },
-      at: { type: 'timestamp' }, score: { type: 'float64' }, flag: { type: 'bool' },
-    };
-    const t = await table(columns);
-    const schema = SQLSchema(t, 'ignore', { id: 'int64', big: 'int64?', text: 'string?', bin: 'bytes?', at: 'timestamp?', score: 'float64?', flag: 'bool?' });
-    const at = new Date('2024-02-29T23:59:58.123Z');
-    await driver.execute(schema, requests(schema, [
-      { id: 1n, big: I64_MAX, text: 'héllo 世界 😀👩‍💻', bin: new Uint8Array([0x00, 0xff, 0x00, 0x7f]), at, score: 0.1 + 0.2, flag: true },
-      { id: 2n, big: -(2n ** 63n), text: "it's \\ \"quoted\" -- ;", bin: new Uint8Array([]), at: new Date(0), score: -1.5e300, flag: false },
-      { id: 3n, big: null, text: null, bin: null, at: null, score: null, flag: null },
-    ]));
-    expect(await db.read(t, columns)).toEqual([
-      { id: '1', big: I64_MAX.toString(), text: 'héllo 世界 😀👩‍💻', bin: '00ff007f', at: at.getTime(), score: 0.1 + 0.2, flag: true },
-      { id: '2', big: (-(2n ** 63n)).toString(), text: "it's \\ \"quoted\" -- ;", bin: '', at: 0, score: -1.5e300, flag: false },
-      { id: '3', big: null, text: null, bin: null, at: null, score: null, flag: null },
-    ]);
-  });
+  it.each(['declared', 'untyped'] as const)(
+    'round-trips int64 extremes, unicode, bytes, null, floats, booleans and ms timestamps (%s column types)',
+    async (typing) => {
+      const columns: Record<string, ColumnSpec> = {
+        id: { type: 'int64', notNull: true }, big: { type: 'int64' }, text: { type: 'string' }, bin: { type: 'bytes' },
+        at: { type: 'timestamp' }, score: { type: 'float64' }, flag: { type: 'bool' },
+      };
+      const t = await table(columns);
+      const declared = { id: 'int64', big: 'int64?', text: 'string?', bin: 'bytes?', at: 'timestamp?', score: 'float64?', flag: 'bool?' } as const;
+      // Untyped: PostgreSQL reads the column types from the catalog instead.
+      const schema = typing === 'declared' ? SQLSchema(t, 'ignore', declared) : SQLSchema(t, 'ignore', Object.keys(declared));
+      const at = new Date('2024-02-29T23:59:58.123Z');
+      await driver.execute(schema, requests(schema, [
+        { id: 1n, big: I64_MAX, text: 'héllo 世界 😀👩‍💻', bin: new Uint8Array([0x00, 0xff, 0x00, 0x7f]), at, score: 0.1 + 0.2, flag: true },
+        { id: 2n, big: -(2n ** 63n), text: "it's \\ \"quoted\" -- ;", bin: new Uint8Array([]), at: new Date(0), score: -1.5e300, flag: false },
+        { id: 3n, big: null, text: null, bin: null, at: null, score: null, flag: null },
+      ]));
+      expect(await db.read(t, columns)).toEqual([
+        { id: '1', big: I64_MAX.toString(), text: 'héllo 世界 😀👩‍💻', bin: '00ff007f', at: at.getTime(), score: 0.1 + 0.2, flag: true },
+        { id: '2', big: (-(2n ** 63n)).toString(), text: "it's \\ \"quoted\" -- ;", bin: '', at: 0, score: -1.5e300, flag: false },
+        { id: '3', big: null, text: null, bin: null, at: null, score: null, flag: null },
+      ]);
+    },
+  );
 
   it('untyped (seed-style) schemas write the same rows', async () => {
     const t = await table();
@@ -213,5 +223,31 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     await own.ping?.();
     await own.close?.();
     await own.close?.();
+  });
+});
+
+describe('SQLite storage choices', () => {
+  it('opens its own file in WAL mode; dates as ISO text or epoch ms, booleans as 0/1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchflow-sqlite-opts-'));
+    const file = join(dir, 'opts.db');
+    const check = new Database(file);
+    try {
+      check.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, at, flag)');
+      const schema = SQLSchema('t', 'replace', { id: 'int64', at: 'timestamp', flag: 'bool' });
+      const at = new Date('2024-05-01T12:00:00.123Z');
+      for (const [id, timestampFormat] of [[1n, 'iso'], [2n, 'epoch_ms']] as const) {
+        const driver = new SqliteDriver({ filename: file, timestampFormat });
+        await driver.execute(schema, [Request.fromRow(schema, { id, at, flag: id === 1n })]);
+        await driver.close();
+      }
+      expect(check.prepare('SELECT id, at, typeof(at) AS type, flag FROM t ORDER BY id').all()).toEqual([
+        { id: 1, at: '2024-05-01T12:00:00.123Z', type: 'text', flag: 1 },
+        { id: 2, at: at.getTime(), type: 'integer', flag: 0 },
+      ]);
+      expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      check.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -105,7 +105,7 @@ interface ServerCaseSpec {
   readonly driver: (connectionString: string) => BatchExecutor;
   readonly url: string;
   readonly connect: () => Promise<RawConnection>;
-  readonly codes: { readonly unique: string; readonly deadlock: string };
+  readonly codes: { readonly unique: string; readonly deadlock: string; readonly tooLong: string };
 }
 
 /** Cases PostgreSQL and MariaDB share, each with its own driver and error codes. */
@@ -125,6 +125,22 @@ function commonServerCases({ db, table, driver: make, url, connect, codes }: Ser
     const err = await failure(driver.execute(...batch(t, [{ id: 1n, name: 'a', email: 'b@x' }]))); // moves row 1 onto row 2's email
     await driver.close?.();
     expect(err).toMatchObject({ reason: 'non_retryable', sinkCode: uniqueCode, retryable: false });
+  });
+
+  it.each(['declared', 'untyped'] as const)('a value too long for char(3)/varchar(3) fails (%s types), never truncated', async (typing) => {
+    const t = await table();
+    await db.exec(`DROP TABLE ${q}${t}${q}`);
+    await db.exec(`CREATE TABLE ${q}${t}${q} (id bigint PRIMARY KEY, code char(3), v varchar(3))`);
+    const schema = typing === 'declared' ? SQLSchema(t, 'ignore', { id: 'int64', code: 'string?', v: 'string?' }) : SQLSchema(t, 'ignore', ['id', 'code', 'v']);
+    const driver = make(url);
+    const tooLong = async (row: Row) => failure(driver.execute(schema, [Request.fromRow(schema, row)]));
+    try {
+      expect(await tooLong({ id: 1n, code: 'abcd', v: 'ok' })).toMatchObject({ reason: 'non_retryable', sinkCode: codes.tooLong });
+      expect(await tooLong({ id: 2n, code: 'ok', v: 'abcd' })).toMatchObject({ reason: 'non_retryable', sinkCode: codes.tooLong });
+      await driver.execute(schema, [Request.fromRow(schema, { id: 3n, code: 'abc', v: 'xyz' })]);
+    } finally {
+      await driver.close?.();
+    }
   });
 
   it('connection refused → connection, and the password never shows', async () => {
@@ -153,7 +169,7 @@ describe('PostgreSQL error classification', () => {
       await client.connect();
       return client;
     },
-    codes: { unique: '23505', deadlock: '40P01' },
+    codes: { unique: '23505', deadlock: '40P01', tooLong: '22001' },
   });
 
   it('statementTimeoutMs gives 57014 → timeout, lockTimeoutMs gives 55P03 → lock_timeout', async () => {
@@ -180,7 +196,7 @@ describe('MariaDB error classification', () => {
     driver: (connectionString) => new MySqlDriver({ connectionString }),
     url: MYSQL_URL,
     connect: () => mysql.createConnection({ uri: MYSQL_URL }),
-    codes: { unique: '1062', deadlock: '1213' },
+    codes: { unique: '1062', deadlock: '1213', tooLong: '1406' },
   });
   /** A driver on a user pool whose connections run `statements` first (how a user sets session variables); close() ends the pool. */
   function poolWith(...statements: string[]): BatchExecutor {

@@ -116,12 +116,15 @@ export class SqliteDriver implements BatchExecutor {
     if (!batch) return;
     const { schema: sql, rows } = batch;
     const db = this.#database();
+    // better-sqlite3 binds every JS number as REAL; declared integer columns bind as INTEGER, so a
+    // column without type affinity still stores 42 and not 42.0.
+    const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     try {
       db.exec('BEGIN IMMEDIATE');
       for (const { start, end } of preparedChunkRanges(rows.length, size)) {
         const params: unknown[] = [];
-        for (let r = start; r < end; r++) for (const value of rows[r] as readonly Value[]) params.push(this.#bindable(value));
+        for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
         this.#statement(db, sql, end - start).run(params);
       }
       db.exec('COMMIT');
@@ -185,9 +188,10 @@ export class SqliteDriver implements BatchExecutor {
     return statement;
   }
 
-  #bindable(value: Value): unknown {
+  #bindable(value: Value, integer: boolean): unknown {
+    if (typeof value === 'number') return integer ? BigInt(value) : value;
     if (typeof value === 'boolean') return value ? 1 : 0;
-    if (value instanceof Date) return this.#options.timestampFormat === 'iso' ? value.toISOString() : value.getTime();
+    if (value instanceof Date) return this.#options.timestampFormat === 'iso' ? value.toISOString() : BigInt(value.getTime());
     if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     return value;
   }
