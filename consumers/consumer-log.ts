@@ -24,5 +24,30 @@ export function logConsumerEvents(consumer: BatchConsumer, logger: Logger): void
   consumer.on('breaker', ({ sink, state }) =>
     log[state === 'closed' ? 'info' : 'warn']({ event: 'breaker', sink, state }, state === 'open' ? 'sink unreachable: consumption paused' : `circuit breaker ${state}`),
   );
-  consumer.on('error', (err) => log.error({ event: 'error', err }, 'consumer error'));
+  const throttle = repeatThrottle(ERROR_REPEAT_MS);
+  consumer.on('error', (err) => {
+    const suppressed = throttle(err.message);
+    if (suppressed !== undefined) log.error({ event: 'error', err, ...(suppressed > 0 && { suppressed }) }, 'consumer error');
+  });
+}
+
+/** The same error (e.g. `ECONNREFUSED` on every reconnect while Redis is down) is logged at most this often. */
+const ERROR_REPEAT_MS = 10_000;
+
+/**
+ * Returns, for each occurrence of a key, undefined when it should not be logged (seen within
+ * `windowMs`), else how many occurrences were skipped since it was last logged.
+ */
+function repeatThrottle(windowMs: number): (key: string) => number | undefined {
+  const last = new Map<string, { at: number; skipped: number }>();
+  return (key) => {
+    const now = Date.now();
+    const seen = last.get(key);
+    if (seen && now - seen.at < windowMs) {
+      seen.skipped++;
+      return undefined;
+    }
+    last.set(key, { at: now, skipped: 0 });
+    return seen?.skipped ?? 0;
+  };
 }

@@ -105,6 +105,8 @@ export class Producer {
       backoff: { type: 'exponential', delay: 1000 },
     };
     this.#redis = createRedis(options.connection, 'producer');
+    // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
+    this.#redis.on('error', () => {});
   }
 
   /** Schemas this producer accepts. */
