@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   ingestToken?: string;
   /** Largest ingest body, in bytes or as `'1mb'`. @defaultValue `'1mb'` */
   bodyLimit?: string | number;
+  /** An ingest request whose rows Redis has not confirmed by then gets 503. @defaultValue 10000 */
+  ingestTimeoutMs?: number;
   /** `close()` waits this long for requests in progress before cutting connections. @defaultValue 5000 */
   shutdownTimeoutMs?: number;
   /** Receives unexpected errors (metrics failing, Redis down during ingest); responses never carry them. @defaultValue ignore */
@@ -49,10 +51,11 @@ export const HTTP_SERVER_DEFAULTS: Readonly<Required<Pick<HttpServerOptions, Def
   readOnly: false,
   readyTimeoutMs: 2000,
   bodyLimit: INGEST_DEFAULTS.bodyLimit,
+  ingestTimeoutMs: INGEST_DEFAULTS.submitTimeoutMs,
   shutdownTimeoutMs: 5000,
 });
 
-type DefaultedField = 'host' | 'port' | 'readOnly' | 'readyTimeoutMs' | 'bodyLimit' | 'shutdownTimeoutMs';
+type DefaultedField = 'host' | 'port' | 'readOnly' | 'readyTimeoutMs' | 'bodyLimit' | 'ingestTimeoutMs' | 'shutdownTimeoutMs';
 
 /** Where Bull Board is served. */
 export const ADMIN_PATH = '/admin';
@@ -110,7 +113,7 @@ export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
     o.readOnly ? readOnlyGuard() : pass,
     bullBoardRouter({ queues: o.queues ?? [], basePath: ADMIN_PATH, readOnly: o.readOnly }),
   );
-  if (o.producer) app.use('/v1', createIngestRouter({ producer: o.producer, token: o.ingestToken, bodyLimit: o.bodyLimit, onError }));
+  if (o.producer) app.use('/v1', createIngestRouter({ producer: o.producer, token: o.ingestToken, bodyLimit: o.bodyLimit, submitTimeoutMs: o.ingestTimeoutMs, onError }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(lastResort(onError));
   return { app, listen: () => listen(app, o.host, o.port, o.shutdownTimeoutMs) };
@@ -156,7 +159,7 @@ type Resolved = HttpServerOptions & Required<Pick<HttpServerOptions, DefaultedFi
 function validate(o: Resolved): void {
   if (typeof o.host !== 'string' || o.host.length === 0) throw new ConfigError('host', 'must be a non-empty string');
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', 'must be an integer 0-65535');
-  for (const field of ['readyTimeoutMs', 'shutdownTimeoutMs'] as const) {
+  for (const field of ['readyTimeoutMs', 'ingestTimeoutMs', 'shutdownTimeoutMs'] as const) {
     if (!Number.isInteger(o[field]) || o[field] <= 0) throw new ConfigError(field, 'must be a positive integer');
   }
   checkAuth(o.auth, o.host);

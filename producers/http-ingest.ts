@@ -1,6 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Request } from '../src/core/request.js';
-import type { Schema } from '../src/core/schema.js';
+import type { Row, Schema } from '../src/core/schema.js';
+import { BatchFlowError } from '../src/errors/batchflow-error.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
 import type { Producer } from '../src/queue/producer.js';
@@ -22,12 +23,18 @@ export interface IngestRouterOptions {
   token?: string;
   /** Largest request body, in bytes or as `'1mb'`/`'512kb'`; larger bodies get 413. @defaultValue `'1mb'` */
   bodyLimit?: string | number;
+  /**
+   * A submit that Redis has not confirmed by then is answered 503, so clients do not hang while
+   * Redis is unreachable. The rows may still be stored later: a client retry is at-least-once.
+   * @defaultValue 10000
+   */
+  submitTimeoutMs?: number;
   /** Called with unexpected errors (Redis unavailable, bugs); the client sees only a generic 503/500. @defaultValue ignore */
   onError?: (err: unknown) => void;
 }
 
 /** Defaults of {@link IngestRouterOptions}. */
-export const INGEST_DEFAULTS = Object.freeze({ bodyLimit: '1mb' as string | number });
+export const INGEST_DEFAULTS = Object.freeze({ bodyLimit: '1mb' as string | number, submitTimeoutMs: 10_000 });
 
 /** One rejected row in a 400 response; `row` is null when the error concerns the request as a whole. */
 export interface IngestRowError {
@@ -53,7 +60,8 @@ const SHAPE = 'the body must be a row object, an array of rows, or { "rows": [..
  *   shape or invalid rows; all rows are checked first, so then nothing is enqueued;
  * - 401 without the right token; 404 for an unknown schema; 413 over `bodyLimit`;
  *   415 unless the body is JSON (which also keeps other web sites from posting forms here);
- * - 503 when the queue cannot store the rows (e.g. Redis is down): retry later.
+ * - 503 when the queue did not confirm every row (e.g. Redis is down): retry later; a retry may
+ *   store some rows twice, which a key with a conflict strategy makes harmless.
  *
  * @example
  * ```ts
@@ -65,13 +73,15 @@ const SHAPE = 'the body must be a row object, an array of rows, or { "rows": [..
  */
 export function createIngestRouter(options: IngestRouterOptions): Router {
   const { producer, token, onError = () => {} } = options;
+  const submitTimeoutMs = options.submitTimeoutMs ?? INGEST_DEFAULTS.submitTimeoutMs;
   if (token !== undefined && (typeof token !== 'string' || token.length === 0)) throw new ConfigError('token', 'must be a non-empty string');
+  if (!Number.isInteger(submitTimeoutMs) || submitTimeoutMs <= 0) throw new ConfigError('submitTimeoutMs', 'must be a positive integer');
   const schemas = new Map(producer.schemas.map((schema) => [schema.name, schema]));
   const router = Router();
   router.post(
     '/schemas/:schema/requests',
     token === undefined ? skip : requireAuth({ token }, 'BatchFlow ingest'),
-    (req, res, next) => (schemas.has(String(req.params.schema)) ? next() : void res.status(404).json({ error: `unknown schema ${JSON.stringify(req.params.schema)}` })),
+    knownSchema(schemas),
     requireJson,
     express.json({ limit: options.bodyLimit ?? INGEST_DEFAULTS.bodyLimit, strict: true, type: isJson }),
     async (req, res) => {
@@ -82,7 +92,7 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
       const errors: IngestRowError[] = [];
       const requests = rows.flatMap((json, row) => {
         try {
-          return [Request.fromRow(schema, jsonToRow(schema, json) as never)];
+          return [Request.fromRow(schema, jsonToRow(schema, json) as Row)];
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           errors.push(rowError(row, err));
@@ -91,11 +101,12 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
       });
       if (errors.length > 0) return void res.status(400).json(rejection(errors));
       try {
-        await producer.submitMany(requests);
+        await submitWithin(producer, requests, submitTimeoutMs);
       } catch (err) {
         if (err instanceof ValidationError) return void res.status(400).json(rejection([rowError(null, err)]));
         onError(err);
-        return void res.status(503).set('Retry-After', '1').json({ error: 'the queue could not store the rows; nothing was accepted, retry later' });
+        // Large bodies go in several addBulk calls, so some rows may be stored already: say so.
+        return void res.status(503).set('Retry-After', '1').json({ error: 'the queue did not confirm every row; retry later (delivery is at-least-once: a retry may store some rows twice)' });
       }
       res.status(202).json({ accepted: requests.length });
     },
@@ -105,6 +116,28 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
 }
 
 const skip: RequestHandler = (_req, _res, next) => next();
+
+/** 404 before the body is read: no point parsing a megabyte for a schema that does not exist. */
+function knownSchema(schemas: ReadonlyMap<string, Schema>): RequestHandler {
+  return (req, res, next) => {
+    if (schemas.has(String(req.params.schema))) return next();
+    res.status(404).json({ error: `unknown schema ${JSON.stringify(req.params.schema)}` });
+  };
+}
+
+async function submitWithin(producer: IngestProducer, requests: Request[], timeoutMs: number): Promise<void> {
+  const submitted = producer.submitMany(requests);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new BatchFlowError('ERR_INGEST_TIMEOUT', `Redis did not confirm ${requests.length} row(s) within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([submitted, timeout]);
+  } finally {
+    clearTimeout(timer);
+    submitted.catch(() => {}); // a late failure after the timeout has already been answered
+  }
+}
 
 function isJson(req: { headers: { 'content-type'?: string | undefined } }): boolean {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

@@ -120,4 +120,22 @@ describe('HTTP ingest (real Redis and PostgreSQL)', () => {
     expect((await post('parked', [row, { id: 2, name: 'z' }])).status).toBe(202);
     expect(await parkedJobs()).toBe(2);
   });
+
+  it('answers 503 without internals when Redis cannot store the rows, and reports the error to onError', async () => {
+    // Nothing listens on port 1. Whether the producer rejects or keeps waiting for Redis, the client gets its answer in time.
+    const deadProducer = new Producer({ connection: 'redis://:hunter2-secret@127.0.0.1:1', schemas: [parked], prefix });
+    const errors: unknown[] = [];
+    const down = await createHttpServer({ port: 0, producer: deadProducer, ingestTimeoutMs: 1000, onError: (err) => errors.push(err) }).listen();
+    try {
+      const res = await fetch(`${down.url}/v1/schemas/parked/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": 1, "name": "x"}' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const text = await res.text();
+      expect(text).not.toMatch(/hunter2|ECONNREFUSED|127\.0\.0\.1/);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await down.close();
+      await deadProducer.close();
+    }
+  });
 });
