@@ -91,7 +91,7 @@ export interface HttpServer {
  *   auth: { username: 'admin', password: process.env.ADMIN_PASSWORD! },
  *   metrics: reporter,
  *   ready: async () => ({ ready: (await redis.ping()) === 'PONG' && consumers.every((c) => c.state !== 'closed') }),
- *   queues: consumers.flatMap((c) => [schemaQueue(c.schema), c.dlq.queue]),
+ *   queues: views.flatMap((view) => view.queues), // SchemaQueueView per schema: its queue and its DLQ
  *   producer,
  * });
  * const server = await http.listen();
