@@ -17,6 +17,7 @@ const env = { REDIS_URL, BATCHFLOW_PREFIX: prefix, PG_URL };
 let worker: Spawned;
 
 const cli = (...args: string[]) => runCli(['--config', configFile, ...args], { env, cwd: dir });
+const cliWithInput = (input: string, ...args: string[]) => runCli(['--config', configFile, ...args], { env, cwd: dir, input });
 const rows = (amounts: number[], firstId: number) => amounts.map((amount, i) => JSON.stringify({ id: firstId + i, amount })).join('\n');
 
 async function dlqSize(): Promise<number> {
@@ -52,8 +53,10 @@ afterAll(async () => {
 
 describe('batchflow dlq against a PostgreSQL CHECK constraint', () => {
   it('lists, shows, replays (dry run first) and purges dead-lettered rows, with progress', async () => {
-    writeFileSync(join(dir, 'batch1.ndjson'), rows([10, -1, 20, -2, 30, 40, -3, 50, 60, 70], 1));
-    expect((await cli('enqueue', 'payments', 'batch1.ndjson')).code).toBe(0);
+    // NDJSON on stdin, as in `producer | batchflow enqueue payments`.
+    const enqueued = await cliWithInput(rows([10, -1, 20, -2, 30, 40, -3, 50, 60, 70], 1), 'enqueue', 'payments');
+    expect(enqueued.code).toBe(0);
+    expect(enqueued.stdout).toMatch(/^enqueued 10 rows into payments/);
     expect(await waitFor(async () => (await pgCount(table)) === 7 && (await dlqSize()) === 3, 30_000, 200)).toBe(true);
     expect(worker.lines.some((l) => /"event":"dead-lettered".*"non_retryable\/non_retryable\/23514"/.test(l))).toBe(true);
 
