@@ -81,11 +81,15 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'new', note: 'kept' }]);
   });
 
-  it('update with a key twice in one batch keeps the later row', async () => {
+  it.each([
+    ['ignore', 'first'],
+    ['replace', 'second'],
+    ['update', 'second'],
+  ] as const)('with %s, a key twice in one batch keeps the %s row', async (conflict, winner) => {
     const t = await table();
-    const schema = kv(t, 'update');
+    const schema = kv(t, conflict);
     await driver.execute(schema, requests(schema, [{ id: 1n, name: 'first' }, { id: 2n, name: 'x' }, { id: 1n, name: 'second' }]));
-    expect((await db.read(t, KV)).map((r) => r.name)).toEqual(['second', 'x']);
+    expect((await db.read(t, KV)).map((r) => r.name)).toEqual([winner, 'x']);
   });
 
   it.each(['ignore', 'replace', 'update'] as const)('composite key with %s', async (conflict) => {

@@ -4,13 +4,14 @@ import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
-import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
+import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { classifyMySqlError } from './error-codes.js';
 import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
 export interface MySqlConnectionLike {
+  /** Runs one statement; `values` are escaped into it by the client library. */
   query(sql: string, values?: unknown): Promise<unknown>;
   /** Returns the connection to its pool. */
   release(): void;
@@ -20,6 +21,7 @@ export interface MySqlConnectionLike {
 
 /** The part of a pool the driver uses; a `mysql2/promise` `Pool` fits. */
 export interface MySqlPoolLike {
+  /** Checks out a connection; the driver releases it after the batch. */
   getConnection(): Promise<MySqlConnectionLike>;
 }
 
@@ -91,22 +93,16 @@ const OWNER = 'MySqlDriverOptions';
  * ```
  */
 export class MySqlDriver implements BatchExecutor {
+  /** `mysql`, for metric labels and logs. */
   readonly sink = SINK;
   readonly #options: Readonly<MySqlDriverOptions & typeof MYSQL_DRIVER_DEFAULTS>;
   readonly #pool: MySqlPoolLike;
   readonly #ownedPool: mysql.Pool | undefined;
   #closed = false;
 
+  /** Validates the options (a `ConfigError` names the bad field); opens no connection yet. */
   constructor(options: MySqlDriverOptions) {
-    checkOneSource(OWNER, [
-      ['pool', options.pool, 'object'],
-      ['connectionString', options.connectionString, 'string'],
-    ]);
-    this.#options = resolveOptions(MYSQL_DRIVER_DEFAULTS, options);
-    const o = this.#options;
-    checkInteger(OWNER, 'poolSize', o.poolSize, 1);
-    checkInteger(OWNER, 'connectTimeoutMs', o.connectTimeoutMs, 1);
-    checkInteger(OWNER, 'maxRowsPerStatement', o.maxRowsPerStatement, 1);
+    const o = (this.#options = resolvePooledOptions(OWNER, MYSQL_DRIVER_DEFAULTS, options));
     checkInteger(OWNER, 'maxStatementBytes', o.maxStatementBytes, 1024);
     if (o.pool) {
       this.#pool = o.pool;

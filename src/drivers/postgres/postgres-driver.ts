@@ -5,7 +5,7 @@ import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { readBatch, toColumns } from '../sql/batch-rows.js';
 import { chunkRanges } from '../sql/chunk.js';
-import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
+import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
@@ -20,6 +20,7 @@ import {
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
+  /** Runs one statement with bound parameters. */
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** Returns the client to its pool; a truthy argument destroys it instead. */
   release(destroy?: boolean | Error): void;
@@ -27,6 +28,7 @@ export interface PostgresClientLike {
 
 /** The part of a pool the driver uses; a node-postgres `Pool` fits. */
 export interface PostgresPoolLike {
+  /** Checks out a client; the driver releases it after the batch. */
   connect(): Promise<PostgresClientLike>;
 }
 
@@ -51,7 +53,7 @@ export interface PostgresDriverOptions {
   poolSize?: number;
   /**
    * How long the driver's own pool waits for a connection before failing with reason `connection`
-   * (ignored with `pool`; `0` waits forever).
+   * (ignored with `pool`).
    * @defaultValue 10000
    */
   connectTimeoutMs?: number;
@@ -106,6 +108,7 @@ const OWNER = 'PostgresDriverOptions';
  * ```
  */
 export class PostgresDriver implements BatchExecutor {
+  /** `postgres`, for metric labels and logs. */
   readonly sink = SINK;
   readonly #options: Readonly<PostgresDriverOptions & typeof POSTGRES_DRIVER_DEFAULTS>;
   readonly #pool: PostgresPoolLike;
@@ -113,18 +116,11 @@ export class PostgresDriver implements BatchExecutor {
   /** Catalog column types per table, read once (for untyped schemas only). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
 
+  /** Validates the options (a `ConfigError` names the bad field); opens no connection yet. */
   constructor(options: PostgresDriverOptions) {
-    checkOneSource(OWNER, [
-      ['pool', options.pool, 'object'],
-      ['connectionString', options.connectionString, 'string'],
-    ]);
-    this.#options = resolveOptions(POSTGRES_DRIVER_DEFAULTS, options);
-    const o = this.#options;
-    checkInteger(OWNER, 'poolSize', o.poolSize, 1);
-    checkInteger(OWNER, 'connectTimeoutMs', o.connectTimeoutMs, 0);
+    const o = (this.#options = resolvePooledOptions(OWNER, POSTGRES_DRIVER_DEFAULTS, options));
     checkInteger(OWNER, 'statementTimeoutMs', o.statementTimeoutMs, 0, true);
     checkInteger(OWNER, 'lockTimeoutMs', o.lockTimeoutMs, 0, true);
-    checkInteger(OWNER, 'maxRowsPerStatement', o.maxRowsPerStatement, 1);
     if (o.pool) {
       this.#pool = o.pool;
     } else {

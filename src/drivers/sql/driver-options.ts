@@ -41,3 +41,34 @@ export function checkOneSource(owner: string, sources: readonly ConnectionSource
 function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value;
 }
+
+/** The connection options PostgreSQL and MySQL drivers share (each documents its own defaults). */
+export interface PooledDriverOptions {
+  pool?: object;
+  connectionString?: string;
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  maxRowsPerStatement?: number;
+}
+
+/**
+ * Resolves a pooled driver's options once: exactly one of `pool` and `connectionString`,
+ * defaults merged and frozen, and the shared numeric fields checked. Dialect-specific
+ * fields are checked by the caller.
+ */
+export function resolvePooledOptions<O extends PooledDriverOptions, D extends Required<Omit<PooledDriverOptions, 'pool' | 'connectionString'>>>(
+  owner: string,
+  defaults: D,
+  options: O,
+): Readonly<O & D> {
+  checkOneSource(owner, [
+    ['pool', options.pool, 'object'],
+    ['connectionString', options.connectionString, 'string'],
+  ]);
+  // O's fields are a subset of O & D's, which the generic signature cannot see.
+  const resolved = resolveOptions<O & D>(defaults as O & D, options as unknown as Partial<O & D>);
+  checkInteger(owner, 'poolSize', resolved.poolSize, 1);
+  checkInteger(owner, 'connectTimeoutMs', resolved.connectTimeoutMs, 1);
+  checkInteger(owner, 'maxRowsPerStatement', resolved.maxRowsPerStatement, 1);
+  return resolved;
+}

@@ -14,13 +14,17 @@ import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js
 
 /** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
 export interface SqliteStatementLike {
+  /** Runs the statement with positional parameters. */
   run(params: unknown[]): unknown;
 }
 
 /** The part of a database connection the driver uses; a better-sqlite3 `Database` fits. */
 export interface SqliteDatabaseLike {
+  /** Compiles a statement (the driver caches what it prepares). */
   prepare(sql: string): SqliteStatementLike;
+  /** Runs statements without parameters (BEGIN, COMMIT, ROLLBACK). */
   exec(sql: string): unknown;
+  /** Whether a transaction is open, so a failed batch rolls back only what is still open. */
   readonly inTransaction: boolean;
 }
 
@@ -88,6 +92,7 @@ const OWNER = 'SqliteDriverOptions';
  * ```
  */
 export class SqliteDriver implements BatchExecutor {
+  /** `sqlite`, for metric labels and logs. */
   readonly sink = SINK;
   readonly #options: Readonly<SqliteDriverOptions & typeof SQLITE_DRIVER_DEFAULTS>;
   #db: SqliteDatabaseLike | undefined;
@@ -96,6 +101,7 @@ export class SqliteDriver implements BatchExecutor {
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
 
+  /** Validates the options (a {@link ConfigError} names the bad field); opens the file only on first use. */
   constructor(options: SqliteDriverOptions) {
     checkOneSource(OWNER, [
       ['database', options.database, 'object'],
