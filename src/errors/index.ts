@@ -5,3 +5,4 @@ export * from './decode-error.js';
 export * from './aborted-error.js';
 export * from './config-error.js';
 export * from './sink-error.js';
+export * from './queue-unavailable-error.js';

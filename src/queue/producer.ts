@@ -5,6 +5,7 @@ import { PAYLOAD_VERSION, encodeRequest, type EncodedValue } from '../core/codec
 import { Request } from '../core/request.js';
 import type { Row, Schema } from '../core/schema.js';
 import { AbortedError } from '../errors/aborted-error.js';
+import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { createRedis, type RedisConnection } from './connection.js';
@@ -36,6 +37,13 @@ export interface ProducerOptions {
    * @defaultValue 25
    */
   jobAttempts?: number;
+  /**
+   * Longest wait for Redis to confirm an enqueue. Past it `submit()` rejects with a
+   * `QueueUnavailableError` instead of hanging while Redis is down (ioredis would otherwise
+   * wait for a reconnect indefinitely).
+   * @defaultValue 10000
+   */
+  enqueueTimeoutMs?: number;
   /** @defaultValue the no-op reporter */
   metrics?: MetricsReporter;
 }
@@ -47,6 +55,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   maxRequestsPerJob: 100,
   lingerMs: 5,
   jobAttempts: 25,
+  enqueueTimeoutMs: 10_000,
 });
 
 /** Per-call options of `submit()` / `submitMany()`. */
@@ -90,6 +99,7 @@ export class Producer {
       prefix: options.prefix ?? PRODUCER_DEFAULTS.prefix,
       maxPayloadBytes: options.maxPayloadBytes ?? PRODUCER_DEFAULTS.maxPayloadBytes,
       jobAttempts: options.jobAttempts ?? PRODUCER_DEFAULTS.jobAttempts,
+      enqueueTimeoutMs: options.enqueueTimeoutMs ?? PRODUCER_DEFAULTS.enqueueTimeoutMs,
       metrics: options.metrics ?? noopMetrics,
     };
     this.#packing = options.packing
@@ -164,11 +174,16 @@ export class Producer {
   async #enqueue(schema: Schema, rows: Record<string, EncodedValue>[], options?: SubmitOptions): Promise<void> {
     const started = performance.now();
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
-    if (this.#packing && options?.idempotencyKey === undefined) {
+    const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
+    await withTimeout(this.#store(schema, rows, jobId), this.#options.enqueueTimeoutMs, schema.name);
+    this.#options.metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
+  }
+
+  async #store(schema: Schema, rows: Record<string, EncodedValue>[], jobId: string | undefined): Promise<void> {
+    if (this.#packing && jobId === undefined) {
       await Promise.all(rows.map((row) => this.#packer(schema).add(row)));
     } else {
       const queue = this.#queue(schema);
-      const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
       if (rows.length === 1) {
         await queue.add(schema.name, { v: PAYLOAD_VERSION, s: schema.name, rows }, jobId ? { ...this.#jobOptions, jobId } : this.#jobOptions);
       } else {
@@ -177,7 +192,6 @@ export class Producer {
         }
       }
     }
-    this.#options.metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
   #queue(schema: Schema): Queue {
@@ -213,6 +227,22 @@ export class Producer {
 function idempotentJobId(key: string): string {
   if (typeof key !== 'string' || key.length === 0) throw new ValidationError('invalid_row', 'idempotencyKey must be a non-empty string');
   return `k_${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/** Rejects with {@link QueueUnavailableError} when `work` has not settled within `ms`. */
+async function withTimeout(work: Promise<void>, ms: number, schema: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(`schema "${schema}": Redis did not confirm the enqueue within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } catch (err) {
+    if (err instanceof QueueUnavailableError) throw err;
+    throw new QueueUnavailableError(`schema "${schema}": enqueue failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, Producer, Request, SQLSchema, Schema, ValidationError, type ValidationKind } from '../../src/index.js';
+import { AbortedError, Producer, QueueUnavailableError, Request, SQLSchema, Schema, ValidationError, type ValidationKind } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', nickname: 'string?' });
@@ -71,5 +71,15 @@ describe('Producer.submit validation (nothing enqueued on bad input)', () => {
     expect(rows).toBe(220);
     expect(waiting.length).toBeLessThanOrEqual(8);
     expect(Math.max(...waiting.map((j) => (j.data as { rows: unknown[] }).rows.length))).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('Producer while Redis is unreachable', () => {
+  it('rejects with QueueUnavailableError instead of hanging', async () => {
+    const producer = new Producer({ connection: 'redis://127.0.0.1:1', schemas: [users], enqueueTimeoutMs: 500 });
+    cleanups.push(() => producer.close());
+    const started = Date.now();
+    await expect(producer.submit(users, { id: 1n, name: 'a' })).rejects.toBeInstanceOf(QueueUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
