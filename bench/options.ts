@@ -5,6 +5,11 @@ export const SINK_NAMES = ['postgres', 'mysql', 'sqlite', 'redis'] as const;
 /** One of {@link SINK_NAMES}. */
 export type SinkName = (typeof SINK_NAMES)[number];
 
+/** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'batchflow-one-job', 'batchflow-packing', 'latency'] as const;
+/** One of {@link SCENARIO_NAMES}. */
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
 /** Options of {@link runBench}; every field has a default in {@link BENCH_DEFAULTS}. */
 export interface BenchOptions {
   /** Small, fast smoke run (CI): few rows, short latency phase; targets are printed but not judged. @defaultValue false */
@@ -19,6 +24,8 @@ export interface BenchOptions {
   packing: number;
   /** Sinks to run, in order. @defaultValue all of {@link SINK_NAMES} */
   sinks: SinkName[];
+  /** Scenarios to run (latency needs `batchflow-one-job` for its rate). @defaultValue all of {@link SCENARIO_NAMES} */
+  scenarios: ScenarioName[];
   /** Directory for `latest.json` and `latest.md`. @defaultValue `bench/results` */
   out: string;
   /** Also measure worker RSS after 100,000 and 1,000,000 rows (long). @defaultValue false */
@@ -43,6 +50,7 @@ export const BENCH_DEFAULTS: Readonly<BenchOptions> = Object.freeze({
   flushIntervalMs: 1000,
   packing: 100,
   sinks: [...SINK_NAMES],
+  scenarios: [...SCENARIO_NAMES],
   out: 'bench/results',
   rss: false,
   latencySeconds: 15,
@@ -59,7 +67,7 @@ export const QUICK_OVERRIDES = Object.freeze({ rows: 3000, latencySeconds: 3 });
 export function resolveBenchOptions(given: Partial<BenchOptions>): BenchOptions {
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<BenchOptions>;
   const quick = defined.quick ? QUICK_OVERRIDES : {};
-  return { ...BENCH_DEFAULTS, sinks: [...BENCH_DEFAULTS.sinks], ...quick, ...defined };
+  return { ...BENCH_DEFAULTS, sinks: [...BENCH_DEFAULTS.sinks], scenarios: [...BENCH_DEFAULTS.scenarios], ...quick, ...defined };
 }
 
 function positiveInt(value: string): number {
@@ -68,13 +76,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function sinkList(value: string): SinkName[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(SINK_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown sink "${name}" (known: ${SINK_NAMES.join(', ')})`);
-  }
-  if (names.length === 0) throw new InvalidArgumentError('name at least one sink');
-  return names as SinkName[];
+/** A parser for a comma-separated list of names out of `known`. */
+function listOf<T extends string>(what: string, known: readonly T[]): (value: string) => T[] {
+  return (value) => {
+    const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const name of names) {
+      if (!(known as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown ${what} "${name}" (known: ${known.join(', ')})`);
+    }
+    if (names.length === 0) throw new InvalidArgumentError(`name at least one ${what}`);
+    return names as T[];
+  };
 }
 
 /**
@@ -89,7 +100,8 @@ export function addBenchOptions(command: Command): Command {
     .option('--flush-size <n>', `BatchConsumer flushSize (default ${BENCH_DEFAULTS.flushSize})`, positiveInt)
     .option('--flush-interval-ms <n>', `BatchConsumer flushIntervalMs (default ${BENCH_DEFAULTS.flushIntervalMs})`, positiveInt)
     .option('--packing <n>', `requests per job with producer packing (default ${BENCH_DEFAULTS.packing})`, positiveInt)
-    .option('--sinks <list>', `comma-separated sinks (default ${SINK_NAMES.join(',')})`, sinkList)
+    .option('--sinks <list>', `comma-separated sinks (default ${SINK_NAMES.join(',')})`, listOf('sink', SINK_NAMES))
+    .option('--scenarios <list>', `comma-separated scenarios (default ${SCENARIO_NAMES.join(',')})`, listOf('scenario', SCENARIO_NAMES))
     .option('--out <dir>', `result directory (default ${BENCH_DEFAULTS.out})`)
     .option('--rss', 'also report worker RSS after 100,000 and 1,000,000 rows (slow)')
     .option('--latency-seconds <n>', `paced-producer duration (default ${BENCH_DEFAULTS.latencySeconds})`, positiveInt)

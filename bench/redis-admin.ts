@@ -14,6 +14,13 @@ export class RedisAdmin {
     return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
   }
 
+  /** CPU seconds (user + system) the Redis server has used since it started, from `INFO cpu`. */
+  async cpuSeconds(): Promise<number> {
+    const info = await this.#redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  }
+
   /** Memory held by each key under `prefix` (`MEMORY USAGE`), largest first: what a drained queue leaves behind. */
   async keysUnder(prefix: string): Promise<Array<{ key: string; bytes: number }>> {
     const keys = await this.#scan(prefix);

@@ -14,12 +14,12 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function scenarioRow(s: ScenarioResult): string[] {
-  const cpu = s.consumer ? `${((s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000).toFixed(1)} s` : '–';
   const verified = `${int(s.rowsVerified)}/${int(s.rowsSubmitted)}${s.rowsVerified === s.rowsSubmitted ? '' : ' ✗'}`;
   const latency = s.latency ? `p50 ${int(s.latency.p50Ms)} ms, p99 ${int(s.latency.p99Ms)} ms at ${int(s.latency.achievedRate)}/s` : '';
   const rss = s.rssAtMarks?.map((m) => `${int(m.rows)} rows: ${mb(m.rssBytes)}`).join(', ') ?? '';
   const memory = s.redisMemory ? `Redis ${mb(s.redisMemory.beforeBytes)} → ${mb(s.redisMemory.afterBytes)}` : '';
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), cpu, [latency, rss, memory].filter(Boolean).join('; ')];
+  const seconds = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(1)} s`);
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), seconds(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), seconds(s.producerCpuSeconds), seconds(s.redisCpuSeconds), [latency, rss, memory].filter(Boolean).join('; ')];
 }
 
 function targetRow(t: TargetVerdict): string[] {
@@ -40,7 +40,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '## Scenarios',
     '',
-    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'worker CPU', 'notes'], result.scenarios.map(scenarioRow)),
+    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'worker CPU', 'producer CPU', 'Redis CPU', 'notes'], result.scenarios.map(scenarioRow)),
     '',
     '## Targets',
     '',

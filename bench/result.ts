@@ -45,6 +45,10 @@ export interface ScenarioResult {
   readonly rowsPerSecond: number;
   /** When the producer's last submit resolved, from the first (queue scenarios). */
   readonly enqueueSeconds?: number;
+  /** CPU time of the producer process (this one) over the same span. */
+  readonly producerCpuSeconds?: number;
+  /** CPU time the Redis server used from the first submit to the last commit (every client's, not only ours). */
+  readonly redisCpuSeconds?: number;
   readonly consumer?: ConsumerMeasurements;
   /** Redis `used_memory` before the producer started and after the queue drained and the consumer closed. */
   readonly redisMemory?: { beforeBytes: number; afterBytes: number; leftKeys: Array<{ key: string; bytes: number }> };

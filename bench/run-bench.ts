@@ -39,6 +39,7 @@ export async function runBench(given: Partial<BenchOptions> = {}): Promise<Bench
   const scenarios: ScenarioResult[] = [];
   const servers: Record<string, string> = {};
   const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
+    if (kind !== 'rss' && !options.scenarios.includes(kind)) return undefined;
     try {
       const result = await run();
       scenarios.push(result);

@@ -52,11 +52,15 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
     };
     consumer = await spawnConsumer(config, o.cpuProfDir);
     const memoryBefore = await ctx.admin.usedMemory();
+    const redisCpuBefore = await ctx.admin.cpuSeconds();
+    const producerCpuBefore = process.cpuUsage();
     const startedMs = Date.now();
     let enqueuedMs = 0;
     const producing = producer.run().then(() => (enqueuedMs = Date.now()));
     const reachedMs = await watch(consumer, producing, bar.update);
     await producing;
+    const producerCpu = process.cpuUsage(producerCpuBefore);
+    const redisCpuSeconds = (await ctx.admin.cpuSeconds()) - redisCpuBefore;
     const stats = await consumer.stop();
     consumer = undefined;
     const memoryAfter = await ctx.admin.usedMemory();
@@ -73,6 +77,8 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       seconds,
       rowsPerSecond: spec.rows / seconds,
       enqueueSeconds: (enqueuedMs - startedMs) / 1000,
+      redisCpuSeconds,
+      producerCpuSeconds: (producerCpu.user + producerCpu.system) / 1e6,
       consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
       redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
     };

@@ -19,9 +19,11 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
   /** Redis key prefix shared with producers. @defaultValue `'batchflow'` */
   prefix?: string;
   /**
-   * Jobs held at once. Batches fill only if this is at least `flushSize × maxInFlightBatches`
-   * (with packing, jobs hold many requests and fewer are needed).
-   * @defaultValue `flushSize × (maxInFlightBatches + 1)`
+   * Jobs held at once. Batches fill only if the jobs held carry at least `flushSize × maxInFlightBatches`
+   * requests (with packing, jobs hold many requests and fewer are needed).
+   * @defaultValue as many jobs as carry `flushSize × (maxInFlightBatches + 1)` requests: that many
+   * jobs with one request each, proportionally fewer with producer packing (sized from a moving
+   * average of the requests per job seen)
    */
   concurrency?: number;
   /** First delay before the breaker's half-open probe. @defaultValue 250 */

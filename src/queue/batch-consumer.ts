@@ -17,6 +17,7 @@ import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DeadLetterWorker } from './dead-letter-worker.js';
 import { deadLetterFromFailure, deadLetterFromJob } from './dead-letter-factory.js';
+import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
 
 /** One request waiting in a batch, with the promise its job's processor awaits. */
@@ -62,6 +63,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #accumulator: BatchAccumulator<PendingRequest>;
   readonly #abort = new AbortController();
   readonly #depthTimer: NodeJS.Timeout | undefined;
+  /** Sizes the Worker's concurrency from the requests per job, unless the user fixed it. */
+  readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: BatchConsumerOptions) {
@@ -98,10 +101,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#queue.on('error', (err) => this.#emitError(err));
     this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix);
     this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;
+    this.#concurrency = o.concurrency === undefined ? new JobConcurrency(o.flushSize * (o.maxInFlightBatches + 1)) : undefined;
     this.#worker = new Worker(queueName(o.schema.name), (job) => this.#process(job), {
       connection: this.#redis,
       prefix: o.prefix,
-      concurrency: o.concurrency ?? o.flushSize * (o.maxInFlightBatches + 1),
+      concurrency: o.concurrency ?? this.#concurrency?.initial,
       lockDuration: o.lockDurationMs,
       stalledInterval: o.stalledIntervalMs,
       maxStalledCount: o.maxStalledCount,
@@ -156,7 +160,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   async #process(job: Job): Promise<void> {
-    const data = job.data as { s?: unknown; replay?: ReplayHistory } | null;
+    const data = job.data as { s?: unknown; rows?: unknown; replay?: ReplayHistory } | null;
+    // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
+    if (this.#concurrency) this.#worker.concurrency = this.#concurrency.observe(Array.isArray(data?.rows) ? data.rows.length : 1);
     if (data?.s !== undefined && data.s !== this.schema.name) {
       await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'unknown_schema', `job names schema ${JSON.stringify(data.s)}`)]);
       return;
