@@ -35,6 +35,7 @@ type Executor = BatchExecutor & { close(): Promise<void> };
  * ```
  */
 export class WorkerService {
+  /** Metrics of every consumer and of HTTP ingest, served at `/metrics`. */
   readonly metrics = new PrometheusReporter();
   readonly #config: WorkerConfig;
   readonly #log: Logger;

@@ -41,6 +41,7 @@ export class SchemaQueueView {
     return [this.queue, this.dlq.queue];
   }
 
+  /** Current depths; `waiting` includes prioritized jobs. */
   async counts(): Promise<SchemaQueueCounts> {
     const [counts, dlq] = await Promise.all([this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'), this.dlq.count()]);
     return {
