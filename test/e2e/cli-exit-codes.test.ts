@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertCliBuilt, runCli } from '../helpers/cli.js';
+import { assertCliBuilt, CLI, runCli } from '../helpers/cli.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bf-cli-'));
@@ -64,5 +64,22 @@ describe('batchflow exit codes', () => {
     const run = await runCli(['enqueue', 'demo_events', file], { env, cwd: dir });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/line 2: schema "demo_events": column "created_at" is missing; nothing was enqueued/);
+  });
+
+  it('`bench` in a build without bench/run-bench fails with exit 1 and says so', async () => {
+    // A copy of dist inside the repo (so node_modules still resolves) with the benchmark removed.
+    const dist = dirname(dirname(CLI));
+    const outputs = join(dirname(dist), 'test-output');
+    mkdirSync(outputs, { recursive: true });
+    const copy = mkdtempSync(join(outputs, 'nobench-'));
+    try {
+      cpSync(dist, join(copy, 'dist'), { recursive: true });
+      rmSync(join(copy, 'dist', 'bench', 'run-bench.js'));
+      const run = await runCli(['bench', '--quick'], { env, cwd: dir, script: join(copy, 'dist', 'consumers', 'cli.js') });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: the benchmark is not available: bench\/run-bench\.ts is missing from this build/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
