@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { isLoopbackHost } from '../src/config/loopback.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { createIngestRouter, INGEST_DEFAULTS, type IngestProducer } from '../producers/http-ingest.js';
 import { readOnlyGuard, sameOriginGuard } from './http/admin-guards.js';
@@ -32,7 +33,7 @@ export interface HttpServerOptions {
   queues?: readonly BoardQueue[];
   /** Enables HTTP ingest at `/v1` (see `createIngestRouter`). @defaultValue none (no ingest) */
   producer?: IngestProducer;
-  /** Bearer token that ingest requests must carry. @defaultValue none (ingest open to whoever reaches the port) */
+  /** Bearer token that ingest requests must carry; required when `host` is not loopback. @defaultValue none (ingest open on loopback only) */
   ingestToken?: string;
   /** Largest ingest body, in bytes or as `'1mb'`. @defaultValue `'1mb'` */
   bodyLimit?: string | number;
@@ -164,6 +165,10 @@ function validate(o: Resolved): void {
   }
   checkAuth(o.auth, o.host);
   if (o.ingestToken !== undefined && !o.producer) throw new ConfigError('ingestToken', 'is set but no producer is given, so there is no ingest to protect');
+  // Like the admin side: ingest reachable beyond loopback must not be open to whoever finds the port.
+  if (o.producer && o.ingestToken === undefined && !isLoopbackHost(o.host)) {
+    throw new ConfigError('ingestToken', `HTTP ingest would be reachable beyond loopback on host ${JSON.stringify(o.host)} without a token; set ingestToken or listen on 127.0.0.1`);
+  }
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeConfig } from '../src/config/describe-config.js';
-import { isLoopbackHost } from '../src/config/loopback.js';
 import type { WorkerConfig } from '../src/config/worker-config.js';
 import type { BatchExecutor } from '../src/core/batch-executor.js';
 import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
@@ -118,9 +117,6 @@ export class WorkerService {
     const { http, prefix, redisUrl, schemas } = this.#config;
     if (http.ingest) {
       this.#producer = new Producer({ connection: redisUrl, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics });
-      if (!http.ingestToken && !isLoopbackHost(http.host)) {
-        this.#log.warn({ event: 'ingest-open' }, 'HTTP ingest at /v1 is reachable beyond loopback without http.ingestToken: anyone who reaches the port can enqueue');
-      }
     }
     const server = createHttpServer({
       host: http.host,

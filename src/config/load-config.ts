@@ -70,6 +70,12 @@ export function loadConfig(options: LoadConfigOptions = {}): WorkerConfig {
         'set http.auth to { "username", "password" } or { "token" }, or listen on 127.0.0.1',
     );
   }
+  if (file.http.enabled && file.http.ingest && !file.http.ingestToken && !isLoopbackHost(file.http.host)) {
+    throw new ConfigError(
+      'http.ingestToken',
+      `http.host "${file.http.host}" is reachable beyond loopback, so HTTP ingest needs a token: set http.ingestToken, set http.ingest to false, or listen on 127.0.0.1`,
+    );
+  }
   const schemas = buildSchemas(file);
   return Object.freeze({ source, redisUrl: file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, http: file.http, sinks: file.sinks, schemas });
 }

@@ -56,6 +56,14 @@ describe('createHttpServer: options and start-up', () => {
     expect(() => createHttpServer({ host: '::1' })).not.toThrow();
   });
 
+  it('refuses HTTP ingest beyond loopback without an ingest token', () => {
+    const producer = { schemas: [], submitMany: async () => {} };
+    const auth = { token: 'a-long-enough-token' };
+    expect(() => createHttpServer({ host: '0.0.0.0', auth, producer })).toThrow(/ingest would be reachable beyond loopback/);
+    expect(() => createHttpServer({ host: '0.0.0.0', auth, producer, ingestToken: 'another-long-token' })).not.toThrow();
+    expect(() => createHttpServer({ host: '127.0.0.1', producer })).not.toThrow();
+  });
+
   it('rejects half-given or empty credentials without echoing them', () => {
     const attempts = [{ username: 'admin' }, { password: 'hunter2-secret' }, { token: '' }, { username: 'a:b', password: 'hunter2-secret' }];
     for (const auth of attempts) {

@@ -124,8 +124,11 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/reachable beyond loopback.*http\.auth/);
     expect(errorOf(good, { BATCHFLOW_HTTP_HOST: '::' }).field).toBe('http.auth');
     const token = 'tok_0123456789abcdef';
-    const config = loadConfig({ path: write({ ...good, http: { host: '0.0.0.0', auth: { token: 'env:ADMIN_TOKEN' } } }), env: { ...env, ADMIN_TOKEN: token } });
+    // ingest beyond loopback needs its own token too
+    expect(errorOf({ ...good, http: { host: '0.0.0.0', auth: { token } } }).field).toBe('http.ingestToken');
+    const config = loadConfig({ path: write({ ...good, http: { host: '0.0.0.0', auth: { token: 'env:ADMIN_TOKEN' }, ingestToken: token } }), env: { ...env, ADMIN_TOKEN: token } });
     expect(config.http.auth).toEqual({ token });
+    expect(loadConfig({ path: write({ ...good, http: { host: '0.0.0.0', auth: { token }, ingest: false } }), env }).http.ingest).toBe(false);
     expect(isLoopbackHost('localhost') && isLoopbackHost('127.0.0.2') && isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('0.0.0.0') || isLoopbackHost('::') || isLoopbackHost('10.0.0.5')).toBe(false);
   });
