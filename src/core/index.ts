@@ -7,6 +7,7 @@ export * from './request.js';
 export * from './codec.js';
 export * from './batch-executor.js';
 export * from './classify-node-error.js';
+export * from './redact-credentials.js';
 export * from './backoff.js';
 export * from './circuit-breaker.js';
 export * from './batch-writer.js';

@@ -6,6 +6,7 @@ import { BatchAccumulator, type AccumulatorState } from '../core/batch-accumulat
 import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState } from '../core/circuit-breaker.js';
 import { decodePayload } from '../core/codec.js';
+import { redactCommandCredentials } from '../core/redact-credentials.js';
 import type { Request } from '../core/request.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -253,6 +254,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   #emitError(err: unknown): void {
+    // BullMQ's blocking connection is a duplicate of ours, without our scrubbing listener.
+    redactCommandCredentials(err);
     if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
 }

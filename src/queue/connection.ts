@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactCommandCredentials } from '../core/redact-credentials.js';
 
 /** Where Redis is: a `redis://` URL or ioredis options. */
 export type RedisConnection = string | RedisOptions;
@@ -13,9 +14,11 @@ export function createRedis(connection: RedisConnection, role: 'worker' | 'produ
     role === 'worker'
       ? { maxRetriesPerRequest: null }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
-  return typeof connection === 'string'
-    ? new Redis(connection, roleOptions)
-    : new Redis({ ...connection, ...roleOptions });
+  const redis = typeof connection === 'string' ? new Redis(connection, roleOptions) : new Redis({ ...connection, ...roleOptions });
+  // First listener on the client: a refused AUTH is scrubbed before any other listener, or any
+  // command it rejects, can log it (the same error object reaches all of them).
+  redis.on('error', redactCommandCredentials);
+  return redis;
 }
 
 /** Redacts the password in a Redis URL, for logs and error messages. */

@@ -28,15 +28,21 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     readonly args: readonly string[],
+    readonly password: string | undefined,
   ) {}
 
-  /** Creates (does not start) a server on a free port with a fresh data directory. */
-  static async create(args: readonly string[] = ['--appendonly', 'yes', '--appendfsync', 'everysec']): Promise<RedisServer> {
-    return new RedisServer(await freePort(), mkdtempSync(path.join(tmpdir(), 'bf-redis-')), args);
+  /**
+   * Creates (does not start) a server on a free port with a fresh data directory.
+   * `password` turns on `requirepass`; it is then part of {@link RedisServer.url}.
+   */
+  static async create(options: { args?: readonly string[]; password?: string } = {}): Promise<RedisServer> {
+    const args = options.args ?? ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+    const auth = options.password === undefined ? [] : ['--requirepass', options.password];
+    return new RedisServer(await freePort(), mkdtempSync(path.join(tmpdir(), 'bf-redis-')), [...args, ...auth], options.password);
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
 
   /** Starts redis-server and waits until it answers PING (after loading its AOF). */

@@ -1,4 +1,5 @@
 import { classifyNodeErrno } from '../../core/classify-node-error.js';
+import { redactCommandCredentials } from '../../core/redact-credentials.js';
 import type { FailureReason } from '../../core/failure-reason.js';
 import { SinkError } from '../../errors/sink-error.js';
 
@@ -104,6 +105,7 @@ export function mostSevere(classes: readonly RedisErrorClass[]): RedisErrorClass
 /** Wraps anything the client threw into a classified {@link SinkError} (SinkErrors pass through). */
 export function toRedisSinkError(err: unknown, context: string): SinkError {
   if (err instanceof SinkError) return err;
+  redactCommandCredentials(err); // a refused AUTH carries the password; it becomes our error's cause
   const { reason, code } = classifyRedisError(err);
   const detail = err instanceof Error ? err.message : String(err);
   return new SinkError(reason, `redis: ${context}: ${detail}`, { cause: err, sinkCode: code });
