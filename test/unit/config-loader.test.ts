@@ -151,3 +151,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ path: join(dir, 'missing.json'), env: {} })).toThrow(/--config: cannot read config file .*missing\.json \(ENOENT\)/);
   });
 });
+
+describe('the docker-compose worker config', () => {
+  it('loads with the same loader the worker uses', () => {
+    const config = loadConfig({
+      path: new URL('../../dashboards/compose/batchflow.json', import.meta.url).pathname,
+      env: { BATCHFLOW_ADMIN_PASSWORD: 'compose-admin-pw', BATCHFLOW_INGEST_TOKEN: 'compose-ingest-token' },
+    });
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.schemas.map((s) => s.schema.name)).toEqual(['demo_events']);
+  });
+});
