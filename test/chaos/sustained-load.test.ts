@@ -1,0 +1,108 @@
+// Scenario 7: a sustained run at ~70% of the peak rate measured moments before in the same run.
+// The worker's RSS and Redis's used_memory are sampled throughout: neither may trend upwards, the
+// queue must drain completely afterwards (nothing stuck in active), and Redis must give its
+// memory back once the queue is empty.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { atScale, recordFigures, since } from '../helpers/chaos-figures.js';
+import { pgScenario, scoreRows } from '../helpers/chaos-pg.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { waitFor } from '../helpers/redis.js';
+import { RedisServer } from '../helpers/redis-server.js';
+
+const defer = useCleanups();
+const PEAK_ROWS = atScale(150_000, 50_000);
+const SUSTAIN_MS = atScale(5 * 60_000, 30_000);
+const SAMPLE_EVERY_MS = atScale(5000, 2000);
+const LOAD_FACTOR = 0.7;
+const GROWTH_LIMIT = 1.2; // mean of the last third over the first third
+const MB = 1024 * 1024;
+
+/** Resident set size of a process, from /proc (Linux). */
+function rssBytes(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) * 1024;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const thirds = (xs: readonly number[]) => [mean(xs.slice(0, Math.floor(xs.length / 3))), mean(xs.slice(Math.ceil((2 * xs.length) / 3)))] as const;
+
+describe('chaos: sustained load', () => {
+  it(`holds ${LOAD_FACTOR * 100}% of peak for ${SUSTAIN_MS / 1000} s without memory growth or stuck jobs`, async () => {
+    const redis = await RedisServer.create();
+    await redis.start();
+    defer(() => redis.remove());
+    const s = await pgScenario('load', defer, { redisUrl: redis.url });
+    const worker = s.worker();
+    await worker.waitForLine(/"ready"/);
+    const pid = worker.child.pid as number;
+    const started = performance.now();
+    let submitted = 0;
+    const submit = async (n: number) => {
+      const from = submitted;
+      submitted += n;
+      await s.producer.submitMany(s.schema, scoreRows(n, from));
+    };
+
+    // Peak: the end-to-end rate of a flood, from the first submit until the last row landed. A
+    // worker's own drain rate would overstate it: while producers flood, Redis answers the worker's
+    // one-job-per-round-trip fetches slowly, and on 2 cores everything shares the CPU.
+    const peakStarted = performance.now();
+    const flooding = Array.from({ length: 2 }, async () => {
+      while (submitted < PEAK_ROWS) await submit(1000);
+    });
+    await Promise.all(flooding);
+    expect(await waitFor(async () => (await s.landed()) === submitted && (await s.pending()) === 0, 120_000, 100)).toBe(true);
+    const peakRate = submitted / ((performance.now() - peakStarted) / 1000);
+    await sleep(1000);
+    const redisBaseline = await redis.infoNumber('memory', 'used_memory');
+
+    // Sustained: submit on an absolute schedule at LOAD_FACTOR × peak, sampling as we go.
+    const rate = Math.max(100, Math.round(peakRate * LOAD_FACTOR));
+    const samples: Array<{ rss: number; redis: number; backlog: number }> = [];
+    const sustainFrom = submitted;
+    const t0 = performance.now();
+    let nextSample = t0 + SAMPLE_EVERY_MS;
+    while (performance.now() - t0 < SUSTAIN_MS) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate) - (submitted - sustainFrom);
+      if (due > 0) await submit(Math.min(due, 5000));
+      if (performance.now() >= nextSample) {
+        nextSample += SAMPLE_EVERY_MS;
+        samples.push({ rss: rssBytes(pid), redis: await redis.infoNumber('memory', 'used_memory'), backlog: submitted - (await s.landed()) });
+      }
+      await sleep(50);
+    }
+    const sustainedRate = (submitted - sustainFrom) / ((performance.now() - t0) / 1000);
+    const drained = await waitFor(async () => (await s.landed()) === submitted && (await s.pending()) === 0, 120_000, 250);
+    await sleep(2000);
+    const redisAfter = await redis.infoNumber('memory', 'used_memory');
+    const counts = await s.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    const [rssFirst, rssLast] = thirds(samples.map((x) => x.rss));
+    const [redisFirst, redisLast] = thirds(samples.map((x) => x.redis));
+    const landed = await s.landed();
+    recordFigures({
+      scenario: `7 sustained load (${LOAD_FACTOR * 100}% of peak, ${SUSTAIN_MS / 1000} s)`,
+      submitted,
+      landed,
+      duplicates: await s.duplicates(),
+      deadLettered: await s.dlq.count(),
+      faults: 0,
+      durationMs: since(started),
+      notes:
+        `peak ${Math.round(peakRate)} rows/s, sustained ${Math.round(sustainedRate)} rows/s, max backlog ${Math.max(...samples.map((x) => x.backlog))}; ` +
+        `worker RSS ${(rssFirst / MB).toFixed(0)} → ${(rssLast / MB).toFixed(0)} MB (first → last third); ` +
+        `Redis used_memory ${(redisFirst / MB).toFixed(1)} → ${(redisLast / MB).toFixed(1)} MB, ${(redisBaseline / MB).toFixed(1)} MB before and ${(redisAfter / MB).toFixed(1)} MB after`,
+    });
+
+    expect(samples.length).toBeGreaterThanOrEqual(9);
+    expect(drained).toBe(true);
+    expect(landed).toBe(submitted);
+    expect(Object.entries(counts).filter(([, n]) => n !== 0)).toEqual([]); // nothing waiting, stuck in active, delayed or failed
+    expect(rssLast).toBeLessThanOrEqual(rssFirst * GROWTH_LIMIT);
+    expect(redisLast).toBeLessThanOrEqual(redisFirst * GROWTH_LIMIT);
+    // Back near where it started once drained: completed jobs are removed, the event stream is capped.
+    expect(redisAfter).toBeLessThanOrEqual(Math.max(redisBaseline * GROWTH_LIMIT, redisBaseline + 2 * MB));
+    expect(worker.child.exitCode).toBeNull();
+  });
+});
