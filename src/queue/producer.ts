@@ -126,7 +126,9 @@ export class Producer {
 
   /** Submits one request, or one row of a schema (checked at compile time for typed schemas). */
   submit(request: Request, options?: SubmitOptions): Promise<void>;
-  submit<S extends Schema>(schema: S | string, row: RowOfSchema<S> | Row, options?: SubmitOptions): Promise<void>;
+  submit<S extends Schema>(schema: S, row: RowOfSchema<S>, options?: SubmitOptions): Promise<void>;
+  /** Submits one row of a schema given by name (checked at run time only, e.g. for HTTP ingest). */
+  submit(schema: string, row: Row, options?: SubmitOptions): Promise<void>;
   async submit(a: Request | Schema | string, b?: Row | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (a instanceof Request ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
@@ -136,7 +138,9 @@ export class Producer {
 
   /** Submits many requests (or rows of one schema); all are validated before any is enqueued. */
   submitMany(requests: readonly Request[], options?: SubmitOptions): Promise<void>;
-  submitMany<S extends Schema>(schema: S | string, rows: ReadonlyArray<RowOfSchema<S> | Row>, options?: SubmitOptions): Promise<void>;
+  submitMany<S extends Schema>(schema: S, rows: ReadonlyArray<RowOfSchema<S>>, options?: SubmitOptions): Promise<void>;
+  /** Submits many rows of a schema given by name (checked at run time only). */
+  submitMany(schema: string, rows: ReadonlyArray<Row>, options?: SubmitOptions): Promise<void>;
   async submitMany(a: readonly Request[] | Schema | string, b?: ReadonlyArray<Row> | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (Array.isArray(a) ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
@@ -181,7 +185,7 @@ export class Producer {
 
   async #store(schema: Schema, rows: Record<string, EncodedValue>[], jobId: string | undefined): Promise<void> {
     if (this.#packing && jobId === undefined) {
-      await Promise.all(rows.map((row) => this.#packer(schema).add(row)));
+      await this.#packer(schema).addMany(rows);
     } else {
       const queue = this.#queue(schema);
       if (rows.length === 1) {
