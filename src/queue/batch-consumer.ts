@@ -21,7 +21,7 @@ import { deadLetterFromFailure, deadLetterFromJob } from './dead-letter-factory.
 import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
 
-/** One request waiting in a batch, with the promise its job's processor awaits. */
+/** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
   readonly request: Request;
   readonly job: Job;
@@ -176,9 +176,16 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       return;
     }
     const history = data?.replay;
-    await Promise.all(
-      requests.map((request, rowIndex) => new Promise<void>((resolve, reject) => this.#accumulator.add({ request, job, rowIndex, history, resolve, reject }))),
-    );
+    // Like Promise.all over one promise per request, without allocating them (measurable with
+    // packed jobs of 100 requests): resolves once every request is settled, rejects on the first
+    // rejection. #flush settles each request once (a DLQ-write failure rejects before resolving).
+    await new Promise<void>((resolveJob, reject) => {
+      let unsettled = requests.length;
+      const resolve = (): void => {
+        if (--unsettled === 0) resolveJob();
+      };
+      requests.forEach((request, rowIndex) => this.#accumulator.add({ request, job, rowIndex, history, resolve, reject }));
+    });
     // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
     if (this.#closing) this.#accumulator.flushNow();
   }
