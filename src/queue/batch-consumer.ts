@@ -185,9 +185,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         if (--unsettled === 0) resolveJob();
       };
       requests.forEach((request, rowIndex) => this.#accumulator.add({ request, job, rowIndex, history, resolve, reject }));
+      // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
+      if (this.#closing) this.#accumulator.flushNow();
     });
-    // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
-    if (this.#closing) this.#accumulator.flushNow();
   }
 
   async #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
