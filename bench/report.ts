@@ -4,7 +4,6 @@ import type { BenchResult, ScenarioResult, TargetVerdict } from './result.js';
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const mb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
-const fixed = (n: number | null, digits: number) => (n === null ? '–' : n.toFixed(digits));
 
 /** A Markdown table with padded columns, readable as plain text on a terminal too. */
 function table(header: string[], rows: string[][]): string {
@@ -22,8 +21,14 @@ function scenarioRow(s: ScenarioResult): string[] {
   return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), seconds(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), seconds(s.producerCpuSeconds), seconds(s.redisCpuSeconds), [latency, rss, memory].filter(Boolean).join('; ')];
 }
 
+/** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */
+function measured(n: number | null): string {
+  if (n === null) return '–';
+  return Math.abs(n) >= 1000 ? int(n) : String(Number(n.toPrecision(3)));
+}
+
 function targetRow(t: TargetVerdict): string[] {
-  return [t.sink ?? '–', t.target, fixed(t.measured, t.measured !== null && Math.abs(t.measured) >= 100 ? 0 : 2), t.bound, t.verdict, t.detail];
+  return [t.sink ?? '–', t.target, measured(t.measured), t.bound, t.verdict, t.detail];
 }
 
 /** The run as Markdown: environment, one row per scenario, one per target, and what each scenario did. */

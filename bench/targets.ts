@@ -38,13 +38,23 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
   const at = (rows: number) => marks?.find((m) => m.rows === rows)?.rssBytes;
   const rss100k = at(100_000);
   const rss1m = at(1_000_000);
-  judge('worker RSS after 1M rows vs after 100k', null, rss100k && rss1m ? rss1m / rss100k : undefined, true, 1.2, options.rss ? 'RSS ratio' : 'run with --rss');
+  judge('worker RSS after 1M rows vs after 100k', null, rss100k && rss1m ? rss1m / rss100k : undefined, true, 1.2, options.rss ? 'RSS ratio' : 'RSS run skipped (--no-rss, or --quick)');
 
   // Worst BatchFlow scenario: memory after the queue drained over memory before it started.
   const memory = scenarios
     .filter((s) => s.kind.startsWith('batchflow') && s.redisMemory)
     .map((s) => ({ s, r: (s.redisMemory?.afterBytes ?? NaN) / (s.redisMemory?.beforeBytes ?? NaN) }))
     .sort((a, b) => b.r - a.r)[0];
-  judge('Redis used_memory after drain vs before', memory?.s.sink ?? null, memory?.r, true, 1.1, memory ? `worst of the BatchFlow scenarios (${memory.s.sink} ${memory.s.kind})` : 'no BatchFlow scenario ran');
+  judge('Redis used_memory after drain vs before', memory?.s.sink ?? null, memory?.r, true, 1.1, memory ? memoryDetail(memory.s) : 'no BatchFlow scenario ran');
   return verdicts;
+}
+
+/** Which scenario was worst, and what its drained queue still held (BullMQ caps each queue's events stream at about 10,000 entries). */
+function memoryDetail(s: ScenarioResult): string {
+  const m = s.redisMemory;
+  if (!m) return '';
+  const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+  const events = m.leftKeys.filter((k) => k.key.endsWith(':events')).reduce((n, k) => n + k.bytes, 0);
+  const others = m.leftKeys.reduce((n, k) => n + k.bytes, 0) - events;
+  return `worst BatchFlow scenario (${s.sink} ${s.kind}): ${kb(m.beforeBytes)} → ${kb(m.afterBytes)}; its keys left after draining: events stream ${kb(events)}, other ${kb(others)}`;
 }

@@ -44,6 +44,7 @@ export interface ChildStats {
   readonly done: number;
   /** Peak resident set size of the child process (getrusage `ru_maxrss`). */
   readonly maxRssBytes: number;
+  /** CPU time from when the consumer was ready to when it closed (start-up excluded). */
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
   /** Submit→commit latency per row, in ms (empty unless `recordLatency`). */
