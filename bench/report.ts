@@ -15,10 +15,11 @@ function table(header: string[], rows: string[][]): string {
 function scenarioRow(s: ScenarioResult): string[] {
   const verified = `${int(s.rowsVerified)}/${int(s.rowsSubmitted)}${s.rowsVerified === s.rowsSubmitted ? '' : ' ✗'}`;
   const latency = s.latency ? `p50 ${int(s.latency.p50Ms)} ms, p99 ${int(s.latency.p99Ms)} ms at ${int(s.latency.achievedRate)}/s` : '';
-  const rss = s.rssAtMarks?.map((m) => `${int(m.rows)} rows: ${mb(m.rssBytes)}`).join(', ') ?? '';
+  const rows = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+  const rss = s.rssAtMarks?.map((m) => `${rows(m.rows)} rows: RSS ${mb(m.rssBytes)} (heap ${mb(m.heapUsedBytes)})`).join(', ') ?? '';
   const memory = s.redisMemory ? `Redis ${mb(s.redisMemory.beforeBytes)} → ${mb(s.redisMemory.afterBytes)}` : '';
   const seconds = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(1)} s`);
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), seconds(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), seconds(s.producerCpuSeconds), seconds(s.redisCpuSeconds), [latency, rss, memory].filter(Boolean).join('; ')];
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, seconds(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), seconds(s.producerCpuSeconds), seconds(s.redisCpuSeconds), [latency, rss, memory].filter(Boolean).join('; ')];
 }
 
 /** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */
@@ -45,7 +46,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '## Scenarios',
     '',
-    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'worker CPU', 'producer CPU', 'Redis CPU', 'notes'], result.scenarios.map(scenarioRow)),
+    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'machine CPU busy', 'worker CPU', 'producer CPU', 'Redis CPU', 'notes'], result.scenarios.map(scenarioRow)),
     '',
     '## Targets',
     '',

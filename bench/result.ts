@@ -10,6 +10,13 @@ export type ScenarioKind =
   | 'latency' // BatchFlow, paced producer at half the one-job throughput
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
+/** The consumer's memory when it had committed `rows` rows: RSS, and the V8 heap in use (what a leak would grow). */
+export interface MemoryMark {
+  readonly rows: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
 /** What the consumer process measured about itself. */
 export interface ConsumerMeasurements {
   readonly maxRssBytes: number;
@@ -47,13 +54,18 @@ export interface ScenarioResult {
   readonly enqueueSeconds?: number;
   /** CPU time of the producer process (this one) over the same span. */
   readonly producerCpuSeconds?: number;
+  /** Share of all the machine's cores busy over the same span (0–1), whoever used them. */
+  readonly machineCpuBusy?: number;
   /** CPU time the Redis server used from the first submit to the last commit (every client's, not only ours). */
   readonly redisCpuSeconds?: number;
   readonly consumer?: ConsumerMeasurements;
-  /** Redis `used_memory` before the producer started and after the queue drained and the consumer closed. */
+  /**
+   * Redis `used_memory` before the producer started, and after the queue drained, the consumer
+   * closed and the scenario's own output was deleted (the Redis sink's hash is output, not queue memory).
+   */
   readonly redisMemory?: { beforeBytes: number; afterBytes: number; leftKeys: Array<{ key: string; bytes: number }> };
   readonly latency?: LatencyMeasurements;
-  readonly rssAtMarks?: Array<{ rows: number; rssBytes: number }>;
+  readonly rssAtMarks?: MemoryMark[];
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

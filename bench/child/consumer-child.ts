@@ -6,6 +6,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BatchConsumer, type BatchExecutor } from '../../src/index.js';
+import type { MemoryMark } from '../result.js';
 import type { BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../sinks/bench-sink.js';
 import { createSink } from '../sinks/index.js';
@@ -13,8 +14,10 @@ import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protoco
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
 const send = (message: ChildMessage) => process.send?.(message);
+/** Sends a last message, then closes the channel; only once it is written, or a large message (latencies) is lost. */
+const sendLast = (message: ChildMessage) => process.send?.(message, undefined, undefined, () => process.disconnect());
 const latenciesMs: number[] = [];
-const rssAtMarks: Array<{ rows: number; rssBytes: number }> = [];
+const rssAtMarks: MemoryMark[] = [];
 const errors: string[] = [];
 let deadLettered = 0;
 let done = 0;
@@ -24,7 +27,9 @@ let reached = false;
 function committed(rows: number): void {
   done += rows;
   for (const mark of config.rssMarks) {
-    if (done >= mark && !rssAtMarks.some((m) => m.rows === mark)) rssAtMarks.push({ rows: mark, rssBytes: process.memoryUsage().rss });
+    if (done < mark || rssAtMarks.some((m) => m.rows === mark)) continue;
+    const memory = process.memoryUsage();
+    rssAtMarks.push({ rows: mark, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed });
   }
   if (!reached && done >= config.expected) {
     reached = true;
@@ -103,17 +108,15 @@ async function main(): Promise<void> {
       await sink.close();
       const usage = process.resourceUsage();
       const cpu = process.cpuUsage(cpuAtReady);
-      send({
+      sendLast({
         type: 'final',
         stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, latenciesMs, rssAtMarks, deadLettered, errors },
       });
-      process.disconnect();
     })();
   });
 }
 
 main().catch((err: unknown) => {
-  send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exitCode = 1;
-  process.disconnect();
+  sendLast({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
 });

@@ -1,4 +1,5 @@
 import type { SinkName } from '../options.js';
+import type { MemoryMark } from '../result.js';
 import type { SinkUrls } from '../sinks/bench-sink.js';
 
 /**
@@ -49,7 +50,7 @@ export interface ChildStats {
   readonly cpuSystemMs: number;
   /** Submit→commit latency per row, in ms (empty unless `recordLatency`). */
   readonly latenciesMs: number[];
-  readonly rssAtMarks: Array<{ rows: number; rssBytes: number }>;
+  readonly rssAtMarks: MemoryMark[];
   /** Requests dead-lettered and operational errors seen (both should be zero in a clean run). */
   readonly deadLettered: number;
   readonly errors: string[];

@@ -27,7 +27,8 @@ export async function spawnConsumer(config: ConsumerChildConfig, cpuProfDir?: st
   let failure: Error | undefined;
   const waiters = new Map<ChildMessage['type'], Array<(m: ChildMessage) => void>>();
   const failed = new Promise<never>((_, reject) => {
-    child.on('exit', (code, signal) => reject(failure ?? new Error(`consumer child exited early (code ${code}, signal ${signal})`)));
+    // 'close', not 'exit': it comes after the IPC channel has delivered every message.
+    child.on('close', (code, signal) => reject(failure ?? new Error(`consumer child exited early (code ${code}, signal ${signal})`)));
   });
   failed.catch(() => undefined); // observed through the promises below
   child.on('message', (message: ChildMessage) => {

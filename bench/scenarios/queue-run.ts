@@ -1,6 +1,7 @@
 import type { ChildStats, ConsumerChildConfig } from '../child/protocol.js';
 import { spawnConsumer, type ConsumerHandle } from '../child/spawn-consumer.js';
 import { scenarioNames, type BenchContext } from '../context.js';
+import { busyShare, readMachineCpu } from '../machine-cpu.js';
 import { scenarioProgress } from '../progress.js';
 import type { ScenarioKind, ScenarioResult } from '../result.js';
 import type { BenchSink } from '../sinks/bench-sink.js';
@@ -42,7 +43,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
     const config: ConsumerChildConfig = {
       ...spec.consumer,
       rssMarks: spec.consumer.rssMarks ?? [],
-      sink: spec.sink?.name ?? 'redis',
+      sink: spec.sink?.name ?? 'redis', // the no-op worker never touches its sink; any name will do
       urls: ctx.urls,
       target,
       prefix,
@@ -54,18 +55,22 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
     const memoryBefore = await ctx.admin.usedMemory();
     const redisCpuBefore = await ctx.admin.cpuSeconds();
     const producerCpuBefore = process.cpuUsage();
+    const machineBefore = readMachineCpu();
     const startedMs = Date.now();
     let enqueuedMs = 0;
     const producing = producer.run().then(() => (enqueuedMs = Date.now()));
     const reachedMs = await watch(consumer, producing, bar.update);
     await producing;
     const producerCpu = process.cpuUsage(producerCpuBefore);
+    const machineCpuBusy = busyShare(machineBefore, readMachineCpu());
     const redisCpuSeconds = (await ctx.admin.cpuSeconds()) - redisCpuBefore;
     const stats = await consumer.stop();
     consumer = undefined;
+    const rowsVerified = spec.sink ? await spec.sink.count(target) : stats.done;
+    // The Redis sink's rows live in the same Redis: they are output, not queue memory.
+    await spec.sink?.drop(target);
     const memoryAfter = await ctx.admin.usedMemory();
     const leftKeys = await ctx.admin.keysUnder(prefix);
-    const rowsVerified = spec.sink ? await spec.sink.count(target) : stats.done;
     const seconds = (reachedMs - startedMs) / 1000;
     const result: ScenarioResult = {
       kind: spec.kind,
@@ -79,6 +84,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       enqueueSeconds: (enqueuedMs - startedMs) / 1000,
       redisCpuSeconds,
       producerCpuSeconds: (producerCpu.user + producerCpu.system) / 1e6,
+      machineCpuBusy,
       consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
       redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
     };

@@ -1,4 +1,5 @@
 import { scenarioNames, type BenchContext } from '../context.js';
+import { busyShare, readMachineCpu } from '../machine-cpu.js';
 import { scenarioProgress } from '../progress.js';
 import type { ScenarioResult } from '../result.js';
 import { makeRows } from '../rows.js';
@@ -12,12 +13,14 @@ export async function runRawCeiling(ctx: BenchContext, sink: BenchSink): Promise
   await sink.create(target);
   const writer = sink.rawWriter(target);
   try {
+    const machineBefore = readMachineCpu();
     const started = performance.now();
     for (let first = 0; first < rows; first += writer.chunkRows) {
       await writer.write(makeRows(first, Math.min(writer.chunkRows, rows - first)));
       bar.update(Math.min(first + writer.chunkRows, rows));
     }
     const seconds = (performance.now() - started) / 1000;
+    const machineCpuBusy = busyShare(machineBefore, readMachineCpu());
     return {
       kind: 'raw',
       sink: sink.name,
@@ -27,6 +30,7 @@ export async function runRawCeiling(ctx: BenchContext, sink: BenchSink): Promise
       verifiedBy: sink.countMethod,
       seconds,
       rowsPerSecond: rows / seconds,
+      machineCpuBusy,
     };
   } finally {
     bar.stop();

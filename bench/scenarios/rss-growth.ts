@@ -4,8 +4,8 @@ import type { BenchSink } from '../sinks/bench-sink.js';
 import { batchflowProducer, submitAll } from './batchflow-producer.js';
 import { runQueueScenario } from './queue-run.js';
 
-/** Row counts at which the worker's RSS is sampled. */
-export const RSS_MARKS = Object.freeze([100_000, 1_000_000]);
+/** Row counts at which the worker's memory is sampled: the target compares the first and the last, the others show the shape. */
+export const RSS_MARKS = Object.freeze([100_000, 250_000, 500_000, 750_000, 1_000_000]);
 
 /**
  * `--rss`: worker RSS after 100,000 and after 1,000,000 rows through one BatchConsumer, to show
@@ -19,7 +19,7 @@ export async function runRssGrowth(ctx: BenchContext, sink: BenchSink): Promise<
   const { result, stats } = await runQueueScenario(ctx, {
     kind: 'rss',
     sink,
-    description: `BatchFlow, producer packing ${packing} per job, ${rows} rows; RSS sampled at ${RSS_MARKS.join(' and ')} rows; flushSize ${flushSize}, flushIntervalMs ${flushIntervalMs}`,
+    description: `BatchFlow, producer packing ${packing} per job, ${rows} rows; RSS and heap sampled at ${RSS_MARKS.join(', ')} rows; flushSize ${flushSize}, flushIntervalMs ${flushIntervalMs}`,
     rows,
     consumer: { kind: 'batchflow', concurrency: undefined, recordLatency: false, rssMarks: RSS_MARKS },
     producer: (target, prefix) => batchflowProducer(ctx, sink, target, prefix, packing, submitAll(sink, rows)),
