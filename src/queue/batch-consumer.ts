@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Queue} from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BatchAccumulator, type AccumulatorState } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
@@ -20,6 +21,7 @@ import { DeadLetterWorker } from './dead-letter-worker.js';
 import { deadLetterFromFailure, deadLetterFromJob } from './dead-letter-factory.js';
 import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
+import { openQueue } from './open-queue.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -98,7 +100,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       (err) => this.#emitError(err),
     );
     this.#redis = createRedis(o.connection, 'worker');
-    this.#queue = new Queue(queueName(o.schema.name), { connection: this.#redis, prefix: o.prefix });
+    this.#queue = openQueue(queueName(o.schema.name), this.#redis, o.prefix);
     this.#queue.on('error', (err) => this.#emitError(err));
     this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix);
     this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;

@@ -1,8 +1,9 @@
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PAYLOAD_VERSION } from '../core/codec.js';
 import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
+import { openQueue } from './open-queue.js';
 
 /** Selects DLQ entries; every given field must match. */
 export interface DeadLetterFilter {
@@ -55,10 +56,8 @@ export class DeadLetterQueue {
   readonly #target: Queue;
 
   constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX) {
-    this.queue = new Queue<DeadLetterEntry>(deadLetterQueueName(schema), { connection, prefix });
-    this.#target = new Queue(queueName(schema), { connection, prefix });
-    this.queue.on('error', () => {});
-    this.#target.on('error', () => {});
+    this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
+    this.#target = openQueue(queueName(schema), connection, prefix);
   }
 
   /**

@@ -7,3 +7,4 @@ export * from './batch-consumer-events.js';
 export * from './dead-letter-entry.js';
 export * from './dead-letter-queue.js';
 export * from './dead-letter-worker.js';
+export * from './open-queue.js';

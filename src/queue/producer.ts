@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PAYLOAD_VERSION, encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
@@ -13,6 +13,7 @@ import { PackingBuffer } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { DEFAULT_PREFIX, queueName } from './queue-names.js';
 import { SchemaRegistry } from './schema-registry.js';
+import { openQueue } from './open-queue.js';
 
 /** Options of {@link Producer}. */
 export interface ProducerOptions {
@@ -201,9 +202,7 @@ export class Producer {
   #queue(schema: Schema): Queue {
     let queue = this.#queues.get(schema.name);
     if (!queue) {
-      queue = new Queue(queueName(schema.name), { connection: this.#redis, prefix: this.#options.prefix });
-      // Errors surface through the rejected add(); the listener keeps them off the process's unhandled path.
-      queue.on('error', () => {});
+      queue = openQueue(queueName(schema.name), this.#redis, this.#options.prefix);
       this.#queues.set(schema.name, queue);
     }
     return queue;

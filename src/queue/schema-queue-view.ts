@@ -1,7 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DEFAULT_PREFIX, queueName } from './queue-names.js';
+import { openQueue } from './open-queue.js';
 
 /** Depth of a schema's queue by job state, and the size of its DLQ. */
 export interface SchemaQueueCounts {
@@ -31,8 +32,7 @@ export class SchemaQueueView {
   readonly dlq: DeadLetterQueue;
 
   constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX) {
-    this.queue = new Queue(queueName(schema), { connection, prefix });
-    this.queue.on('error', () => {}); // surfaced by the rejected call instead
+    this.queue = openQueue(queueName(schema), connection, prefix);
     this.dlq = new DeadLetterQueue(schema, connection, prefix);
   }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchConsumer, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions } from '../../src/index.js';
+import { Redis } from 'ioredis';
+import { BatchConsumer, EVENTS_STREAM_MAX_LEN, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
 const events = Schema('events', { id: 'int64', body: 'string' });
@@ -29,6 +30,18 @@ describe('pipeline with MockExecutor (real Redis)', () => {
     const ids = mock.committedRequests().map((r) => r.getInt64('id'));
     expect(new Set(ids).size).toBe(1000);
     expect(Math.max(...mock.committed.map((c) => c.requests.length))).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps the BullMQ events stream bounded, so Redis memory returns after a drain', async () => {
+    const mock = new MockExecutor();
+    const { producer, prefix } = setup(mock);
+    await producer.submitMany(events, Array.from({ length: 4000 }, (_, i) => ({ id: BigInt(i), body: 'x' })));
+    expect(await waitFor(() => mock.committedRequests().length >= 4000)).toBe(true);
+    const redis = new Redis(REDIS_URL);
+    const length = await redis.xlen(`${prefix}:events:events`);
+    redis.disconnect();
+    // 4,000 jobs emit well over 8,000 events; trimming is approximate (XADD MAXLEN ~), so allow slack.
+    expect(length).toBeLessThanOrEqual(EVENTS_STREAM_MAX_LEN * 2);
   });
 
   it('bisects a poisoned batch: good requests commit, only bad ones reach the DLQ, replay lands them', async () => {
