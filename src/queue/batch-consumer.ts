@@ -33,7 +33,7 @@ interface PendingRequest {
   readonly reject: (err: unknown) => void;
 }
 
-/** `running` and `closing` refine the accumulator's states for the consumer as a whole. */
+/** The accumulator's states, plus `closing` while `close()` drains in-flight batches. */
 export type BatchConsumerState = AccumulatorState | 'closing';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
