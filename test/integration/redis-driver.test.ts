@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, RedisDriver, Request, Schema } from '../../src/index.js';
+import { BatchConsumer, classifyRedisError, ConfigError, PartialWriteError, Producer, RedisDriver, Request, Schema } from '../../src/index.js';
 import type { Value } from '../../src/index.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../helpers/redis.js';
 import { sinkErrorOf } from '../helpers/sink-error.js';
 
 const cache = Schema('cache', ['cmd', 'key', 'a1', 'a2', 'a3', 'a4']);
@@ -11,6 +13,37 @@ const cache = Schema('cache', ['cmd', 'key', 'a1', 'a2', 'a3', 'a4']);
 function cmd(...parts: Value[]): Request {
   const values = [...parts, ...new Array<null>(cache.columns.length - parts.length).fill(null)];
   return Request.fromRow(cache, Object.fromEntries(cache.columns.map((c, i) => [c, values[i] ?? null])));
+}
+
+const defer = useCleanups();
+
+/** 64 × `INCRBY counter 1` with `poison` spliced in at `at`. */
+function counterBatch(counter: string, poison: Request, at: number): Request[] {
+  const batch = Array.from({ length: 64 }, () => cmd('INCRBY', counter, 1));
+  batch.splice(at, 0, poison);
+  return batch;
+}
+
+/**
+ * Fills a server that has a small maxmemory (noeviction) well past it, so that even a tiny write
+ * is refused with OOM. Filling until the first OOM is not enough: that OOM is often caused by
+ * the filler's own query buffer, and once it is freed small writes fit again.
+ */
+async function fillPastMaxmemory(client: Redis): Promise<void> {
+  const [, limit] = (await client.config('GET', 'maxmemory')) as [string, string];
+  await client.config('SET', 'maxmemory', '0');
+  const filler = 'x'.repeat(16 * 1024);
+  for (let i = 0; (await usedMemory(client)) < Number(limit) + 256 * 1024; i++) await client.set(`filler:${i}`, filler);
+  await client.config('SET', 'maxmemory', limit);
+  const probe = await client.set('oom-probe', '1').then(
+    () => undefined,
+    (err: unknown) => classifyRedisError(err).code,
+  );
+  expect(probe).toBe('OOM');
+}
+
+async function usedMemory(client: Redis): Promise<number> {
+  return Number(/^used_memory:(\d+)/m.exec(await client.info('memory'))?.[1]);
 }
 
 describe('RedisDriver (real Redis)', () => {
@@ -78,11 +111,31 @@ describe('RedisDriver (real Redis)', () => {
   it('classifies WRONGTYPE as non_retryable; a plain pipeline still applies the other commands', async () => {
     await redis.set(k('wrongtype'), 'a string');
     const err = await sinkErrorOf(driver.execute(cache, [cmd('SET', k('applied'), '1'), cmd('LPUSH', k('wrongtype'), 'x')]));
+    expect(err).toBeInstanceOf(PartialWriteError);
     expect(err.reason).toBe('non_retryable');
     expect(err.retryable).toBe(false);
     expect(err.sinkCode).toBe('WRONGTYPE');
     expect(err.message).toMatch(/1 of 2 commands failed, 1 applied; request 1 \(LPUSH\)/);
     expect(await redis.get(k('applied'))).toBe('1');
+  });
+
+  it.each([
+    ['pipeline', false],
+    ['MULTI/EXEC', true],
+  ])('%s: 64 × INCRBY plus one poison command reports only the poison, and the counter is exactly 64', async (_mode, transaction) => {
+    const counter = k(`counter-${String(transaction)}`);
+    const hash = k(`hash-${String(transaction)}`);
+    await redis.hset(hash, 'f', 'v');
+    const sink = new RedisDriver({ client: redis, transaction });
+    const err = await sinkErrorOf(sink.execute(cache, counterBatch(counter, cmd('INCRBY', hash, 1), 40)));
+    expect(err).toBeInstanceOf(PartialWriteError);
+    const { failures } = err as PartialWriteError;
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ index: 40, error: { reason: 'non_retryable', sinkCode: 'WRONGTYPE' } });
+    expect(failures[0]?.error.message).toMatch(/request 40 of 65 \(INCRBY\): WRONGTYPE/);
+    expect(err).toMatchObject({ reason: 'non_retryable', sinkCode: 'WRONGTYPE' });
+    expect(await redis.get(counter)).toBe('64');
+    expect(await redis.hgetall(hash)).toEqual({ f: 'v' });
   });
 
   describe('transaction: true (MULTI/EXEC)', () => {
@@ -100,15 +153,17 @@ describe('RedisDriver (real Redis)', () => {
     it('applies nothing when Redis rejects a command while queueing (EXECABORT)', async () => {
       // SET with its value dropped as a trailing null has the wrong arity.
       const err = await sinkErrorOf(tx.execute(cache, [cmd('SET', k('tx-none'), 'a'), cmd('SET', k('tx-arity'))]));
+      expect(err).not.toBeInstanceOf(PartialWriteError); // the whole batch failed: a bisection is safe
       expect(err.reason).toBe('non_retryable');
       expect(err.sinkCode).toBe('ERR');
       expect(await redis.exists(k('tx-none'), k('tx-arity'))).toBe(0);
     });
 
-    it('documents that Redis has no rollback: a WRONGTYPE during EXEC leaves the others applied', async () => {
+    it('Redis has no rollback: a WRONGTYPE during EXEC is a partial write naming only that command', async () => {
       await redis.set(k('tx-wrongtype'), 'a string');
       const err = await sinkErrorOf(tx.execute(cache, [cmd('SET', k('tx-applied'), '1'), cmd('RPUSH', k('tx-wrongtype'), 'x')]));
-      expect(err.sinkCode).toBe('WRONGTYPE');
+      expect(err).toBeInstanceOf(PartialWriteError);
+      expect((err as PartialWriteError).failures.map((f) => [f.index, f.error.reason, f.error.sinkCode])).toEqual([[1, 'non_retryable', 'WRONGTYPE']]);
       expect(await redis.get(k('tx-applied'))).toBe('1');
     });
   });
@@ -151,5 +206,111 @@ describe('RedisDriver (real Redis)', () => {
     expect(() => new RedisDriver({ url: 'http://user:s3cret@host' })).not.toThrow(/s3cret/);
     expect(() => new RedisDriver({ client: redis, allowlist: ['SET', 'MULTI'] })).toThrow(/allowlist: MULTI/);
     expect(() => new RedisDriver({ client: redis, allowlist: [] })).toThrow(/allowlist/);
+  });
+});
+
+describe('RedisDriver against a server out of memory (private redis-server, maxmemory 1mb, noeviction)', () => {
+  /** A batch of writes Redis refuses with OOM (all are `denyoom` commands). */
+  const writes = () => [cmd('SET', 'oom:str', 'v'), cmd('INCRBY', 'oom:c', 1), cmd('INCRBY', 'oom:c', 1), cmd('HSET', 'oom:h', 'f', 'v'), cmd('RPUSH', 'oom:l', 'x')];
+
+  it('holds the batch as io (never non_retryable); once maxmemory is raised the same requests land', async () => {
+    const server = await RedisServer.create({ args: ['--maxmemory', '1mb'] });
+    defer(() => server.remove());
+    await server.start();
+    const admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    defer(() => admin.disconnect());
+    await fillPastMaxmemory(admin);
+
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    defer(() => client.disconnect());
+    const pipeline = new RedisDriver({ client });
+    const tx = new RedisDriver({ client, transaction: true });
+
+    // Pipeline: each command is refused on its own, so it is a PartialWriteError naming every request, all io.
+    const piped = await sinkErrorOf(pipeline.execute(cache, writes()));
+    expect(piped).toBeInstanceOf(PartialWriteError);
+    expect(piped).toMatchObject({ reason: 'io', sinkCode: 'OOM' });
+    const { failures } = piped as PartialWriteError;
+    expect(failures.map((f) => f.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(new Set(failures.map((f) => `${f.error.reason}/${f.error.sinkCode}`))).toEqual(new Set(['io/OOM']));
+
+    // MULTI/EXEC: Redis refuses the commands while queueing (EXECABORT), nothing applies: a plain SinkError, io.
+    const aborted = await sinkErrorOf(tx.execute(cache, writes()));
+    expect(aborted).not.toBeInstanceOf(PartialWriteError);
+    expect(aborted).toMatchObject({ reason: 'io', sinkCode: 'OOM' });
+    expect(await admin.exists('oom:str', 'oom:c', 'oom:h', 'oom:l')).toBe(0);
+
+    await admin.config('SET', 'maxmemory', '0');
+    await pipeline.execute(cache, writes());
+    await tx.execute(cache, writes());
+    expect(await admin.mget('oom:str', 'oom:c')).toEqual(['v', '4']);
+    expect(await admin.hgetall('oom:h')).toEqual({ f: 'v' });
+    expect(await admin.lrange('oom:l', 0, -1)).toEqual(['x', 'x']);
+  });
+});
+
+describe('RedisDriver through the whole pipeline (Producer + BatchConsumer)', () => {
+  // Relies on BatchWriter treating a PartialWriteError as "everything else committed" (issue 9);
+  // a writer that bisected the batch instead would re-send the INCRBYs that had applied.
+  it('64 × INCRBY plus one poison: the counter is exactly 64 and only the poison is dead-lettered', async () => {
+    const prefix = uniquePrefix('redis_partial');
+    const target = new Redis(REDIS_URL);
+    const counter = `${prefix}:c`;
+    const hash = `${prefix}:h`;
+    await target.hset(hash, 'f', 'v');
+    const producer = new Producer({ connection: REDIS_URL, schemas: [cache], prefix });
+    const consumer = new BatchConsumer({ connection: REDIS_URL, schema: cache, executor: new RedisDriver({ client: target }), prefix, flushSize: 100, flushIntervalMs: 200, concurrency: 200 });
+    defer(async () => {
+      await Promise.all([producer.close(), consumer.close()]);
+      await deletePrefix(prefix);
+      target.disconnect();
+    });
+    const rows = Array.from({ length: 64 }, () => ({ cmd: 'INCRBY', key: counter, a1: 1, a2: null, a3: null, a4: null }));
+    rows.splice(40, 0, { cmd: 'INCRBY', key: hash, a1: 1, a2: null, a3: null, a4: null });
+    await producer.submitMany(cache, rows);
+    expect(await waitFor(async () => (await consumer.dlq.count()) >= 1 && (await target.get(counter)) === '64', 30_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000)); // nothing more may apply after the queue drained
+    expect(await target.get(counter)).toBe('64');
+    const entries = await consumer.dlq.list();
+    expect(entries.map((r) => [r.entry.class, r.entry.errorCode, r.entry.request])).toEqual([['non_retryable', 'WRONGTYPE', expect.objectContaining({ key: hash })]]);
+  });
+
+  it('a sink out of memory holds the batch: nothing dead-lettered but the poison, and the counter is exact after the retries', async () => {
+    const server = await RedisServer.create({ args: ['--maxmemory', '1mb'] });
+    defer(() => server.remove());
+    await server.start();
+    const target = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    defer(() => target.disconnect());
+    await target.hset('h', 'f', 'v');
+    await fillPastMaxmemory(target);
+
+    const prefix = uniquePrefix('redis_oom');
+    const producer = new Producer({ connection: REDIS_URL, schemas: [cache], prefix });
+    const consumer = new BatchConsumer({
+      connection: REDIS_URL, schema: cache, executor: new RedisDriver({ client: target }), prefix,
+      flushSize: 100, flushIntervalMs: 100, concurrency: 200, breakerProbeBaseMs: 100, breakerProbeMaxMs: 500,
+    });
+    defer(async () => {
+      await Promise.all([producer.close(), consumer.close()]);
+      await deletePrefix(prefix);
+    });
+    const held = new Set<string>();
+    consumer.on('batch:retry', ({ reason, errorCode }) => held.add(`${reason}/${errorCode ?? ''}`));
+    consumer.on('breaker', ({ reason, errorCode }) => reason !== null && held.add(`${reason}/${errorCode ?? ''}`));
+    const rows = Array.from({ length: 64 }, () => ({ cmd: 'INCRBY', key: 'c', a1: 1, a2: null, a3: null, a4: null }));
+    rows.splice(10, 0, { cmd: 'INCRBY', key: 'h', a1: 1, a2: null, a3: null, a4: null });
+    await producer.submitMany(cache, rows);
+    // Let the batch meet OOM a few times: held, so nothing reaches the DLQ and nothing applies.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await consumer.dlq.count()).toBe(0);
+    expect(await target.exists('c')).toBe(0);
+    expect([...held]).toEqual(['io/OOM']);
+
+    await target.config('SET', 'maxmemory', '0');
+    expect(await waitFor(async () => (await target.get('c')) === '64' && (await consumer.dlq.count()) === 1, 30_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await target.get('c')).toBe('64');
+    const entries = await consumer.dlq.list();
+    expect(entries.map((r) => [r.entry.class, r.entry.errorCode])).toEqual([['non_retryable', 'WRONGTYPE']]);
   });
 });

@@ -3,8 +3,9 @@ import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { buildCommands, DEFAULT_REDIS_ALLOWLIST, NEVER_ALLOWED_REDIS_COMMANDS, type RedisCommand } from './command-builder.js';
-import { classifyRedisError, mostSevere, toRedisSinkError } from './error-codes.js';
+import { buildCommands, DEFAULT_REDIS_ALLOWLIST, NEVER_ALLOWED_REDIS_COMMANDS } from './command-builder.js';
+import { throwOnFailedReplies } from './command-replies.js';
+import { toRedisSinkError } from './error-codes.js';
 import { createOwnedClient, type RedisClientLike } from './redis-client.js';
 
 /** Options of {@link RedisDriver}. Give exactly one of `client` and `url`. */
@@ -27,13 +28,27 @@ export interface RedisDriverOptions {
    */
   allowlist?: readonly string[];
   /**
-   * Wrap each batch in MULTI/EXEC. A plain pipeline is not atomic: when one command fails, the
-   * others in the batch are applied anyway. MULTI/EXEC adds isolation (no other client's
-   * command runs in between) and all-or-nothing for everything Redis detects while queueing
-   * (unknown command, wrong arity: EXECABORT, nothing applied) and for a connection lost
-   * before EXEC. Redis has no rollback: a command failing while EXEC runs (e.g. WRONGTYPE)
-   * leaves the others applied in both modes, and bisection then sends them again, so prefer
-   * idempotent commands (SET, HSET, DEL, SADD, ZADD) where a batch can fail.
+   * Wrap each batch in MULTI/EXEC instead of a plain pipeline.
+   *
+   * Redis has no rollback, so in both modes each command commits on its own, and the driver
+   * reports per command what committed: when some commands fail, it throws a
+   * `PartialWriteError` listing only the failed ones, and the pipeline never sends the others
+   * again. A command refused for its data (WRONGTYPE, `ERR value is not an integer`) is
+   * dead-lettered alone; one refused by a sick server (OOM, MISCONF, LOADING, READONLY) is held
+   * and retried.
+   *
+   * What MULTI/EXEC adds: isolation (no other client's command runs in between) and
+   * all-or-nothing for what Redis detects while queueing and for a connection lost before EXEC.
+   * Then nothing applied, and the driver throws a plain `SinkError` for the whole batch: an
+   * unknown command or wrong arity (EXECABORT) is `non_retryable` and the batch is bisected; OOM
+   * or MISCONF at queue time (EXECABORT caused by them) is `io` and the batch is held. A plain
+   * pipeline instead refuses each such command alone and applies the rest.
+   *
+   * Either way, when the connection drops after the commands were sent, the driver cannot know
+   * whether they applied (a lost EXEC reply, or a pipeline command with no reply); they are
+   * held and sent again, so a non-idempotent command (INCRBY, RPUSH, XADD `*`) may apply twice.
+   * That is at-least-once delivery; prefer idempotent commands (SET, HSET, DEL, SADD, ZADD) where
+   * exactly-once matters.
    * @defaultValue false
    */
   transaction?: boolean;
@@ -46,11 +61,18 @@ export const REDIS_DRIVER_DEFAULTS = Object.freeze({ allowlist: DEFAULT_REDIS_AL
  * A {@link BatchExecutor} that writes each batch to Redis as one pipeline (or one MULTI/EXEC
  * with `transaction: true`). Each request is one command: the first column holds the command
  * name, the others its arguments, trailing nulls dropped. Only allowlisted commands run, because
- * the command comes from job data.
+ * the command comes from job data; a refused command fails the batch before anything is sent.
  *
- * Errors are classified by Redis error prefix and Node errno (see `REDIS_ERROR_PREFIXES`).
- * When several commands fail, the most transient classification wins, so a batch that met a
- * `LOADING` server is retried rather than bisected.
+ * Per-command replies decide what committed. When some commands fail, `execute()` throws a
+ * `PartialWriteError` (a {@link SinkError}) whose `failures` name each failed request's index
+ * with its own classified error (by Redis error prefix and Node errno, see
+ * `REDIS_ERROR_PREFIXES`); every other request applied. Its own `reason` is the most severe of
+ * the failures', so a batch that met an `OOM` server is reported as `io` (held), never as bad
+ * data. When the batch failed as a whole (EXECABORT: nothing applied; a connection lost before
+ * EXEC's reply or before any pipeline reply: nothing confirmed), it throws a plain `SinkError`.
+ *
+ * Delivery is at-least-once: a command whose reply was lost to a dropped connection may have
+ * applied, and is sent again. See {@link RedisDriverOptions.transaction}.
  *
  * @example
  * ```ts
@@ -95,6 +117,12 @@ export class RedisDriver implements BatchExecutor {
    * Sends the batch as one pipeline (or MULTI/EXEC). Every command is checked against the
    * allowlist before anything is sent. An abort before sending sends nothing; an abort after
    * sending returns at once as `context`, but commands already sent may still apply.
+   *
+   * @throws `PartialWriteError` when some commands failed and the others applied: one failure
+   *   per failed request, by its index in `requests`, with its own classified error.
+   * @throws {@link SinkError} when the batch failed as a whole: nothing applied (a refused
+   *   command, EXECABORT, an abort before sending) or nothing is confirmed (the connection dropped
+   *   before EXEC's reply or before any pipeline reply; the batch is sent again, at-least-once).
    */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
@@ -109,8 +137,9 @@ export class RedisDriver implements BatchExecutor {
     } catch (err) {
       throw toRedisSinkError(err, `${schema.name}: ${this.#transaction ? 'EXEC' : 'pipeline'} failed`);
     }
-    if (results === null) throw new SinkError('io', `redis: ${schema.name}: EXEC returned nil, the transaction was aborted`);
-    throwFirstFailure(schema, commands, results);
+    // Only a WATCHed key makes EXEC return nil, and the driver watches none; nothing applied.
+    if (results === null) throw new SinkError('unknown', `redis: ${schema.name}: EXEC returned nil, the transaction was aborted`);
+    throwOnFailedReplies(schema, commands, results, this.#transaction ? 'EXEC' : 'pipeline');
   }
 
   /** Sends PING; a failure is classified like a batch failure. */
@@ -133,22 +162,6 @@ export class RedisDriver implements BatchExecutor {
       this.#owned.disconnect(); // QUIT cannot reach a dead server; drop the socket and stop reconnecting
     }
   }
-}
-
-/** Turns per-command error replies into one SinkError, classified by the most transient of them. */
-function throwFirstFailure(schema: Schema, commands: readonly RedisCommand[], results: ReadonlyArray<[Error | null, unknown]>): void {
-  const failed: Array<{ index: number; error: Error }> = [];
-  results.forEach(([error], index) => error && failed.push({ index, error }));
-  if (failed.length === 0) return;
-  const classes = failed.map(({ error }) => classifyRedisError(error));
-  const worst = mostSevere(classes);
-  const { index, error } = failed[classes.indexOf(worst)] as (typeof failed)[number];
-  const name = commands[index]?.name ?? '?';
-  throw new SinkError(
-    worst.reason,
-    `redis: ${schema.name}: ${failed.length} of ${results.length} commands failed, ${results.length - failed.length} applied; request ${index} (${name}): ${error.message}`,
-    { cause: error, sinkCode: worst.code },
-  );
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
