@@ -10,9 +10,13 @@ import type { BatchConsumer } from '../src/queue/batch-consumer.js';
 export function logConsumerEvents(consumer: BatchConsumer, logger: Logger): void {
   const log = logger.child({ schema: consumer.schema.name });
   consumer.on('batch:committed', ({ batchId, size, seconds }) => log.info({ event: 'batch:committed', batchId, size, seconds }, 'batch committed'));
-  consumer.on('batch:retry', ({ batchId, reason, errorCode, attempt, delayMs }) =>
-    log.warn({ event: 'batch:retry', batchId, reason, errorCode, attempt, delayMs }, 'batch failed, retrying'),
-  );
+  // A held batch is retried every few seconds for as long as the sink is sick: the breaker's
+  // state changes tell the story, and repeats of one cause are throttled like errors.
+  const retryThrottle = repeatThrottle(ERROR_REPEAT_MS);
+  consumer.on('batch:retry', ({ batchId, reason, errorCode, attempt, delayMs }) => {
+    const suppressed = retryThrottle(`${reason}/${errorCode ?? ''}`);
+    if (suppressed !== undefined) log.warn({ event: 'batch:retry', batchId, reason, errorCode, attempt, delayMs, ...(suppressed > 0 && { suppressed }) }, 'batch failed, retrying');
+  });
   consumer.on('dead-lettered', ({ batchId, entries }) => {
     const byCause: Record<string, number> = {};
     for (const entry of entries) {
@@ -21,8 +25,11 @@ export function logConsumerEvents(consumer: BatchConsumer, logger: Logger): void
     }
     log.warn({ event: 'dead-lettered', batchId, count: entries.length, byCause }, 'requests dead-lettered');
   });
-  consumer.on('breaker', ({ sink, state }) =>
-    log[state === 'closed' ? 'info' : 'warn']({ event: 'breaker', sink, state }, state === 'open' ? 'sink unreachable: consumption paused' : `circuit breaker ${state}`),
+  consumer.on('breaker', ({ sink, state, reason, errorCode, message }) =>
+    log[state === 'closed' ? 'info' : 'warn'](
+      { event: 'breaker', sink, state, reason, errorCode, cause: message },
+      state === 'open' ? `sink failing (${reason ?? 'unknown'}${errorCode ? ` ${errorCode}` : ''}): consumption paused, nothing dead-lettered` : `circuit breaker ${state}`,
+    ),
   );
   const throttle = repeatThrottle(ERROR_REPEAT_MS);
   consumer.on('error', (err) => {

@@ -1,32 +1,35 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PartialWriteError } from '../errors/partial-write-error.js';
 import { SinkError } from '../errors/sink-error.js';
 import { fullJitterDelayMs } from './backoff.js';
 import type { BatchExecutor } from './batch-executor.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreaker, HoldCause } from './circuit-breaker.js';
 import { toSinkError } from './classify-node-error.js';
-import { isRetryableReason } from './failure-reason.js';
+import { DeadLetterStormGuard, type DeadLetterStormGuardOptions } from './dead-letter-storm-guard.js';
+import { failureAction } from './failure-reason.js';
 import type { Request } from './request.js';
 import type { Schema } from './schema.js';
 
 /** Options of {@link BatchWriter}. */
-export interface BatchWriterOptions {
+export interface BatchWriterOptions extends DeadLetterStormGuardOptions {
   /**
-   * Attempts per (sub-)batch for retryable failures (deadlock, lock timeout, timeout, I/O), including the first.
+   * Tries of a batch that hits a deadlock or serialization failure before the failure counts
+   * against the sink (backoff, then the breaker). It never sends a request to the DLQ.
    * @defaultValue 5
    */
   maxAttempts?: number;
-  /** First retry delay ceiling; doubles per attempt, full jitter. @defaultValue 100 */
+  /** First retry delay ceiling; doubles per try, full jitter. @defaultValue 100 */
   retryBaseMs?: number;
-  /** Largest retry delay ceiling. @defaultValue 5000 */
+  /** Largest retry delay ceiling while the breaker is still closed. @defaultValue 5000 */
   retryMaxMs?: number;
-  /** Per executor call time limit; a call over it is aborted and counts as a `timeout`. @defaultValue 30000 */
+  /** Per executor call time limit; a call over it is aborted and counts as a `timeout` (which holds the batch). @defaultValue 30000 */
   batchTimeoutMs?: number;
 }
 
 /** Defaults of {@link BatchWriterOptions}. */
 export const BATCH_WRITER_DEFAULTS = Object.freeze({ maxAttempts: 5, retryBaseMs: 100, retryMaxMs: 5000, batchTimeoutMs: 30_000 });
 
-/** A request that could not be written, with the error of its last attempt. */
+/** A request proven bad: it failed alone with a data error while the sink was shown healthy. */
 export interface WriteFailure {
   /** Position of the request in the batch given to {@link BatchWriter.write}. */
   readonly index: number;
@@ -43,18 +46,48 @@ export interface WriteOutcome {
 /** Observers of each executor call; all optional and synchronous. */
 export interface BatchWriterHooks {
   executed?(status: 'ok' | 'retry' | 'error', seconds: number, size: number): void;
-  retrying?(error: SinkError, attempt: number, delayMs: number): void;
+  /** A batch (or part of one) will be tried again after `delayMs`: a deadlock, or a failure that holds it. */
+  retrying?(error: SinkError, attempt: number, delayMs: number, batchId: string | undefined): void;
+}
+
+/** A slice of the batch, with each request's position in the whole. */
+interface Part {
+  readonly requests: readonly Request[];
+  readonly indexes: readonly number[];
+  /** Executor calls so far that included these requests. */
+  readonly calls: number;
+}
+
+/** What the sink said to one part, once it answered at all (held failures never come back). */
+type Answer = { kind: 'ok' } | { kind: 'data'; error: SinkError; calls: number } | { kind: 'partial'; error: PartialWriteError; calls: number };
+
+/** Data-error failures found in one round, before the sink's health is known. */
+interface Suspect {
+  readonly index: number;
+  readonly request: Request;
+  readonly error: SinkError;
+  readonly calls: number;
 }
 
 /**
- * Writes one batch through an executor, deciding per failure class:
- * - retryable reasons: retry the same batch with exponential backoff + full jitter, up to `maxAttempts`;
- * - `connection`: report to the circuit breaker and wait for it (never counts against attempts);
- * - `non_retryable`, or retries exhausted: bisect, so good requests commit and only bad ones fail;
- * - `context` (the caller aborted): stop and throw; nothing is marked failed.
+ * Writes one batch through an executor under one rule: **the dead-letter queue is for bad data,
+ * never for a sick sink.**
+ * - a data error (`non_retryable`): bisect until the bad requests are alone. One is reported as
+ *   a failure only if the sink was shown healthy: it committed other requests of this batch, or
+ *   answers `ping()`. A wave where most rows fail with one code trips the
+ *   {@link DeadLetterStormGuard} and is held instead;
+ * - a deadlock: retry the batch with exponential backoff and full jitter, up to `maxAttempts`, then hold;
+ * - anything else (lock and statement timeouts, connection, TLS, auth, read-only, disk full,
+ *   unknown codes): hold. The breaker counts the streak, the batch is retried after a growing
+ *   backoff, and after `threshold` failures the breaker opens and probes until the sink is back,
+ *   however long that takes. Nothing is dead-lettered and no attempt is spent;
+ * - a {@link PartialWriteError}: the applied requests are done and never sent again; the failed
+ *   ones are decided by their own errors;
+ * - `context` (the caller aborted): stop and throw; nothing is decided.
  */
 export class BatchWriter {
-  readonly #options: Required<BatchWriterOptions>;
+  readonly #options: Required<Omit<BatchWriterOptions, keyof DeadLetterStormGuardOptions>>;
+  readonly #storms: DeadLetterStormGuard;
 
   constructor(
     readonly executor: BatchExecutor,
@@ -63,75 +96,189 @@ export class BatchWriter {
     options: BatchWriterOptions = {},
     readonly hooks: BatchWriterHooks = {},
   ) {
-    this.#options = { ...BATCH_WRITER_DEFAULTS, ...options };
+    const { stormRatio, stormMinRows, stormWindowRows, ...rest } = options;
+    this.#options = { ...BATCH_WRITER_DEFAULTS, ...withoutUndefined(rest) };
+    this.#storms = new DeadLetterStormGuard(withoutUndefined({ stormRatio, stormMinRows, stormWindowRows }));
   }
 
-  /** Writes `requests`; rejects only when `signal` aborts (the caller then leaves the jobs for redelivery). */
-  async write(requests: readonly Request[], signal?: AbortSignal): Promise<WriteOutcome> {
-    const failures: WriteFailure[] = [];
-    await this.#bisect(requests, 0, 0, failures, signal);
-    return { failures };
-  }
-
-  async #bisect(requests: readonly Request[], offset: number, priorAttempts: number, failures: WriteFailure[], signal?: AbortSignal): Promise<void> {
-    const result = await this.#attempt(requests, signal);
-    if (result.ok) return;
-    const attempts = priorAttempts + result.attempts;
-    if (requests.length === 1) {
-      failures.push({ index: offset, error: result.error, attempts });
-      return;
+  /**
+   * Writes `requests`. Resolves once every request committed or was proven bad (listed in
+   * `failures`); until then it holds the batch, however long the sink is sick. Rejects only when
+   * `signal` aborts (the caller then leaves the jobs for redelivery).
+   */
+  async write(requests: readonly Request[], signal?: AbortSignal, batchId?: string): Promise<WriteOutcome> {
+    let pending: Part = { requests, indexes: requests.map((_, i) => i), calls: 0 };
+    let stormCode: string | undefined;
+    const proven: WriteFailure[] = [];
+    for (let round = 0; ; round++) {
+      const suspects: Suspect[] = [];
+      const committed = await this.#resolve(pending, suspects, stormCode, signal, batchId);
+      if (suspects.length === 0) {
+        this.#storms.record(committed, []);
+        return { failures: proven };
+      }
+      const unhealthy = committed > 0 ? undefined : await this.#probe(signal);
+      if (unhealthy) {
+        // No evidence against the requests: the sink may be what fails. Keep them all, try later.
+        pending = partOf(suspects);
+        await this.#holdOff(unhealthy, round, signal);
+        continue;
+      }
+      const codes = suspects.map(codeOf);
+      const storm = this.#storms.assess(committed, codes);
+      // Suspects failing with another code than the storm's fail alone on a healthy sink: proven bad.
+      const bad = storm ? suspects.filter((s) => codeOf(s) !== storm.code) : suspects;
+      this.#storms.record(committed, bad.map(codeOf));
+      proven.push(...bad.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
+      if (!storm) return { failures: proven };
+      // A wave that looks like schema drift: hold it like a sick sink instead of draining it into the DLQ.
+      stormCode = storm.code;
+      pending = partOf(suspects.filter((s) => codeOf(s) === storm.code));
+      const message = `dead-letter storm guard: ${storm.failed} of the last ${storm.total} rows failed with ${storm.code}; holding them (the table, not the rows, is likely at fault)`;
+      await this.#holdOff({ reason: 'schema', code: storm.code, message }, round, signal);
     }
-    const half = Math.ceil(requests.length / 2);
-    await this.#bisect(requests.slice(0, half), offset, attempts, failures, signal);
-    await this.#bisect(requests.slice(half), offset + half, attempts, failures, signal);
   }
 
-  async #attempt(
-    requests: readonly Request[],
-    signal?: AbortSignal,
-  ): Promise<{ ok: true } | { ok: false; error: SinkError; attempts: number }> {
-    let attempts = 0;
+  /** Settles one part: commits what the sink takes, bisects data errors, collects suspects. Returns the rows committed. */
+  async #resolve(part: Part, suspects: Suspect[], stormCode: string | undefined, signal?: AbortSignal, batchId?: string): Promise<number> {
+    const answer = await this.#attempt(part, signal, batchId);
+    if (answer.kind === 'ok') return part.requests.length;
+    if (answer.kind === 'partial') return this.#resolvePartial(part, answer.error, answer.calls, suspects, stormCode, signal, batchId);
+    const { error, calls } = answer;
+    if (part.requests.length === 1 || (stormCode !== undefined && (error.sinkCode ?? error.reason) === stormCode)) {
+      // A lone request, or still the storm's code for the whole held set (the drift is not fixed): no further bisection.
+      part.requests.forEach((request, i) => suspects.push({ index: part.indexes[i] as number, request, error, calls }));
+      return 0;
+    }
+    const half = Math.ceil(part.requests.length / 2);
+    const left = { requests: part.requests.slice(0, half), indexes: part.indexes.slice(0, half), calls };
+    const right = { requests: part.requests.slice(half), indexes: part.indexes.slice(half), calls };
+    return (await this.#resolve(left, suspects, undefined, signal, batchId)) + (await this.#resolve(right, suspects, undefined, signal, batchId));
+  }
+
+  async #resolvePartial(part: Part, error: PartialWriteError, calls: number, suspects: Suspect[], stormCode: string | undefined, signal?: AbortSignal, batchId?: string): Promise<number> {
+    const held: number[] = [];
+    const failedAt = new Set<number>();
+    for (const failure of error.failures) {
+      const request = part.requests[failure.index];
+      if (!request || failedAt.has(failure.index)) continue;
+      failedAt.add(failure.index);
+      if (failureAction(failure.error.reason) === 'bisect') suspects.push({ index: part.indexes[failure.index] as number, request, error: failure.error, calls });
+      else held.push(failure.index);
+    }
+    const committed = part.requests.length - failedAt.size;
+    if (committed > 0) this.breaker.success();
+    if (held.length === 0) return committed;
+    // Only the requests that did not apply are sent again, after the hold's backoff.
+    const first = error.failures.find((f) => held.includes(f.index))?.error ?? error;
+    this.breaker.failure(holdCause(first));
+    await this.#holdOff(undefined, 0, signal);
+    const rest = { requests: held.map((i) => part.requests[i] as Request), indexes: held.map((i) => part.indexes[i] as number), calls };
+    return committed + (await this.#resolve(rest, suspects, stormCode, signal, batchId));
+  }
+
+  /** Calls the executor until the sink answers: retries deadlocks, holds every failure that is not the data's. */
+  async #attempt(part: Part, signal?: AbortSignal, batchId?: string): Promise<Answer> {
+    let deadlocks = 0;
+    let calls = part.calls;
     for (;;) {
       await this.breaker.acquire(signal);
       const started = performance.now();
       const timeout = AbortSignal.timeout(this.#options.batchTimeoutMs);
       const callSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const size = part.requests.length;
       let error: SinkError;
+      calls++;
       try {
-        await this.executor.execute(this.schema, requests, callSignal);
+        await this.executor.execute(this.schema, part.requests, callSignal);
         this.breaker.success();
-        this.hooks.executed?.('ok', (performance.now() - started) / 1000, requests.length);
-        return { ok: true };
+        this.hooks.executed?.('ok', (performance.now() - started) / 1000, size);
+        return { kind: 'ok' };
       } catch (err) {
         error = toSinkError(err, callSignal);
       }
       const seconds = (performance.now() - started) / 1000;
       if (signal?.aborted) {
         this.breaker.release();
-        this.hooks.executed?.('error', seconds, requests.length);
+        this.hooks.executed?.('error', seconds, size);
         throw signal.reason;
       }
       // A call cut off by our own timer is a timeout, whatever the driver reported.
       if (timeout.aborted && error.reason === 'context') {
         error = new SinkError('timeout', `batch exceeded batchTimeoutMs (${this.#options.batchTimeoutMs} ms)`, { cause: error });
       }
-      if (error.reason === 'connection') {
-        this.breaker.failure();
-        this.hooks.executed?.('retry', seconds, requests.length);
+      if (error instanceof PartialWriteError) {
+        this.hooks.executed?.('error', seconds, size);
+        return { kind: 'partial', error, calls };
+      }
+      const action = failureAction(error.reason);
+      if (action === 'bisect') {
+        this.breaker.release(); // the sink answered, but a data error proves nothing about its health
+        this.hooks.executed?.('error', seconds, size);
+        return { kind: 'data', error, calls };
+      }
+      this.hooks.executed?.('retry', seconds, size);
+      if (action === 'retry' && ++deadlocks < this.#options.maxAttempts) {
+        this.breaker.release();
+        const delayMs = fullJitterDelayMs(deadlocks - 1, this.#options.retryBaseMs, this.#options.retryMaxMs);
+        this.hooks.retrying?.(error, deadlocks, delayMs, batchId);
+        await pause(delayMs, signal);
         continue;
       }
-      this.breaker.success(); // the sink answered, even if with an error
-      attempts++;
-      if (isRetryableReason(error.reason) && attempts < this.#options.maxAttempts) {
-        const delayMs = fullJitterDelayMs(attempts - 1, this.#options.retryBaseMs, this.#options.retryMaxMs);
-        this.hooks.executed?.('retry', seconds, requests.length);
-        this.hooks.retrying?.(error, attempts, delayMs);
-        await sleep(delayMs, undefined, { signal });
-        continue;
-      }
-      this.hooks.executed?.('error', seconds, requests.length);
-      return { ok: false, error, attempts };
+      // `hold`, a context error without our abort, or deadlocks that would not stop.
+      this.breaker.failure(holdCause(error));
+      this.hooks.retrying?.(error, this.breaker.streak, 0, batchId);
+      await this.#holdOff(undefined, 0, signal);
     }
+  }
+
+  /** Asks the sink whether it is healthy; the failure that says it is not, or undefined. */
+  async #probe(signal?: AbortSignal): Promise<HoldCause | undefined> {
+    // An executor without ping() vouched for its own data-error classification.
+    if (!this.executor.ping) return undefined;
+    try {
+      await this.executor.ping(signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#options.batchTimeoutMs)]) : AbortSignal.timeout(this.#options.batchTimeoutMs));
+      return undefined;
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const error = toSinkError(err);
+      return holdCause(failureAction(error.reason) === 'bisect' ? new SinkError('unknown', error.message, { cause: error, sinkCode: error.sinkCode }) : error);
+    }
+  }
+
+  /**
+   * Waits before a held batch is tried again: a growing backoff while the breaker is still
+   * closed (the streak has not reached its threshold); once it is open, `acquire()` waits for the probe.
+   */
+  async #holdOff(cause: HoldCause | undefined, round: number, signal?: AbortSignal): Promise<void> {
+    if (cause) this.breaker.failure(cause);
+    if (this.breaker.state !== 'closed') return;
+    const attempt = Math.max(this.breaker.streak, round + 1) - 1;
+    await pause(fullJitterDelayMs(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs), signal);
   }
 }
 
+function codeOf(suspect: Suspect): string {
+  return suspect.error.sinkCode ?? suspect.error.reason;
+}
+
+function partOf(suspects: readonly Suspect[]): Part {
+  return { requests: suspects.map((s) => s.request), indexes: suspects.map((s) => s.index), calls: Math.max(0, ...suspects.map((s) => s.calls)) };
+}
+
+function holdCause(error: SinkError): HoldCause {
+  return { reason: error.reason, code: error.sinkCode, message: error.message };
+}
+
+/** Sleeps, or rejects with the signal's own reason (not a generic AbortError) when it aborts. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

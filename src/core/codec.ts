@@ -96,18 +96,31 @@ export function decodeValue(encoded: unknown): Value {
  * Throws {@link DecodeError} for anything that cannot be read.
  */
 export function decodePayload(schema: Schema, payload: unknown): Request[] {
+  return decodePayloadRows(schema, payload).map((row) => {
+    if (row instanceof DecodeError) throw row;
+    return row;
+  });
+}
+
+/**
+ * Like {@link decodePayload}, but decides per row: each row is a {@link Request} or the
+ * {@link DecodeError} that row alone failed with, so one bad row of a packed job does not take
+ * its good neighbours down with it. Throws only when the payload itself cannot be read (not an
+ * object, unknown version, no rows).
+ */
+export function decodePayloadRows(schema: Schema, payload: unknown): Array<Request | DecodeError> {
   if (payload === null || typeof payload !== 'object') throw new DecodeError('payload is not an object');
   const { v, rows } = payload as Partial<JobPayload>;
   if (v !== PAYLOAD_VERSION) throw new DecodeError(`unsupported payload version ${JSON.stringify(v)} (this consumer reads ${PAYLOAD_VERSION})`);
   if (!Array.isArray(rows) || rows.length === 0) throw new DecodeError('payload has no rows');
-  return rows.map((row, i) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new DecodeError(`row ${i} is not an object`);
+  return rows.map((row: unknown, i) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) return new DecodeError(`row ${i} is not an object`);
     const request = new Request(schema);
     try {
       for (const column in row) request.set(column, decodeValue((row as Record<string, unknown>)[column]));
       request.assertComplete();
     } catch (err) {
-      if (err instanceof ValidationError || err instanceof DecodeError) throw new DecodeError(`row ${i}: ${err.message}`, { cause: err });
+      if (err instanceof ValidationError || err instanceof DecodeError) return new DecodeError(`row ${i}: ${err.message}`, { cause: err });
       throw err;
     }
     return request;

@@ -12,3 +12,5 @@ export * from './backoff.js';
 export * from './circuit-breaker.js';
 export * from './batch-writer.js';
 export * from './batch-accumulator.js';
+export * from './settle-within.js';
+export * from './dead-letter-storm-guard.js';

@@ -6,3 +6,4 @@ export * from './aborted-error.js';
 export * from './config-error.js';
 export * from './sink-error.js';
 export * from './queue-unavailable-error.js';
+export * from './partial-write-error.js';

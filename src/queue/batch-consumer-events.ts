@@ -3,14 +3,21 @@ import type { DeadLetterEntry } from './dead-letter-entry.js';
 
 /** Events a {@link BatchConsumer} emits; the payloads are plain data, safe to log. */
 export interface BatchConsumerEvents {
-  /** A batch (or sub-batch after bisection) committed. */
+  /** A batch committed: `size` requests, after any bisection (requests proven bad are in `dead-lettered`). */
   'batch:committed': [{ batchId: string; schema: string; size: number; seconds: number }];
-  /** A batch failed with a retryable reason and will be retried after `delayMs`. */
+  /**
+   * A batch (or part of one) failed without any evidence against its requests and will be tried
+   * again: after `delayMs` for a deadlock; for a failure that holds it (`attempt` is then the
+   * breaker's streak), after the hold's backoff or the breaker's probe.
+   */
   'batch:retry': [{ batchId: string; schema: string; reason: string; errorCode: string | null; attempt: number; delayMs: number }];
   /** Requests were stored in the dead-letter queue. */
   'dead-lettered': [{ batchId: string | null; schema: string; entries: DeadLetterEntry[] }];
-  /** The circuit breaker changed state (`open`: consumption paused; `closed`: resumed). */
-  breaker: [{ schema: string; sink: string; state: BreakerState }];
+  /**
+   * The circuit breaker changed state (`open`: consumption paused; `closed`: resumed), with the
+   * failure that holds work (`reason`, the sink's `errorCode`, `message`), or nulls once it is clear.
+   */
+  breaker: [{ schema: string; sink: string; state: BreakerState; reason: string | null; errorCode: string | null; message: string | null }];
   /** An operational error that did not stop the consumer (Redis hiccup, failed DLQ write). */
   error: [Error];
 }

@@ -2,6 +2,7 @@ import type { BatchAccumulatorOptions } from '../core/batch-accumulator.js';
 import { BATCH_ACCUMULATOR_DEFAULTS } from '../core/batch-accumulator.js';
 import type { BatchExecutor } from '../core/batch-executor.js';
 import { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from '../core/batch-writer.js';
+import { DEAD_LETTER_STORM_GUARD_DEFAULTS } from '../core/dead-letter-storm-guard.js';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../core/circuit-breaker.js';
 import type { Schema } from '../core/schema.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
@@ -26,6 +27,13 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
    * average of the requests per job seen)
    */
   concurrency?: number;
+  /**
+   * Consecutive failures that count against the sink (anything but a data error or a deadlock)
+   * before the breaker opens and consumption pauses; below it the batch is retried after a
+   * growing backoff (`retryBaseMs` … `retryMaxMs`).
+   * @defaultValue 3
+   */
+  breakerThreshold?: number;
   /** First delay before the breaker's half-open probe. @defaultValue 250 */
   breakerProbeBaseMs?: number;
   /** Longest delay between breaker probes. @defaultValue 2000 */
@@ -54,7 +62,9 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
 export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   ...BATCH_ACCUMULATOR_DEFAULTS,
   ...BATCH_WRITER_DEFAULTS,
+  ...DEAD_LETTER_STORM_GUARD_DEFAULTS,
   prefix: DEFAULT_PREFIX,
+  breakerThreshold: CIRCUIT_BREAKER_DEFAULTS.threshold,
   breakerProbeBaseMs: CIRCUIT_BREAKER_DEFAULTS.probeBaseMs,
   breakerProbeMaxMs: CIRCUIT_BREAKER_DEFAULTS.probeMaxMs,
   lockDurationMs: 30_000,

@@ -1,27 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Queue} from 'bullmq';
-import { Worker, type Job } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BatchAccumulator, type AccumulatorState } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
-import { CircuitBreaker, type BreakerState } from '../core/circuit-breaker.js';
-import { decodePayload } from '../core/codec.js';
+import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
+import { decodePayloadRows } from '../core/codec.js';
+import { settleWithin } from '../core/settle-within.js';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
 import type { Request } from '../core/request.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { ConfigError } from '../errors/config-error.js';
+import { DecodeError } from '../errors/decode-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
+import { safeMetrics } from '../metrics/safe-metrics.js';
 import { BATCH_CONSUMER_DEFAULTS, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
 import type { BatchConsumerEvents } from './batch-consumer-events.js';
 import { createRedis } from './connection.js';
 import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DeadLetterWorker } from './dead-letter-worker.js';
-import { deadLetterFromFailure, deadLetterFromJob } from './dead-letter-factory.js';
+import { deadLetterFromFailure, deadLetterFromJob, deadLetterFromRow } from './dead-letter-factory.js';
 import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
+import { isUnreadableJobData, TolerantWorker } from './tolerant-worker.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -37,6 +41,20 @@ interface PendingRequest {
 export type BatchConsumerState = AccumulatorState | 'closing';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** Longest wait for one held job to be handed back to `wait` at shutdown (Redis may be gone). */
+const HAND_BACK_TIMEOUT_MS = 2000;
+/** Extra time `close()` gives BullMQ to let go after the batches were aborted, before it cuts the connections. */
+const CLOSE_GRACE_MS = 3000;
+
+/** Whether the sink is taking work, and if not, why: for `/readyz`, `stats` and logs. */
+export interface ConsumerHealth {
+  readonly breaker: BreakerState;
+  /** Consecutive failures that count against the sink. */
+  readonly streak: number;
+  /** The failure that holds work (a sick sink or a dead-letter storm), while it lasts. */
+  readonly holding: HoldCause | undefined;
+}
 
 /**
  * Drains one schema's queue in batches. A standard BullMQ Worker fetches jobs (keeping BullMQ's
@@ -58,7 +76,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #options: ResolvedBatchConsumerOptions;
   readonly #metrics: MetricsReporter;
   readonly #redis: Redis;
-  readonly #worker: Worker;
+  readonly #worker: TolerantWorker;
   readonly #dlqWorker: DeadLetterWorker | undefined;
   readonly #queue: Queue;
   readonly #breaker: CircuitBreaker;
@@ -76,26 +94,24 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     validate(this.#options);
     const o = this.#options;
     this.schema = o.schema;
-    this.#metrics = o.metrics ?? noopMetrics;
+    // A throwing reporter or listener must never fail a job whose rows committed.
+    this.#metrics = safeMetrics(o.metrics ?? noopMetrics, (err) => this.#emitError(err));
     const sink = o.executor.sink;
     this.#breaker = new CircuitBreaker({
+      threshold: o.breakerThreshold,
       probeBaseMs: o.breakerProbeBaseMs,
       probeMaxMs: o.breakerProbeMaxMs,
-      onStateChange: (state) => this.#onBreaker(state),
+      onStateChange: (state, cause) => this.#onBreaker(state, cause),
     });
-    let currentBatch = '';
     this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, {
       executed: (status, seconds, size) => this.#metrics.batchExecuted(o.schema.name, sink, status, seconds, size),
-      retrying: (error, attempt, delayMs) => {
+      retrying: (error, attempt, delayMs, batchId) => {
         this.#metrics.error(o.schema.name, sink, `retry:${error.reason}`);
-        this.emit('batch:retry', { batchId: currentBatch, schema: o.schema.name, reason: error.reason, errorCode: error.sinkCode ?? null, attempt, delayMs });
+        this.#emitSafe('batch:retry', { batchId: batchId ?? '', schema: o.schema.name, reason: error.reason, errorCode: error.sinkCode ?? null, attempt, delayMs });
       },
     });
     this.#accumulator = new BatchAccumulator<PendingRequest>(
-      (items, assemblySeconds) => {
-        currentBatch = randomUUID();
-        return this.#flush(currentBatch, items, assemblySeconds);
-      },
+      (items, assemblySeconds) => this.#flush(randomUUID(), items, assemblySeconds),
       o,
       (err) => this.#emitError(err),
     );
@@ -105,7 +121,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix);
     this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;
     this.#concurrency = o.concurrency === undefined ? new JobConcurrency(o.flushSize * (o.maxInFlightBatches + 1)) : undefined;
-    this.#worker = new Worker(queueName(o.schema.name), (job) => this.#process(job), {
+    this.#worker = new TolerantWorker(queueName(o.schema.name), (job, token) => this.#process(job, token), {
       connection: this.#redis,
       prefix: o.prefix,
       concurrency: o.concurrency ?? this.#concurrency?.initial,
@@ -126,6 +142,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     return this.#closing && this.#accumulator.state !== 'closed' ? 'closing' : this.#accumulator.state;
   }
 
+  /** Whether the sink takes work, and if not, why (the breaker and the failure that holds work). */
+  get health(): ConsumerHealth {
+    return { breaker: this.#breaker.state, streak: this.#breaker.streak, holding: this.#breaker.cause };
+  }
+
   /** Resolves once the worker is connected to Redis. */
   async waitUntilReady(): Promise<void> {
     await this.#worker.waitUntilReady();
@@ -144,40 +165,69 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   async #close(): Promise<void> {
     clearInterval(this.#depthTimer);
     this.#accumulator.flushNow();
+    // A sick sink commits nothing soon: hand the held jobs back now rather than at the deadline.
+    if (this.#breaker.streak > 0) this.#abortHeld('shutdown while the sink is failing: held jobs handed back to the queue');
     const drained = (async () => {
       await this.#worker.close();
       await this.#accumulator.close();
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.#options.shutdownTimeoutMs)));
-    const result = await Promise.race([drained.then(() => 'drained' as const), timedOut]);
-    clearTimeout(timer);
-    if (result === 'timeout') {
-      this.#abort.abort(new AbortedError('shutdown timeout: in-flight batches aborted; their jobs will be redelivered'));
-      this.#breaker.dispose();
-      await this.#worker.close(true);
+    if (!(await settleWithin(drained, this.#options.shutdownTimeoutMs))) {
+      this.#abortHeld('shutdown timeout: in-flight batches aborted; their jobs are handed back to the queue');
+      // BullMQ's close() waits for Redis; with Redis gone it would never return, so it is bounded and then cut.
+      if (!(await settleWithin(drained, CLOSE_GRACE_MS))) await settleWithin(this.#worker.disconnect(), CLOSE_GRACE_MS);
     }
-    await this.#dlqWorker?.close(result === 'timeout');
-    await Promise.allSettled([this.dlq.close(), this.#queue.close()]);
+    this.#breaker.dispose();
+    if (this.#dlqWorker) await settleWithin(this.#dlqWorker.close(true), CLOSE_GRACE_MS);
+    await settleWithin(Promise.allSettled([this.dlq.close(), this.#queue.close()]), CLOSE_GRACE_MS);
     this.#redis.disconnect();
   }
 
-  async #process(job: Job): Promise<void> {
+  #abortHeld(message: string): void {
+    if (!this.#abort.signal.aborted) this.#abort.abort(new AbortedError(message));
+    this.#breaker.dispose();
+  }
+
+  async #process(job: Job, token: string | undefined): Promise<void> {
+    try {
+      await this.#consume(job);
+    } catch (err) {
+      if (!this.#abort.signal.aborted) throw err;
+      // Shutdown: hand the job back to `wait` unpenalised (no attempt spent, no backoff). If Redis
+      // is gone the lock lapses instead and the stalled check returns the job; nothing is lost.
+      if (token) await settleWithin(job.moveToWait(token), HAND_BACK_TIMEOUT_MS);
+      throw new WaitingError();
+    }
+  }
+
+  async #consume(job: Job): Promise<void> {
     const data = job.data as { s?: unknown; rows?: unknown; replay?: ReplayHistory } | null;
     // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
     if (this.#concurrency) this.#worker.concurrency = this.#concurrency.observe(Array.isArray(data?.rows) ? data.rows.length : 1);
+    if (isUnreadableJobData(data)) {
+      await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'undecodable', 'job data is not JSON')]);
+      return;
+    }
     if (data?.s !== undefined && data.s !== this.schema.name) {
       await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'unknown_schema', `job names schema ${JSON.stringify(data.s)}`)]);
       return;
     }
-    let requests: Request[];
+    let rows: Array<Request | DecodeError>;
     try {
-      requests = decodePayload(this.schema, data);
+      rows = decodePayloadRows(this.schema, data);
     } catch (err) {
       await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'undecodable', (err as Error).message)]);
       return;
     }
     const history = data?.replay;
+    const requests: Array<{ request: Request; rowIndex: number }> = [];
+    const undecodable: ReturnType<typeof deadLetterFromRow>[] = [];
+    rows.forEach((row, rowIndex) => {
+      if (row instanceof DecodeError) undecodable.push(deadLetterFromRow(this.schema.name, job, rowIndex, row.message));
+      else requests.push({ request: row, rowIndex });
+    });
+    // One bad row of a packed job goes to the DLQ alone; its neighbours go on.
+    if (undecodable.length > 0) await this.#deadLetter(null, undecodable);
+    if (requests.length === 0) return;
     // Like Promise.all over one promise per request, without allocating them (measurable with
     // packed jobs of 100 requests): resolves once every request is settled, rejects on the first
     // rejection. #flush settles each request once (a DLQ-write failure rejects before resolving).
@@ -186,7 +236,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       const resolve = (): void => {
         if (--unsettled === 0) resolveJob();
       };
-      requests.forEach((request, rowIndex) => this.#accumulator.add({ request, job, rowIndex, history, resolve, reject }));
+      for (const { request, rowIndex } of requests) this.#accumulator.add({ request, job, rowIndex, history, resolve, reject });
       // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
       if (this.#closing) this.#accumulator.flushNow();
     });
@@ -196,10 +246,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const schema = this.schema.name;
     const sink = this.#options.executor.sink;
     this.#metrics.batchAssembled(schema, assemblySeconds, items.length);
+    // The accumulator counts this batch once it is handed over; it is in flight from here.
     this.#metrics.inFlightBatches(schema, this.#accumulator.inFlight);
     const started = performance.now();
     try {
-      const { failures } = await this.#writer.write(items.map((item) => item.request), this.#abort.signal);
+      const { failures } = await this.#writer.write(items.map((item) => item.request), this.#abort.signal, batchId);
       const failed = new Set(failures.map((f) => f.index));
       if (failures.length > 0) {
         const entries = failures.map((failure) => {
@@ -228,7 +279,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         item.resolve();
       });
       this.#metrics.rowsCommitted(schema, sink, committed);
-      this.emit('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
+      this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       for (const item of items) item.reject(err);
       throw err;
@@ -240,16 +291,16 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   async #deadLetter(batchId: string | null, entries: Array<{ entry: DeadLetterEntry; key: string }>): Promise<void> {
     await this.dlq.add(entries);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);
-    this.emit('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
+    this.#emitSafe('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
   }
 
-  #onBreaker(state: BreakerState): void {
+  #onBreaker(state: BreakerState, cause: HoldCause | undefined): void {
     const sink = this.#options.executor.sink;
     this.#metrics.breakerState(this.schema.name, sink, BREAKER_GAUGE[state]);
-    // Stop fetching while the sink is down: jobs stay safely in the queue (not in this process).
-    if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true);
-    if (state === 'closed' && this.#worker.isPaused() && !this.#closing) this.#worker.resume();
-    this.emit('breaker', { schema: this.schema.name, sink, state });
+    // Stop fetching while the sink is sick: jobs stay safely in the queue (not in this process).
+    if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true).catch((err: unknown) => this.#emitError(err));
+    if (state === 'closed' && this.#worker.isPaused() && !this.#closing) void this.#worker.resume().catch((err: unknown) => this.#emitError(err));
+    this.#emitSafe('breaker', { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null });
   }
 
   async #sampleDepth(): Promise<void> {
@@ -262,18 +313,42 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     }
   }
 
+  /** Emits to user listeners; one that throws is reported as an `error` and never fails the job. */
+  #emitSafe<K extends Exclude<keyof BatchConsumerEvents, 'error'>>(event: K, ...args: BatchConsumerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: BatchConsumerEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#emitError(err);
+    }
+  }
+
   #emitError(err: unknown): void {
     // BullMQ's blocking connection is a duplicate of ours, without our scrubbing listener.
     redactCommandCredentials(err);
-    if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    if (this.listenerCount('error') === 0) return;
+    try {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // An error listener that throws has nowhere left to report to.
+    }
   }
 }
 
 function validate(o: ResolvedBatchConsumerOptions): void {
-  const positive = ['flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs', 'shutdownTimeoutMs'] as const;
+  const positive = [
+    'flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs',
+    'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
+    'stormMinRows', 'stormWindowRows',
+  ] as const;
   for (const field of positive) {
     const value = o[field];
     if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isInteger(o.queueDepthIntervalMs) || o.queueDepthIntervalMs < 0) {
+    throw new ConfigError('queueDepthIntervalMs', `must be 0 (off) or a positive integer, got ${JSON.stringify(o.queueDepthIntervalMs)}`);
+  }
+  if (typeof o.stormRatio !== 'number' || !(o.stormRatio > 0 && o.stormRatio <= 1)) {
+    throw new ConfigError('stormRatio', `must be a number in (0, 1], got ${JSON.stringify(o.stormRatio)}`);
   }
   if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency <= 0)) {
     throw new ConfigError('concurrency', `must be a positive integer, got ${JSON.stringify(o.concurrency)}`);

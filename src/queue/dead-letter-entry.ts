@@ -5,9 +5,14 @@ import type { EncodedValue } from '../core/codec.js';
  * - `non_retryable`: the sink rejected this request (constraint, type, value too long), isolated by bisection;
  * - `retry_exhausted`: a retryable failure (deadlock, timeout, …) persisted through `maxAttempts` on this request alone;
  * - `undecodable`: the job payload could not be read (bad format version or values);
- * - `unknown_schema`: the job names a schema this consumer does not serve.
+ * - `unknown_schema`: the job names a schema this consumer does not serve;
+ * - `queue_failed`: BullMQ itself failed the job (its `jobAttempts` ran out on a non-sink error,
+ *   or it stalled more than `maxStalledCount` times); moved here by the failed-job sweeper.
  */
-export type DeadLetterClass = 'non_retryable' | 'retry_exhausted' | 'undecodable' | 'unknown_schema';
+export type DeadLetterClass = 'non_retryable' | 'retry_exhausted' | 'undecodable' | 'unknown_schema' | 'queue_failed';
+
+/** Every {@link DeadLetterClass}, e.g. for a CLI's choices. */
+export const DEAD_LETTER_CLASSES: readonly DeadLetterClass[] = Object.freeze(['non_retryable', 'retry_exhausted', 'undecodable', 'unknown_schema', 'queue_failed']);
 
 /** One dead-lettered request, as stored in the schema's DLQ (job data, readable in Bull Board). */
 export interface DeadLetterEntry {
@@ -28,6 +33,14 @@ export interface DeadLetterEntry {
   readonly lastFailedAt: string;
   /** Id of the job the request came from. */
   readonly sourceJobId: string | null;
+  /**
+   * Creation time (ms) of that job. A job redelivered after a crash keeps it, a resubmit under the
+   * same idempotency key (same job id) gets a new one, so the DLQ tells a repeat of the same
+   * failure (kept once) from a new failure (merged into the entry). Absent on older entries.
+   */
+  readonly sourceJobTimestamp?: number;
+  /** The source job's `attempts` option (the producer's `jobAttempts`), reused by a replay. Absent on older entries. */
+  readonly jobAttempts?: number;
   /** Times this request was replayed from the DLQ before this failure. */
   readonly replays: number;
 }

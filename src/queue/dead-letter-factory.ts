@@ -1,9 +1,16 @@
 import type { Job } from 'bullmq';
-import { encodeRequest } from '../core/codec.js';
+import { decodePayload, encodeRequest } from '../core/codec.js';
 import type { WriteFailure } from '../core/batch-writer.js';
 import { isRetryableReason } from '../core/failure-reason.js';
 import type { Request } from '../core/request.js';
+import type { Schema } from '../core/schema.js';
 import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+
+/** A DLQ entry with the key its DLQ job id derives from (`d_<key>`). */
+export interface KeyedDeadLetter {
+  readonly entry: DeadLetterEntry;
+  readonly key: string;
+}
 
 /** DLQ entry for a request the sink rejected (after bisection or exhausted retries). */
 export function deadLetterFromFailure(
@@ -13,7 +20,7 @@ export function deadLetterFromFailure(
   rowIndex: number,
   failure: WriteFailure,
   history: ReplayHistory | undefined,
-): { entry: DeadLetterEntry; key: string } {
+): KeyedDeadLetter {
   const now = new Date().toISOString();
   return {
     key: `${job.id}_${rowIndex}`,
@@ -27,16 +34,16 @@ export function deadLetterFromFailure(
       attempts: (history?.attempts ?? 0) + failure.attempts,
       firstFailedAt: history?.firstFailedAt ?? now,
       lastFailedAt: now,
-      sourceJobId: job.id ?? null,
       replays: history?.replays ?? 0,
+      ...source(job),
     },
   };
 }
 
 /** DLQ entry for a whole job that could not be read; keeps the raw job data for a later replay. */
-export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLetterClass, 'undecodable' | 'unknown_schema'>, message: string): { entry: DeadLetterEntry; key: string } {
+export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLetterClass, 'undecodable' | 'unknown_schema'>, message: string, attempts = 1): KeyedDeadLetter {
   const now = new Date().toISOString();
-  const history = (job.data as { replay?: ReplayHistory } | null)?.replay;
+  const history = historyOf(job);
   return {
     key: `${job.id}`,
     entry: {
@@ -46,11 +53,90 @@ export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLet
       reason: cls === 'undecodable' ? 'decode' : 'unknown_schema',
       errorCode: null,
       message,
+      attempts: (history?.attempts ?? 0) + attempts,
+      firstFailedAt: history?.firstFailedAt ?? now,
+      lastFailedAt: now,
+      replays: history?.replays ?? 0,
+      ...source(job),
+    },
+  };
+}
+
+/**
+ * DLQ entries for a job BullMQ itself failed (attempts or stalls exhausted): one `queue_failed`
+ * entry per row when the job decodes, with the job's `failedReason` as message; otherwise one
+ * `undecodable` (or `unknown_schema`) entry holding the raw job data. Keys match the consumer's
+ * own (`<jobId>_<row>`, `<jobId>`), so a row the consumer already dead-lettered from this very job
+ * is not entered twice.
+ */
+export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLetter[] {
+  const reason = job.failedReason || 'failed by BullMQ';
+  const attempts = Math.max(job.attemptsMade, 1);
+  const data = job.data as { s?: unknown } | null;
+  if (data?.s !== undefined && data.s !== schema.name) {
+    return [deadLetterFromJob(schema.name, job, 'unknown_schema', `${reason}; job names schema ${JSON.stringify(data.s)}`, attempts)];
+  }
+  let requests: Request[];
+  try {
+    requests = decodePayload(schema, data);
+  } catch (err) {
+    return [deadLetterFromJob(schema.name, job, 'undecodable', `${reason}; ${(err as Error).message}`, attempts)];
+  }
+  const now = new Date().toISOString();
+  const history = historyOf(job);
+  return requests.map((request, rowIndex) => ({
+    key: `${job.id}_${rowIndex}`,
+    entry: {
+      schema: schema.name,
+      request: encodeRequest(request),
+      class: 'queue_failed',
+      reason: 'queue_failed',
+      errorCode: null,
+      message: reason,
+      attempts: (history?.attempts ?? 0) + attempts,
+      firstFailedAt: history?.firstFailedAt ?? now,
+      lastFailedAt: now,
+      replays: history?.replays ?? 0,
+      ...source(job),
+    },
+  }));
+}
+
+function historyOf(job: Job): ReplayHistory | undefined {
+  return (job.data as { replay?: ReplayHistory } | null)?.replay;
+}
+
+/** Where the entry came from: which job (and which incarnation of its id), and its attempts option. */
+function source(job: Job): Pick<DeadLetterEntry, 'sourceJobId' | 'sourceJobTimestamp' | 'jobAttempts'> {
+  return {
+    sourceJobId: job.id ?? null,
+    ...(Number.isFinite(job.timestamp) && { sourceJobTimestamp: job.timestamp }),
+    ...(typeof job.opts.attempts === 'number' && { jobAttempts: job.opts.attempts }),
+  };
+}
+
+/**
+ * DLQ entry for one row of a job that could not be read while its other rows could: kept as
+ * the data of a one-row job, so a replay re-offers just that row.
+ */
+export function deadLetterFromRow(schema: string, job: Job, rowIndex: number, message: string): KeyedDeadLetter {
+  const now = new Date().toISOString();
+  const history = historyOf(job);
+  const rows = (job.data as { rows?: unknown[] } | null)?.rows ?? [];
+  return {
+    key: `${job.id}_${rowIndex}`,
+    entry: {
+      schema,
+      request: { v: (job.data as { v?: unknown }).v, s: schema, rows: [rows[rowIndex]] },
+      class: 'undecodable',
+      reason: 'decode',
+      errorCode: null,
+      message,
       attempts: (history?.attempts ?? 0) + 1,
       firstFailedAt: history?.firstFailedAt ?? now,
       lastFailedAt: now,
-      sourceJobId: job.id ?? null,
       replays: history?.replays ?? 0,
+      ...source(job),
     },
   };
 }

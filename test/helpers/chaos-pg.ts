@@ -72,7 +72,7 @@ export async function pgScenario(label: string, defer: (cleanup: () => unknown) 
     },
     /** Jobs not finished yet: waiting, active, delayed or prioritized. */
     async pending(): Promise<number> {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     failedJobs: async () => (await queue.getJobCounts('failed')).failed ?? 0,

@@ -47,7 +47,7 @@ function post(schema: string, body: unknown, headers: Record<string, string> = {
 }
 
 async function parkedJobs(): Promise<number> {
-  const counts = await parkedQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused');
+  const counts = await parkedQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 

@@ -3,6 +3,7 @@ import { BatchWriter } from '../../src/core/batch-writer.js';
 import { CircuitBreaker } from '../../src/core/circuit-breaker.js';
 import { Request } from '../../src/core/request.js';
 import { Schema } from '../../src/core/schema.js';
+import { PartialWriteError } from '../../src/errors/partial-write-error.js';
 import { SinkError } from '../../src/errors/sink-error.js';
 import { MockExecutor } from '../../src/testing/mock-executor.js';
 
@@ -10,6 +11,8 @@ const schema = Schema('t', { id: 'int32' });
 const batch = (n: number) => Array.from({ length: n }, (_, i) => new Request(schema).setInt32('id', i));
 const ids = (mock: MockExecutor) => mock.committedRequests().map((r) => r.getInt32('id'));
 const fast = { retryBaseMs: 1, retryMaxMs: 2 };
+const quickBreaker = (states: string[] = []) => new CircuitBreaker({ threshold: 3, probeBaseMs: 2, probeMaxMs: 5, onStateChange: (s) => states.push(s) });
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
 describe('BatchWriter', () => {
   it('bisects so every good request commits and only bad ones fail', async () => {
@@ -21,12 +24,12 @@ describe('BatchWriter', () => {
     });
     const writer = new BatchWriter(mock, schema, new CircuitBreaker(), fast);
     const { failures } = await writer.write(batch(32));
-    expect(failures.map((f) => f.index).sort((a, b) => a - b)).toEqual([3, 17, 18]);
+    expect(sorted(failures.map((f) => f.index))).toEqual([3, 17, 18]);
     expect(failures[0]?.error.sinkCode).toBe('23505');
-    expect(ids(mock).sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i).filter((i) => !bad.has(i)));
+    expect(sorted(ids(mock))).toEqual(Array.from({ length: 32 }, (_, i) => i).filter((i) => !bad.has(i)));
   });
 
-  it('retries retryable reasons with backoff, then succeeds', async () => {
+  it('retries deadlocks with backoff, then succeeds', async () => {
     const mock = new MockExecutor({
       behaviour: (_s, _r, call) => {
         if (call < 2) throw new SinkError('deadlock', 'deadlock', { sinkCode: '40P01' });
@@ -40,37 +43,129 @@ describe('BatchWriter', () => {
     expect(mock.calls).toHaveLength(3);
   });
 
-  it('fails a request after maxAttempts of a persistent retryable error', async () => {
+  it.each([
+    ['lock_timeout', '55P03'],
+    ['timeout', '57014'],
+    ['read_only', '25006'],
+    ['io', '53100'],
+    ['auth', '28P01'],
+    ['schema', '42703'],
+    ['unknown', 'XX000'],
+    ['deadlock', '40P01'],
+  ] as const)('holds a batch through a persistent %s (%s): nothing fails, the breaker opens, all commit once it clears', async (reason, code) => {
+    let failing = true;
     const mock = new MockExecutor({
       behaviour: () => {
-        throw new SinkError('lock_timeout', 'lock wait timeout', { sinkCode: '1205' });
-      },
-    });
-    const writer = new BatchWriter(mock, schema, new CircuitBreaker(), { ...fast, maxAttempts: 3 });
-    const { failures } = await writer.write(batch(1));
-    expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ index: 0, attempts: 3 });
-    expect(failures[0]?.error.reason).toBe('lock_timeout');
-  });
-
-  it('waits on the breaker for connection errors without using attempts', async () => {
-    let calls = 0;
-    const mock = new MockExecutor({
-      behaviour: () => {
-        if (++calls <= 6) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+        if (failing) throw new SinkError(reason, 'sick', { sinkCode: code });
       },
     });
     const states: string[] = [];
-    const breaker = new CircuitBreaker({ probeBaseMs: 2, probeMaxMs: 5, onStateChange: (s) => states.push(s) });
-    const writer = new BatchWriter(mock, schema, breaker, { ...fast, maxAttempts: 2 });
-    const { failures } = await writer.write(batch(5));
+    const writer = new BatchWriter(mock, schema, quickBreaker(states), { ...fast, maxAttempts: 2 });
+    const written = writer.write(batch(8));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(states).toContain('open');
+    expect(mock.calls.length).toBeGreaterThan(3);
+    // Never bisected: every call carried the whole batch.
+    expect(mock.calls.every((c) => c.requests.length === 8)).toBe(true);
+    failing = false;
+    const { failures } = await written;
     expect(failures).toEqual([]);
-    expect(ids(mock)).toHaveLength(5);
-    expect(states[0]).toBe('open');
+    expect(sorted(ids(mock))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(states.at(-1)).toBe('closed');
   });
 
-  it('classifies a call cut off by batchTimeoutMs as a retryable timeout', async () => {
+  it('holds unknown errors without a code, and errno codes on `cause` (fetch failed)', async () => {
+    let calls = 0;
+    const mock = new MockExecutor({
+      behaviour: () => {
+        calls++;
+        if (calls === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+        if (calls === 2) throw new Error('something odd');
+        if (calls === 3) throw Object.assign(new Error('tls'), { code: 'CERT_HAS_EXPIRED' });
+      },
+    });
+    const reasons: string[] = [];
+    const writer = new BatchWriter(mock, schema, quickBreaker(), fast, { retrying: (e) => reasons.push(`${e.reason}:${e.sinkCode ?? ''}`) });
+    const { failures } = await writer.write(batch(3));
+    expect(failures).toEqual([]);
+    expect(reasons).toEqual(['connection:ECONNREFUSED', 'unknown:', 'auth:CERT_HAS_EXPIRED']);
+  });
+
+  it('a lone request with a data error is dead-lettered only when ping() shows the sink healthy', async () => {
+    let healthy = false;
+    let pings = 0;
+    const mock = new MockExecutor({
+      behaviour: () => {
+        throw new SinkError('non_retryable', 'bad', { sinkCode: '23514' });
+      },
+    });
+    const executor = Object.assign(mock, {
+      ping: async () => {
+        pings++;
+        if (!healthy) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+      },
+    });
+    const writer = new BatchWriter(executor, schema, quickBreaker(), fast);
+    const written = writer.write(batch(1));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pings).toBeGreaterThan(1);
+    healthy = true;
+    const { failures } = await written;
+    expect(failures.map((f) => f.error.sinkCode)).toEqual(['23514']);
+  });
+
+  it('the storm guard holds a wave where most rows fail with one data error, and lets it through once the table is fixed', async () => {
+    let dropped = true; // e.g. a new NOT NULL column without default
+    const mock = new MockExecutor({
+      behaviour: (_s, requests) => {
+        if (requests.some((r) => r.getInt32('id') === 7)) throw new SinkError('non_retryable', 'check', { sinkCode: '23514' });
+        if (dropped) throw new SinkError('non_retryable', 'null value in column', { sinkCode: '23502' });
+      },
+    });
+    const states: string[] = [];
+    const writer = new BatchWriter(mock, schema, quickBreaker(states), { ...fast, stormMinRows: 10 });
+    const written = writer.write(batch(40));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(states).toContain('open');
+    expect(mock.committed).toHaveLength(0);
+    const callsWhileHeld = mock.calls.length;
+    await new Promise((r) => setTimeout(r, 50));
+    // Held sets are retried whole, not bisected again on every probe.
+    expect(mock.calls.length - callsWhileHeld).toBeLessThan(20);
+    dropped = false;
+    const { failures } = await written;
+    expect(failures.map((f) => f.index)).toEqual([7]); // the one truly bad row (another code than the storm's)
+    expect(ids(mock)).toHaveLength(39);
+  });
+
+  it('a partial write never resends the applied requests; data failures fail alone, the rest are held', async () => {
+    const applied: number[] = [];
+    let oom = true;
+    const mock = new MockExecutor({
+      behaviour: (_s, requests) => {
+        const failures = [];
+        for (const [i, r] of requests.entries()) {
+          const id = r.getInt32('id');
+          if (id === 5) failures.push({ index: i, error: new SinkError('non_retryable', 'WRONGTYPE', { sinkCode: 'WRONGTYPE' }) });
+          else if (id === 9 && oom) failures.push({ index: i, error: new SinkError('io', 'OOM', { sinkCode: 'OOM' }) });
+          else applied.push(id);
+        }
+        if (id9Seen(requests)) oom = false;
+        if (failures.length) throw new PartialWriteError('io', 'partial', failures);
+      },
+    });
+    let seen9 = 0;
+    function id9Seen(requests: readonly Request[]) {
+      if (requests.some((r) => r.getInt32('id') === 9)) seen9++;
+      return seen9 >= 2;
+    }
+    const writer = new BatchWriter(mock, schema, quickBreaker(), fast);
+    const { failures } = await writer.write(batch(12));
+    expect(failures.map((f) => [f.index, f.error.sinkCode])).toEqual([[5, 'WRONGTYPE']]);
+    expect(sorted(applied)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]); // each exactly once
+  });
+
+  it('classifies a call cut off by batchTimeoutMs as a timeout and holds it', async () => {
     const mock = new MockExecutor({
       behaviour: (_s, _r, call) =>
         call === 0 ? new Promise<void>((_, reject) => setTimeout(() => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), 50)) : undefined,
@@ -92,5 +187,18 @@ describe('BatchWriter', () => {
     });
     const writer = new BatchWriter(mock, schema, new CircuitBreaker(), fast);
     await expect(writer.write(batch(2), controller.signal)).rejects.toThrow('shutdown');
+  });
+
+  it('an abort while a batch is held rejects with the caller\'s reason', async () => {
+    const controller = new AbortController();
+    const mock = new MockExecutor({
+      behaviour: () => {
+        throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+      },
+    });
+    const writer = new BatchWriter(mock, schema, quickBreaker(), fast);
+    const written = writer.write(batch(2), controller.signal);
+    setTimeout(() => controller.abort(new Error('deploy')), 30);
+    await expect(written).rejects.toThrow('deploy');
   });
 });

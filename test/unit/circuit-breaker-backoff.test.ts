@@ -11,14 +11,16 @@ describe('fullJitterDelayMs', () => {
   });
 });
 
+const cause = { reason: 'connection', code: 'ECONNREFUSED', message: 'refused' };
+
 describe('CircuitBreaker', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('opens on failure, lets exactly one probe through when half-open, closes on success', async () => {
     const states: string[] = [];
-    const breaker = new CircuitBreaker({ probeBaseMs: 100, probeMaxMs: 100, onStateChange: (s) => states.push(s) });
-    breaker.failure();
+    const breaker = new CircuitBreaker({ threshold: 1, probeBaseMs: 100, probeMaxMs: 100, onStateChange: (s) => states.push(s) });
+    breaker.failure(cause);
     expect(breaker.state).toBe('open');
     let a = false;
     let b = false;
@@ -36,13 +38,13 @@ describe('CircuitBreaker', () => {
   });
 
   it('re-opens when the probe fails and keeps probing however long the outage', async () => {
-    const breaker = new CircuitBreaker({ probeBaseMs: 10, probeMaxMs: 40 });
-    breaker.failure();
+    const breaker = new CircuitBreaker({ threshold: 1, probeBaseMs: 10, probeMaxMs: 40 });
+    breaker.failure(cause);
     for (let i = 0; i < 50; i++) {
       const probe = breaker.acquire();
       await vi.advanceTimersByTimeAsync(40);
       await probe;
-      breaker.failure();
+      breaker.failure(cause);
       expect(breaker.state).toBe('open');
     }
     const probe = breaker.acquire();
@@ -53,11 +55,39 @@ describe('CircuitBreaker', () => {
   });
 
   it('rejects a waiting caller when its signal aborts', async () => {
-    const breaker = new CircuitBreaker({ probeBaseMs: 1000, probeMaxMs: 1000 });
-    breaker.failure();
+    const breaker = new CircuitBreaker({ threshold: 1, probeBaseMs: 1000, probeMaxMs: 1000 });
+    breaker.failure(cause);
     const controller = new AbortController();
     const waiting = breaker.acquire(controller.signal);
     controller.abort(new Error('stop'));
     await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('opens only after `threshold` consecutive failures, keeps the cause until a success', () => {
+    const states: string[] = [];
+    const breaker = new CircuitBreaker({ threshold: 3, onStateChange: (s, c) => states.push(`${s}:${c?.code ?? '-'}`) });
+    breaker.failure(cause);
+    breaker.failure(cause);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.streak).toBe(2);
+    expect(breaker.cause).toEqual(cause);
+    breaker.success();
+    expect(breaker.streak).toBe(0);
+    expect(breaker.cause).toBeUndefined();
+    for (let i = 0; i < 3; i++) breaker.failure({ ...cause, code: '25006' });
+    expect(breaker.state).toBe('open');
+    expect(states).toEqual(['open:25006']);
+  });
+
+  it('re-opens when a half-open call that released the probe fails again (no busy loop)', async () => {
+    const breaker = new CircuitBreaker({ threshold: 1, probeBaseMs: 10, probeMaxMs: 10 });
+    breaker.failure(cause);
+    const probe = breaker.acquire();
+    await vi.advanceTimersByTimeAsync(20);
+    await probe;
+    breaker.release(); // the probe met a data error: it proved nothing
+    expect(breaker.state).toBe('half_open');
+    breaker.failure(cause);
+    expect(breaker.state).toBe('open');
   });
 });

@@ -28,7 +28,7 @@ describe('logConsumerEvents', () => {
     consumer.emit('batch:retry', { batchId: 'b2', schema: 'events', reason: 'deadlock', errorCode: '40P01', attempt: 1, delayMs: 80 });
     const entry = { class: 'non_retryable', reason: 'non_retryable', errorCode: '23514', request: { card: '4111 1111 1111 1111' } };
     consumer.emit('dead-lettered', { batchId: 'b3', schema: 'events', entries: [entry, entry] as never });
-    consumer.emit('breaker', { schema: 'events', sink: 'postgres', state: 'open' });
+    consumer.emit('breaker', { schema: 'events', sink: 'postgres', state: 'open', reason: 'read_only', errorCode: '25006', message: 'cannot execute INSERT in a read-only transaction' });
     expect(lines.map(({ event, batchId, schema }) => ({ event, batchId, schema }))).toEqual([
       { event: 'batch:committed', batchId: 'b1', schema: 'events' },
       { event: 'batch:retry', batchId: 'b2', schema: 'events' },
@@ -37,6 +37,8 @@ describe('logConsumerEvents', () => {
     ]);
     expect(lines[0]).toMatchObject({ size: 500, seconds: 0.01, level: 30 });
     expect(lines[2]).toMatchObject({ count: 2, byCause: { 'non_retryable/non_retryable/23514': 2 }, level: 40 });
+    expect(lines[3]).toMatchObject({ reason: 'read_only', errorCode: '25006', level: 40 });
+    expect(lines[3]?.msg).toContain('read_only 25006');
     expect(JSON.stringify(lines)).not.toContain('4111'); // row data stays in the DLQ
   });
 

@@ -4,10 +4,9 @@ import { SinkError } from '../../errors/sink-error.js';
 import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js';
 
 /**
- * SQLSTATE codes that are not `non_retryable`, by exact code. Everything not listed here or in
- * {@link POSTGRES_SQLSTATE_CLASSES} — constraint violations (class 23), data exceptions such as
- * value too long or invalid input (class 22), undefined table or column (42) — is bad data or a
- * bad schema, which no retry fixes.
+ * SQLSTATE codes by exact code, checked before {@link POSTGRES_SQLSTATE_CLASSES}. Only codes that
+ * say the *row* is at fault are `non_retryable` (they may lead to the dead-letter queue); every
+ * code neither table lists is `unknown`, which holds the batch like a sick sink.
  */
 export const POSTGRES_SQLSTATES: Readonly<Record<string, FailureReason>> = Object.freeze({
   '40P01': 'deadlock', // deadlock_detected
@@ -17,10 +16,10 @@ export const POSTGRES_SQLSTATES: Readonly<Record<string, FailureReason>> = Objec
   '57P01': 'connection', // admin_shutdown
   '57P02': 'connection', // crash_shutdown
   '57P03': 'connection', // cannot_connect_now (starting up, recovery)
+  '57P05': 'connection', // idle_session_timeout
   '53300': 'connection', // too_many_connections: the server is there but will not take us yet
-  '25006': 'connection', // read_only_sql_transaction: a standby after failover, until the primary is back
-  '28000': 'connection', // invalid_authorization_specification: waits for an operator, must not dead-letter
-  '28P01': 'connection', // invalid_password: same
+  '25006': 'read_only', // read_only_sql_transaction: a standby after failover, default_transaction_read_only
+  '42501': 'auth', // insufficient_privilege: waits for an operator's GRANT
   '53100': 'io', // disk_full
   '53200': 'io', // out_of_memory
   '58030': 'io', // io_error
@@ -28,9 +27,15 @@ export const POSTGRES_SQLSTATES: Readonly<Record<string, FailureReason>> = Objec
 
 /** Reasons for whole SQLSTATE classes (the first two characters), checked after exact codes. */
 export const POSTGRES_SQLSTATE_CLASSES: Readonly<Record<string, FailureReason>> = Object.freeze({
+  '22': 'non_retryable', // data_exception: value too long, invalid text, out of range, bad encoding
+  '23': 'non_retryable', // integrity_constraint_violation: unique, not null, check, foreign key, exclusion
   '08': 'connection', // connection_exception
+  '28': 'auth', // invalid_authorization_specification, invalid_password
+  '42': 'schema', // undefined table or column, datatype mismatch: the table drifted, no row is at fault
   '53': 'io', // insufficient_resources
   '58': 'io', // system_error (external to PostgreSQL)
+  '57': 'connection', // operator_intervention (shutdowns; 57014 is listed above)
+  '40': 'deadlock', // transaction_rollback
 });
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
@@ -50,7 +55,7 @@ export function classifyPostgresError(err: unknown): SinkError {
   const code = stringCode(err);
   // Node errno names such as EPIPE are also five capitals: they are not SQLSTATEs.
   if (code !== undefined && SQLSTATE.test(code) && classifyNodeErrno(err) === undefined) {
-    const reason = POSTGRES_SQLSTATES[code] ?? POSTGRES_SQLSTATE_CLASSES[code.slice(0, 2)] ?? 'non_retryable';
+    const reason = POSTGRES_SQLSTATES[code] ?? POSTGRES_SQLSTATE_CLASSES[code.slice(0, 2)] ?? 'unknown';
     return driverSinkError('postgres', err, reason, code);
   }
   return driverSinkError('postgres', err, fallbackReason(err), code);

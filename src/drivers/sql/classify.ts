@@ -3,18 +3,18 @@ import type { FailureReason } from '../../core/failure-reason.js';
 import { SinkError } from '../../errors/sink-error.js';
 
 /**
- * The reason for an error no dialect code table matched: a Node socket `errno` first;
- * then a plain `Error` without any code, which is how client libraries report a lost or
- * unusable connection (node-postgres' "Connection terminated", mysql2's "Pool is closed").
- * Data errors always come from the server with a code, so treating code-less client errors
- * as `connection` never sends good rows to the dead-letter queue. Anything else is `non_retryable`.
+ * The reason for an error no dialect code table matched: a Node socket or TLS code first (also
+ * on `cause`); then a plain `Error` without any code, which is how client libraries report a
+ * lost or unusable connection (node-postgres' "Connection terminated", mysql2's "Pool is closed").
+ * Anything else is `unknown`, which holds the batch: data errors always come from the server
+ * with a code that the dialect's table lists, so only those can send a request to the DLQ.
  */
 export function fallbackReason(err: unknown): FailureReason {
   const node = classifyNodeErrno(err);
   if (node) return node;
   const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof Error && err.constructor === Error && code === undefined) return 'connection';
-  return 'non_retryable';
+  return 'unknown';
 }
 
 /**
