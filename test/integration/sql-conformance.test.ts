@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sinkErrorOf as failure } from '../helpers/sink-error.js';
 import {
+  MySqlDriver,
   Request,
   Schema,
   SchemaDefinitionError,
@@ -16,10 +17,14 @@ import {
   type ConflictStrategy,
   type Row,
 } from '../../src/index.js';
-import { mysqlAdapter, postgresAdapter, sqliteAdapter, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
+import { MYSQL_URL, mysqlAdapter, postgresAdapter, sqliteAdapter, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
 
 const KV: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, name: { type: 'string', notNull: true }, note: { type: 'string' } };
 const I64_MAX = 2n ** 63n - 1n;
+/** A table keyed on `id` with a second unique index on `email` (see `peopleTable`). */
+const PEOPLE: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, email: { type: 'string' }, name: { type: 'string' } };
+const CHILD: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, parent: { type: 'int64', notNull: true } };
+const STRATEGIES = ['ignore', 'replace', 'update'] as const;
 
 describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver conformance: $name', (db: DialectAdapter) => {
   let driver: BatchExecutor;
@@ -33,13 +38,23 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
   }
   const requests = (schema: SQLSchema, rows: readonly Row[]) => rows.map((row) => Request.fromRow(schema, row));
   const kv = (name: string, conflict: ConflictStrategy) => SQLSchema(name, conflict, { id: 'int64', name: 'string', note: 'string?' });
+  const people = (name: string, conflict: ConflictStrategy) => SQLSchema(name, conflict, { id: 'int64', email: 'string?', name: 'string?' });
+  /** PEOPLE with `UNIQUE (email)` (or only the key), holding (1, 'a@x', 'Ann') and (2, 'b@x', 'Bo'). */
+  async function peopleTable(secondUnique = true): Promise<string> {
+    const t = await table(PEOPLE, ['id'], secondUnique ? 'UNIQUE (email)' : undefined);
+    await db.exec(`INSERT INTO ${db.quote(t)} (id, email, name) VALUES (1, 'a@x', 'Ann'), (2, 'b@x', 'Bo')`);
+    return t;
+  }
+  const ANN = { id: '1', email: 'a@x', name: 'Ann' };
+  const BO = { id: '2', email: 'b@x', name: 'Bo' };
 
   beforeAll(async () => {
     await db.open();
     driver = db.ownedDriver();
   });
   afterEach(async () => {
-    for (const name of tables.splice(0)) await db.dropTable(name);
+    // Newest first: a child table goes before the table it references.
+    for (const name of tables.splice(0).reverse()) await db.dropTable(name);
   });
   afterAll(async () => {
     await driver.close?.();
@@ -167,6 +182,120 @@ describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver 
     expect(err.reason).toBe('non_retryable');
     expect(err.sinkCode).toMatch(/^(23502|1048|SQLITE_CONSTRAINT_NOTNULL)$/);
     expect(await db.read(t, KV)).toEqual([{ id: '1', name: 'before', note: null }]);
+  });
+
+  describe('a unique index other than the key', () => {
+    it.each(STRATEGIES)('with %s, a row colliding on it fails with the unique-violation code and changes no row', async (conflict) => {
+      const t = await peopleTable();
+      const schema = people(t, conflict);
+      const alone = await failure(driver.execute(schema, requests(schema, [{ id: 3n, email: 'a@x', name: 'Bob' }])));
+      expect(alone.reason).toBe('non_retryable');
+      expect(alone.sinkCode).toBe(db.uniqueViolationCode);
+      // Among good rows (a new key, an existing key) the whole batch fails, so bisection can isolate it.
+      const mixed = [{ id: 4n, email: 'd@x', name: 'Dee' }, { id: 3n, email: 'a@x', name: 'Bob' }, { id: 2n, email: 'b@x', name: 'Bo2' }];
+      const err = await failure(driver.execute(schema, requests(schema, mixed)));
+      expect(err.reason).toBe('non_retryable');
+      expect(err.sinkCode).toBe(db.uniqueViolationCode);
+      expect(await db.read(t, PEOPLE)).toEqual([ANN, BO]);
+    });
+
+    it.each(STRATEGIES)('with %s, an existing key moving onto a taken value fails too', async (conflict) => {
+      const t = await peopleTable();
+      const schema = people(t, conflict);
+      const attempt = driver.execute(schema, requests(schema, [{ id: 1n, email: 'b@x', name: 'Ann2' }]));
+      if (conflict === 'ignore') {
+        await attempt; // the key exists, so the row is skipped and its email never written
+      } else {
+        const err = await failure(attempt);
+        expect(err.reason).toBe('non_retryable');
+        expect(err.sinkCode).toBe(db.uniqueViolationCode);
+      }
+      expect(await db.read(t, PEOPLE)).toEqual([ANN, BO]);
+    });
+
+    it.each(STRATEGIES)('with %s, good rows still insert new keys and merge existing ones on the key', async (conflict) => {
+      const t = await peopleTable();
+      const schema = people(t, conflict);
+      await driver.execute(schema, requests(schema, [
+        { id: 3n, email: 'c@x', name: 'first' },
+        { id: 1n, email: 'z@x', name: 'Ann2' }, // an existing key, and a fresh email
+        { id: 4n, email: null, name: 'Dee' }, // NULLs never collide
+        { id: 3n, email: 'c2@x', name: 'second' }, // the same key twice in one batch
+        { id: 5n, email: null, name: 'Eve' },
+      ]));
+      const merged = conflict !== 'ignore';
+      expect(await db.read(t, PEOPLE)).toEqual([
+        merged ? { id: '1', email: 'z@x', name: 'Ann2' } : ANN,
+        BO,
+        merged ? { id: '3', email: 'c2@x', name: 'second' } : { id: '3', email: 'c@x', name: 'first' },
+        { id: '4', email: null, name: 'Dee' },
+        { id: '5', email: null, name: 'Eve' },
+      ]);
+    });
+
+    it.each(STRATEGIES)('with %s, a NULL in a NOT NULL column still fails as bad data', async (conflict) => {
+      const t = await table({ ...PEOPLE, name: { type: 'string', notNull: true } }, ['id'], 'UNIQUE (email)');
+      await db.exec(`INSERT INTO ${db.quote(t)} (id, email, name) VALUES (1, 'a@x', 'Ann')`);
+      const schema = SQLSchema(t, conflict, ['id', 'email', 'name']); // untyped: the NULL reaches the database
+      // ignore skips an existing key, so only a new row can carry the NULL there.
+      const row = conflict === 'ignore' ? { id: 2n, email: 'b@x', name: null } : { id: 1n, email: 'a@x', name: null };
+      const err = await failure(driver.execute(schema, requests(schema, [{ id: 3n, email: 'c@x', name: 'Cy' }, row])));
+      expect(err.reason).toBe('non_retryable');
+      expect(err.sinkCode).toMatch(/^(23502|1048|SQLITE_CONSTRAINT_NOTNULL)$/);
+      expect(await db.read(t, PEOPLE)).toEqual([ANN]);
+    });
+
+    it.each(STRATEGIES)('with %s, a batch spanning many statements merges every row', async (conflict) => {
+      const t = await peopleTable();
+      const schema = people(t, conflict);
+      const rows: Row[] = Array.from({ length: 12_000 }, (_, i) => ({ id: BigInt(i + 1), email: `e${i + 1}@x`, name: `n${i + 1}` }));
+      await driver.execute(schema, requests(schema, rows));
+      const read = await db.read(t, PEOPLE);
+      expect(read).toHaveLength(12_000);
+      expect(read.slice(0, 3)).toEqual(conflict === 'ignore' ? [ANN, BO, { id: '3', email: 'e3@x', name: 'n3' }] : [
+        { id: '1', email: 'e1@x', name: 'n1' }, { id: '2', email: 'e2@x', name: 'n2' }, { id: '3', email: 'e3@x', name: 'n3' },
+      ]);
+      expect(read.at(-1)).toEqual({ id: '12000', email: 'e12000@x', name: 'n12000' });
+    });
+  });
+
+  it.each([
+    ['with a second unique index', true],
+    ['keyed only', false],
+  ] as const)('replace (%s) never deletes a row, so no ON DELETE CASCADE child disappears', async (_, secondUnique) => {
+    const t = await peopleTable(secondUnique);
+    const child = await table(CHILD, ['id'], `FOREIGN KEY (parent) REFERENCES ${db.quote(t)} (id) ON DELETE CASCADE`);
+    await db.exec(`INSERT INTO ${db.quote(child)} (id, parent) VALUES (10, 1), (20, 2)`);
+    const schema = people(t, 'replace');
+    const fk = db.foreignKeyDriver();
+    try {
+      if (secondUnique) {
+        // REPLACE INTO / INSERT OR REPLACE would delete row 1 (matched through email) and its child.
+        const err = await failure(fk.driver.execute(schema, requests(schema, [{ id: 3n, email: 'a@x', name: 'Bob' }])));
+        expect(err.sinkCode).toBe(db.uniqueViolationCode);
+      }
+      // Replacing by key must not delete-and-insert either.
+      await fk.driver.execute(schema, requests(schema, [{ id: 1n, email: 'a@x', name: 'Ann2' }, { id: 2n, email: 'b2@x', name: 'Bo2' }]));
+    } finally {
+      await fk.dispose();
+    }
+    expect(await db.read(t, PEOPLE)).toEqual([{ id: '1', email: 'a@x', name: 'Ann2' }, { id: '2', email: 'b2@x', name: 'Bo2' }]);
+    expect(await db.read(child, CHILD)).toEqual([{ id: '10', parent: '1' }, { id: '20', parent: '2' }]);
+  });
+
+  it.runIf(db.name === 'mysql')('MySQL: a unique index added later is honoured once the cached indexes expire', async () => {
+    const t = await peopleTable(false);
+    const schema = people(t, 'update');
+    const own = new MySqlDriver({ connectionString: MYSQL_URL, indexCacheTtlMs: 0 });
+    try {
+      await own.execute(schema, requests(schema, [{ id: 3n, email: 'c@x', name: 'Cy' }])); // fast path
+      await db.exec(`ALTER TABLE ${db.quote(t)} ADD UNIQUE (email)`);
+      const err = await failure(own.execute(schema, requests(schema, [{ id: 4n, email: 'a@x', name: 'Bob' }])));
+      expect(err.sinkCode).toBe('1062');
+    } finally {
+      await own.close();
+    }
+    expect(await db.read(t, PEOPLE)).toEqual([ANN, BO, { id: '3', email: 'c@x', name: 'Cy' }]);
   });
 
   it('an already aborted signal writes nothing and fails with reason context', async () => {

@@ -24,6 +24,10 @@ export type ReadRow = Record<string, string | number | boolean | null>;
 
 export interface DialectAdapter {
   readonly name: 'postgres' | 'mysql' | 'sqlite';
+  /** The code a unique violation carries as `sinkCode`: SQLSTATE, MySQL errno or SQLite extended result code. */
+  readonly uniqueViolationCode: string;
+  /** Quotes a table or column name for raw SQL in tests. */
+  quote(name: string): string;
   /** Opens the adapter's own admin connection (not the driver's). */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +41,8 @@ export interface DialectAdapter {
   ownedDriver(): BatchExecutor;
   /** A driver on a pool/database the test owns; `dispose` closes it (after checking it still works). */
   userDriver(): Promise<{ driver: BatchExecutor; stillWorks: () => Promise<boolean>; dispose: () => Promise<void> }>;
+  /** A driver whose connection enforces foreign keys (SQLite needs `PRAGMA foreign_keys = ON` per connection). */
+  foreignKeyDriver(): { driver: BatchExecutor; dispose: () => Promise<void> };
   /**
    * From a second connection, inserts (`id`, 'held') into `table` (id, name) without committing, so a driver writing the
    * same key waits for the lock. Resolves to a function that rolls that back.
@@ -90,6 +96,8 @@ export function postgresAdapter(): DialectAdapter {
   const query = async (sql: string, params?: unknown[]) => (await admin.query(sql, params)).rows as Record<string, unknown>[];
   return {
     name: 'postgres',
+    uniqueViolationCode: '23505',
+    quote: (name) => `"${name}"`,
     async open() {
       admin = new pg.Pool({ connectionString: PG_URL, max: 4 });
     },
@@ -100,6 +108,10 @@ export function postgresAdapter(): DialectAdapter {
     read: async (table, columns, orderBy = 'id') => normalizeRows(await query(`SELECT * FROM "${table}" ORDER BY ${orderBy}`), columns),
     count: async (table) => Number((await query(`SELECT count(*) AS n FROM "${table}"`))[0]?.n),
     ownedDriver: () => new PostgresDriver({ connectionString: PG_URL }),
+    foreignKeyDriver() {
+      const driver = new PostgresDriver({ connectionString: PG_URL });
+      return { driver, dispose: () => driver.close() };
+    },
     async userDriver() {
       const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
       return {
@@ -130,6 +142,8 @@ export function mysqlAdapter(): DialectAdapter {
   const query = async (sql: string) => (await admin.query(sql))[0] as Record<string, unknown>[];
   return {
     name: 'mysql',
+    uniqueViolationCode: '1062',
+    quote: (name) => `\`${name}\``,
     async open() {
       admin = mysql.createPool(options);
     },
@@ -141,6 +155,10 @@ export function mysqlAdapter(): DialectAdapter {
     read: async (table, columns, orderBy = 'id') => normalizeRows(await query(`SELECT * FROM \`${table}\` ORDER BY ${orderBy}`), columns),
     count: async (table) => Number((await query(`SELECT count(*) AS n FROM \`${table}\``))[0]?.n),
     ownedDriver: () => new MySqlDriver({ connectionString: MYSQL_URL }),
+    foreignKeyDriver() {
+      const driver = new MySqlDriver({ connectionString: MYSQL_URL });
+      return { driver, dispose: () => driver.close() };
+    },
     async userDriver() {
       const pool = mysql.createPool({ ...options, connectionLimit: 2 });
       return {
@@ -172,6 +190,8 @@ export function sqliteAdapter(): DialectAdapter {
   let admin: Database.Database;
   return {
     name: 'sqlite',
+    uniqueViolationCode: 'SQLITE_CONSTRAINT_UNIQUE',
+    quote: (name) => `"${name}"`,
     async open() {
       dir = mkdtempSync(join(tmpdir(), 'batchflow-sqlite-'));
       file = join(dir, 'test.db');
@@ -190,6 +210,11 @@ export function sqliteAdapter(): DialectAdapter {
       normalizeRows(admin.prepare(`SELECT * FROM "${table}" ORDER BY ${orderBy}`).all() as Record<string, unknown>[], columns),
     count: async (table) => Number((admin.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: bigint }).n),
     ownedDriver: () => new SqliteDriver({ filename: file }),
+    foreignKeyDriver() {
+      const database = new Database(file);
+      database.pragma('foreign_keys = ON');
+      return { driver: new SqliteDriver({ database }), dispose: async () => void database.close() };
+    },
     async userDriver() {
       const db = new Database(file);
       return {

@@ -1,7 +1,15 @@
 // The SQL text each dialect's statement builder produces: quoting, conflict clauses, chunk sizes.
 import { describe, expect, it } from 'vitest';
 import { SQLSchema, type ConflictStrategy } from '../../src/index.js';
-import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from '../../src/drivers/mysql/statement-builder.js';
+import {
+  buildMySqlExistingKeys,
+  buildMySqlInsert,
+  buildMySqlKeyedUpdate,
+  buildMySqlPlainInsert,
+  MYSQL_MAX_PARAMETERS,
+  MYSQL_UNIQUE_INDEXES_SQL,
+} from '../../src/drivers/mysql/statement-builder.js';
+import { hasOtherUniqueIndex, readUniqueIndexes } from '../../src/drivers/mysql/unique-indexes.js';
 import {
   buildPostgresBegin,
   buildPostgresInsert,
@@ -66,13 +74,66 @@ describe('MySQL statements', () => {
     expect(buildMySqlInsert(users('ignore'))).toBe('INSERT INTO `app`.`users` (`id`, `order`, `name`) VALUES ? ON DUPLICATE KEY UPDATE `id` = `id`');
   });
 
-  it('replace is REPLACE INTO; update sets every non-key column from VALUES()', () => {
-    expect(buildMySqlInsert(users('replace'))).toBe('REPLACE INTO `app`.`users` (`id`, `order`, `name`) VALUES ?');
-    expect(buildMySqlInsert(users('update'))).toBe(
-      'INSERT INTO `app`.`users` (`id`, `order`, `name`) VALUES ? ON DUPLICATE KEY UPDATE `order` = VALUES(`order`), `name` = VALUES(`name`)',
-    );
+  it('update and replace set every non-key column from VALUES(), never REPLACE INTO', () => {
+    const upsert = 'INSERT INTO `app`.`users` (`id`, `order`, `name`) VALUES ? ON DUPLICATE KEY UPDATE `order` = VALUES(`order`), `name` = VALUES(`name`)';
+    expect(buildMySqlInsert(users('update'))).toBe(upsert);
+    // REPLACE INTO deletes every row matching on any unique index, and cascades to their children.
+    expect(buildMySqlInsert(users('replace'))).toBe(upsert);
     const allKeys = SQLSchema('pairs', 'update', ['a', 'b'], { keys: ['a', 'b'] });
     expect(buildMySqlInsert(allKeys)).toMatch(/ON DUPLICATE KEY UPDATE `a` = `a`$/);
+  });
+});
+
+describe('MySQL key-only merge (a table with another unique index)', () => {
+  it('inserts new keys with a plain INSERT, so any duplicate is errno 1062', () => {
+    expect(buildMySqlPlainInsert(users('update'))).toBe('INSERT INTO `app`.`users` (`id`, `order`, `name`) VALUES ?');
+  });
+
+  it('finds existing keys by row position, compared by the server, and locks them', () => {
+    expect(buildMySqlExistingKeys(users('update'), 2)).toBe(
+      'SELECT v.i FROM (SELECT ? AS i, ? AS k0 UNION ALL SELECT ?, ?) AS v JOIN `app`.`users` AS t ON t.`id` = v.k0 FOR UPDATE',
+    );
+    const pair = SQLSchema('pairs', 'ignore', ['a', 'b', 'v'], { keys: ['b', 'a'] });
+    expect(buildMySqlExistingKeys(pair, 1)).toBe('SELECT v.i FROM (SELECT ? AS i, ? AS k0, ? AS k1) AS v JOIN `pairs` AS t ON t.`b` = v.k0 AND t.`a` = v.k1 FOR UPDATE');
+  });
+
+  it('updates existing rows through a join on the keys only', () => {
+    expect(buildMySqlKeyedUpdate(users('update'), 2)).toBe(
+      'UPDATE `app`.`users` AS t JOIN (SELECT ? AS c0, ? AS c1, ? AS c2 UNION ALL SELECT ?, ?, ?) AS v ON t.`id` = v.c0 SET t.`order` = v.c1, t.`name` = v.c2',
+    );
+    const pair = SQLSchema('pairs', 'replace', ['v', 'a', 'b'], { keys: ['a', 'b'] });
+    expect(buildMySqlKeyedUpdate(pair, 1)).toBe('UPDATE `pairs` AS t JOIN (SELECT ? AS c0, ? AS c1, ? AS c2) AS v ON t.`a` = v.c1 AND t.`b` = v.c2 SET t.`v` = v.c0');
+    expect(buildMySqlKeyedUpdate(SQLSchema('pairs', 'update', ['a', 'b'], { keys: ['a', 'b'] }), 3)).toBeUndefined();
+  });
+
+  it('reads unique indexes from information_schema, in the current or the named database', async () => {
+    const calls: unknown[] = [];
+    const rows = [
+      { name: 'PRIMARY', column: 'id' },
+      { name: 'email', column: 'email' },
+      { name: 'pair', column: 'a' },
+      { name: 'pair', column: 'b' },
+    ];
+    const query = async (sql: string, params?: unknown) => {
+      calls.push([sql, params]);
+      return [rows, []];
+    };
+    const indexes = await readUniqueIndexes(query, 'users');
+    expect(calls).toEqual([[MYSQL_UNIQUE_INDEXES_SQL, [null, 'users']]]);
+    expect([...indexes]).toEqual([['PRIMARY', ['id']], ['email', ['email']], ['pair', ['a', 'b']]]);
+    await readUniqueIndexes(query, 'app.users');
+    expect(calls[1]).toEqual([MYSQL_UNIQUE_INDEXES_SQL, ['app', 'users']]);
+  });
+
+  it('takes the fast path only when the one unique index is exactly the keys', () => {
+    const id = SQLSchema('t', 'update', ['id', 'email']);
+    const pair = SQLSchema('t', 'update', ['a', 'b', 'v'], { keys: ['a', 'b'] });
+    expect(hasOtherUniqueIndex(new Map([['PRIMARY', ['ID']]]), id)).toBe(false);
+    expect(hasOtherUniqueIndex(new Map(), id)).toBe(false);
+    expect(hasOtherUniqueIndex(new Map([['PRIMARY', ['id']], ['email', ['email']]]), id)).toBe(true);
+    expect(hasOtherUniqueIndex(new Map([['PRIMARY', ['id']], ['id_email', ['id', 'email']]]), id)).toBe(true);
+    expect(hasOtherUniqueIndex(new Map([['PRIMARY', ['b', 'a']]]), pair)).toBe(false);
+    expect(hasOtherUniqueIndex(new Map([['PRIMARY', ['a']]]), pair)).toBe(true);
   });
 });
 
@@ -83,11 +144,14 @@ describe('SQLite statements', () => {
     );
   });
 
-  it('replace is INSERT OR REPLACE; update is an upsert from excluded', () => {
-    expect(buildSqliteInsert(users('replace'), 1)).toBe('INSERT OR REPLACE INTO "app"."users" ("id", "order", "name") VALUES (?, ?, ?)');
-    expect(buildSqliteInsert(users('update'), 1)).toBe(
-      'INSERT INTO "app"."users" ("id", "order", "name") VALUES (?, ?, ?) ON CONFLICT ("id") DO UPDATE SET "order" = excluded."order", "name" = excluded."name"',
-    );
+  it('update and replace are both an upsert on the keys from excluded, never INSERT OR REPLACE', () => {
+    const upsert =
+      'INSERT INTO "app"."users" ("id", "order", "name") VALUES (?, ?, ?) ON CONFLICT ("id") DO UPDATE SET "order" = excluded."order", "name" = excluded."name"';
+    expect(buildSqliteInsert(users('update'), 1)).toBe(upsert);
+    // INSERT OR REPLACE deletes every row matching on any unique index, and cascades to their children.
+    expect(buildSqliteInsert(users('replace'), 1)).toBe(upsert);
+    const allKeys = SQLSchema('pairs', 'replace', ['a', 'b'], { keys: ['a', 'b'] });
+    expect(buildSqliteInsert(allKeys, 1)).toMatch(/ON CONFLICT \("a", "b"\) DO NOTHING$/);
   });
 });
 

@@ -7,7 +7,9 @@ import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { classifyMySqlError } from './error-codes.js';
+import { mergeOnKeys } from './key-merge.js';
 import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
+import { hasOtherUniqueIndex, readUniqueIndexes, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
 export interface MySqlConnectionLike {
@@ -63,6 +65,14 @@ export interface MySqlDriverOptions {
    * @defaultValue 4194304 (4 MiB)
    */
   maxStatementBytes?: number;
+  /**
+   * How long the driver trusts the unique indexes it read for a table before reading them again
+   * (they decide whether a batch can use the fast single-statement upsert, see {@link MySqlDriver}).
+   * A unique index added while workers run is honoured after at most this long; a failed batch
+   * re-reads them at once. `0` reads them for every batch.
+   * @defaultValue 60000
+   */
+  indexCacheTtlMs?: number;
 }
 
 /** Defaults of {@link MySqlDriverOptions}. */
@@ -71,6 +81,7 @@ export const MYSQL_DRIVER_DEFAULTS = Object.freeze({
   connectTimeoutMs: 10_000,
   maxRowsPerStatement: 5_000,
   maxStatementBytes: 4 * 1024 * 1024,
+  indexCacheTtlMs: 60_000,
 } satisfies MySqlDriverOptions);
 
 const SINK = 'mysql';
@@ -82,9 +93,22 @@ const OWNER = 'MySqlDriverOptions';
  * `bigint`, `Date` (with milliseconds: use `DATETIME(3)`/`TIMESTAMP(3)` columns) and
  * `Uint8Array` values are written losslessly.
  *
- * Conflicts: `ignore` → `ON DUPLICATE KEY UPDATE k = k` (not `INSERT IGNORE`, which would store
- * bad rows with coerced values); `replace` → `REPLACE INTO`; `update` →
- * `ON DUPLICATE KEY UPDATE c = VALUES(c)` for every non-key column.
+ * Conflicts merge on the schema's keys only. MySQL's `ON DUPLICATE KEY UPDATE` and `REPLACE` fire
+ * on *any* unique index: with `email` unique too, upserting `(2, 'a@x')` would overwrite row 1
+ * (or, with `REPLACE`, delete it and its `ON DELETE CASCADE` children) and never insert row 2. So
+ * the driver reads each table's unique indexes (`information_schema.STATISTICS`, on the first
+ * batch and then every `indexCacheTtlMs`) and picks one of two paths:
+ * - the table's only unique index is the one on exactly the keys: one fast statement per chunk,
+ *   `ignore` → `ON DUPLICATE KEY UPDATE k = k` (not `INSERT IGNORE`, which would store bad rows
+ *   with coerced values); `update` and `replace` → `ON DUPLICATE KEY UPDATE c = VALUES(c)` for every
+ *   non-key column (`replace` overwrites in place, like PostgreSQL: no row is ever deleted, and
+ *   columns the schema does not list keep their values);
+ * - any other unique index: a key-only merge in the same transaction (locking lookup of the keys,
+ *   `UPDATE … JOIN` for existing keys, plain `INSERT` for new ones; see `mergeOnKeys`). It is
+ *   slower: one noisy run on a loaded 2-core machine (MariaDB, 20,000 rows of 5 columns) gave
+ *   about 0.4–0.9× the rows per second of the single statement on a key-only table. A row that
+ *   collides on the other index then fails with errno 1062, so it is dead-lettered alone and no
+ *   other row changes.
  *
  * @example
  * ```ts
@@ -98,12 +122,15 @@ export class MySqlDriver implements BatchExecutor {
   readonly #options: Readonly<MySqlDriverOptions & typeof MYSQL_DRIVER_DEFAULTS>;
   readonly #pool: MySqlPoolLike;
   readonly #ownedPool: mysql.Pool | undefined;
+  /** Unique indexes per table and when they were read. */
+  readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
 
   /** Validates the options (a `ConfigError` names the bad field); opens no connection yet. */
   constructor(options: MySqlDriverOptions) {
     const o = (this.#options = resolvePooledOptions(OWNER, MYSQL_DRIVER_DEFAULTS, options));
     checkInteger(OWNER, 'maxStatementBytes', o.maxStatementBytes, 1024);
+    checkInteger(OWNER, 'indexCacheTtlMs', o.indexCacheTtlMs, 0);
     if (o.pool) {
       this.#pool = o.pool;
     } else {
@@ -126,14 +153,25 @@ export class MySqlDriver implements BatchExecutor {
     if (!batch) return;
     const { schema: sql, rows } = batch;
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
-    const text = buildMySqlInsert(sql);
+    const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
-    await runTransaction(spec, async (query, checkpoint) => {
-      for (const { start, end } of chunkRangesByBytes(rows, maxRows, this.#options.maxStatementBytes)) {
-        checkpoint();
-        await query(text, [rows.slice(start, end)]);
-      }
-    });
+    try {
+      await runTransaction(spec, async (query, checkpoint) => {
+        if (hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
+          await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
+          return;
+        }
+        const text = buildMySqlInsert(sql);
+        for (const { start, end } of chunkRangesByBytes(rows, maxRows, maxBytes)) {
+          checkpoint();
+          await query(text, [rows.slice(start, end)]);
+        }
+      });
+    } catch (err) {
+      // The table may have changed (a new index, or it did not exist yet): read it again next time.
+      this.#uniqueIndexes.delete(sql.table);
+      throw err;
+    }
   }
 
   /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */
@@ -146,6 +184,15 @@ export class MySqlDriver implements BatchExecutor {
     if (!this.#ownedPool || this.#closed) return;
     this.#closed = true;
     await this.#ownedPool.end();
+  }
+
+  async #indexes(table: string, query: MySqlQuery): Promise<UniqueIndexes> {
+    const cached = this.#uniqueIndexes.get(table);
+    const now = Date.now();
+    if (cached && now - cached.readAtMs < this.#options.indexCacheTtlMs) return cached.indexes;
+    const indexes = await readUniqueIndexes(query, table);
+    this.#uniqueIndexes.set(table, { readAtMs: now, indexes });
+    return indexes;
   }
 
   async #acquire(): Promise<SqlSession> {

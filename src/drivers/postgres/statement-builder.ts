@@ -47,8 +47,10 @@ export function elementTypeForCatalogType(catalogType: string): string {
  *
  * PostgreSQL has no REPLACE: `replace` and `update` both become
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` for every non-key column (columns the
- * schema does not list keep their values). `ignore` is `ON CONFLICT (keys) DO NOTHING`,
- * which skips only key conflicts; every other constraint still fails the batch.
+ * schema does not list keep their values, and no row is ever deleted). `ignore` is
+ * `ON CONFLICT (keys) DO NOTHING`. The keys are the only arbiter: a row that collides on any
+ * other unique index fails with SQLSTATE 23505 for every strategy (so it is dead-lettered alone
+ * and no other row changes), and every other constraint still fails the batch too.
  */
 export function buildPostgresInsert(schema: SQLSchema, elementTypes: readonly string[]): string {
   const q = '"';

@@ -11,26 +11,26 @@ import { nonKeyColumns, quoteColumnList, quoteIdentifier, quoteTableName } from 
 export const SQLITE_MAX_PARAMETERS = 32_766;
 
 /**
- * The INSERT for `rowCount` rows and the schema's conflict strategy:
+ * The INSERT for `rowCount` rows and the schema's conflict strategy. Every strategy names the
+ * schema's keys as its conflict target, so only a key conflict is merged: a row that collides on
+ * another unique index fails with SQLITE_CONSTRAINT_UNIQUE (the default ABORT), and no other row changes.
  * - `ignore`: `… ON CONFLICT (keys) DO NOTHING`. Not `INSERT OR IGNORE`, which also silently skips
  *   rows that break a NOT NULL or CHECK constraint, where they must fail and be dead-lettered.
- * - `replace`: `INSERT OR REPLACE` (deletes the conflicting row, then inserts; columns the schema does
- *   not list get their defaults). Note SQLite's REPLACE puts a column's default in place of a NULL
- *   written to a NOT NULL column that has a default.
- * - `update`: `… ON CONFLICT (keys) DO UPDATE SET c = excluded.c` for each non-key column
- *   (`DO NOTHING` when every column is a key).
+ * - `update` and `replace`: `… ON CONFLICT (keys) DO UPDATE SET c = excluded.c` for each non-key column
+ *   (`DO NOTHING` when every column is a key). `replace` is not `INSERT OR REPLACE`: that deletes
+ *   every row the new one matches on *any* unique index (with `ON DELETE CASCADE`, their children
+ *   too) before inserting. Like PostgreSQL, `replace` overwrites every column the schema lists in
+ *   place; columns it does not list keep their values. A key twice in one statement: the later row wins.
  */
 export function buildSqliteInsert(schema: SQLSchema, rowCount: number): string {
   const q = '"';
-  const verb = schema.conflict === 'replace' ? 'INSERT OR REPLACE' : 'INSERT';
   const row = `(${new Array<string>(schema.columns.length).fill('?').join(', ')})`;
   const values = new Array<string>(rowCount).fill(row).join(', ');
-  return `${verb} INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) VALUES ${values}${sqliteConflictClause(schema)}`;
+  return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) VALUES ${values}${sqliteConflictClause(schema)}`;
 }
 
-/** The upsert clause for `ignore` and `update`; empty for `replace`, which is a verb instead. */
+/** The ` ON CONFLICT (keys) …` upsert clause for the schema's strategy. */
 export function sqliteConflictClause(schema: SQLSchema): string {
-  if (schema.conflict === 'replace') return '';
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
   const updates = schema.conflict === 'ignore' ? [] : nonKeyColumns(schema.columns, schema.keys);
