@@ -37,6 +37,8 @@ export class BatchAccumulator<T> {
   #timer: NodeJS.Timeout | undefined;
   #ready: Array<{ items: T[]; startedAt: number }> = [];
   #inFlight = new Set<Promise<void>>();
+  /** Batches handed to `flush` and not yet settled; counted before `flush` runs, so it sees itself. */
+  #running = 0;
   #closed = false;
 
   constructor(
@@ -55,7 +57,7 @@ export class BatchAccumulator<T> {
 
   /** Batches being flushed right now. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#running;
   }
 
   /** Items buffered or waiting for a flush slot. */
@@ -104,9 +106,11 @@ export class BatchAccumulator<T> {
     while (this.#ready.length > 0 && this.#inFlight.size < this.#options.maxInFlightBatches) {
       const batch = this.#ready.shift() as { items: T[]; startedAt: number };
       const assemblySeconds = (performance.now() - batch.startedAt) / 1000;
+      this.#running++;
       const running: Promise<void> = this.flush(batch.items, assemblySeconds)
         .catch(this.onError)
         .finally(() => {
+          this.#running--;
           this.#inFlight.delete(running);
           this.#dispatch();
         });

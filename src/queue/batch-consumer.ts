@@ -171,14 +171,19 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       await this.#worker.close();
       await this.#accumulator.close();
     })();
-    if (!(await settleWithin(drained, this.#options.shutdownTimeoutMs))) {
-      this.#abortHeld('shutdown timeout: in-flight batches aborted; their jobs are handed back to the queue');
-      // BullMQ's close() waits for Redis; with Redis gone it would never return, so it is bounded and then cut.
-      if (!(await settleWithin(drained, CLOSE_GRACE_MS))) await settleWithin(this.#worker.disconnect(), CLOSE_GRACE_MS);
-    }
+    const inTime = await settleWithin(drained, this.#options.shutdownTimeoutMs);
+    if (!inTime) this.#abortHeld('shutdown timeout: in-flight batches aborted; their jobs are handed back to the queue');
     this.#breaker.dispose();
-    if (this.#dlqWorker) await settleWithin(this.#dlqWorker.close(true), CLOSE_GRACE_MS);
-    await settleWithin(Promise.allSettled([this.dlq.close(), this.#queue.close()]), CLOSE_GRACE_MS);
+    // BullMQ's close() waits for Redis; with Redis gone it would never return. So the rest of the
+    // shutdown gets one bounded grace period, after which the connections are cut.
+    const rest = (async () => {
+      await drained;
+      await this.#dlqWorker?.close(!inTime);
+      await Promise.allSettled([this.dlq.close(), this.#queue.close()]);
+    })();
+    if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
+      await settleWithin(Promise.allSettled([this.#worker.disconnect(), this.#dlqWorker?.worker.disconnect()]), 500);
+    }
     this.#redis.disconnect();
   }
 

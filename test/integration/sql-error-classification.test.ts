@@ -224,7 +224,7 @@ describe('MariaDB error classification', () => {
     const t = await ctx.table();
     await expectWhileKeyHeld(db, t, [[new MySqlDriver({ connectionString: MYSQL_URL }), { reason: 'connection' }]], async () => {
       const admin = await mysql.createConnection({ uri: MYSQL_URL });
-      const [victims] = (await admin.query(`SELECT id FROM information_schema.processlist WHERE info LIKE 'INSERT INTO \`${t}\`%'`)) as unknown as [{ id: number }[]];
+      const [victims] = (await admin.query(`SELECT id FROM information_schema.processlist WHERE info LIKE '%\`${t}\`%' AND id <> CONNECTION_ID()`)) as unknown as [{ id: number }[]];
       for (const { id } of victims) await admin.query(`KILL CONNECTION ${Number(id)}`);
       await admin.end();
       expect(victims).toHaveLength(1);
