@@ -9,6 +9,7 @@ import { createRedis } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
 import { logConsumerEvents } from './consumer-log.js';
+import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
 import { createExecutor } from './sinks/create-executor.js';
 import { createTables } from './sinks/create-tables.js';
@@ -134,9 +135,19 @@ export class WorkerService {
     this.#log.info({ event: 'http', address: this.#http.url, admin: `${this.#http.url}/admin` }, `serving /metrics, /healthz, /readyz, /admin at ${this.#http.url}`);
   }
 
-  async #readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  /**
+   * Ready while Redis answers and the consumers run. A sick sink does not make the worker
+   * unready (its jobs wait safely in Redis, and HTTP ingest still works), but `sinks` says which
+   * schema is held and why.
+   */
+  async #readiness(): Promise<Readiness> {
     const redis = await this.#redis?.ping().then((pong) => pong === 'PONG', () => false);
     const consumers = this.#ready && this.#consumers.every((c) => c.state !== 'closed' && c.state !== 'closing');
-    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers } };
+    const sinks: Record<string, SinkHealth> = {};
+    for (const consumer of this.#consumers) {
+      const { breaker, holding } = consumer.health;
+      sinks[consumer.schema.name] = { breaker, holding: holding ? { reason: holding.reason, code: holding.code ?? null, message: holding.message } : null };
+    }
+    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers }, sinks };
   }
 }

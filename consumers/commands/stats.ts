@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { WorkerConfig } from '../../src/config/worker-config.js';
 import type { SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
+import type { PublishedHealth } from '../../src/queue/health-board.js';
 import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';
 import { parsePositiveInt } from './dlq-options.js';
 import { COMMITTED_METRIC, sumBySchema } from './committed-rows.js';
@@ -17,6 +18,8 @@ interface SchemaStats extends SchemaQueueCounts {
   schema: string;
   /** Rows committed per second over the sampling interval; null when the worker's /metrics could not be read. */
   rowsPerSecond: number | null;
+  /** What each live consumer published: its breaker and, while work is held, why. */
+  consumers: PublishedHealth[];
 }
 
 /** `batchflow stats`: queue depths and DLQ size per schema, plus recent throughput from the worker's metrics. */
@@ -37,12 +40,13 @@ export function registerStats(program: Command): void {
       const before = await sampleCommitted(url);
       const started = performance.now();
       const { SchemaQueueView } = await import('../../src/queue/schema-queue-view.js');
+      const { readHealth } = await import('../../src/queue/health-board.js');
       const counts = await withRedis(config, (redis) =>
         Promise.all(
           config.schemas.map(async ({ schema }) => {
             const view = new SchemaQueueView(schema.name, redis, config.prefix);
             try {
-              return await view.counts();
+              return { ...(await view.counts()), consumers: await readHealth(redis, config.prefix, schema.name) };
             } finally {
               await view.close();
             }
@@ -54,7 +58,7 @@ export function registerStats(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const stats: SchemaStats[] = config.schemas.map(({ schema }, i) => ({
         schema: schema.name,
-        ...(counts[i] as SchemaQueueCounts),
+        ...(counts[i] as SchemaQueueCounts & { consumers: PublishedHealth[] }),
         rowsPerSecond: before && after ? Math.max(0, ((after.get(schema.name) ?? 0) - (before.get(schema.name) ?? 0)) / seconds) : null,
       }));
       if (flags.json) console.log(JSON.stringify({ metricsUrl: url, intervalSeconds: seconds, schemas: stats }, null, 2));
@@ -77,9 +81,20 @@ async function sampleCommitted(url: string): Promise<Map<string, number> | undef
 }
 
 function print(stats: readonly SchemaStats[], url: string, metricsRead: boolean): void {
-  const header = ['SCHEMA', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'DLQ', 'ROWS/S'];
-  const rows = stats.map((s) => [s.schema, s.waiting, s.active, s.delayed, s.failed, s.dlq, s.rowsPerSecond === null ? 'n/a' : s.rowsPerSecond.toFixed(1)].map(String));
+  const header = ['SCHEMA', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'DLQ', 'ROWS/S', 'SINK'];
+  const rows = stats.map((s) =>
+    [s.schema, s.waiting, s.active, s.delayed, s.failed, s.dlq, s.rowsPerSecond === null ? 'n/a' : s.rowsPerSecond.toFixed(1), sinkState(s.consumers)].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  '));
+  const last = header.length - 1;
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 || i === last ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ').trimEnd());
   if (!metricsRead) console.log(`(rows/s unknown: no worker metrics at ${url}; pass --metrics-url)`);
+}
+
+/** `ok`, `no worker`, or why work is held (`held: read_only 25006`) by any of the schema's consumers. */
+function sinkState(consumers: readonly PublishedHealth[]): string {
+  if (consumers.length === 0) return 'no worker';
+  const held = consumers.find((c) => c.holding);
+  if (!held?.holding) return 'ok';
+  return `held (${held.breaker}): ${held.holding.reason}${held.holding.code ? ` ${held.holding.code}` : ''}`;
 }

@@ -4,7 +4,13 @@ import { Router } from 'express';
  * What a readiness check reports: a plain boolean, or a verdict with named checks
  * (e.g. `{ ready: false, checks: { redis: true, consumers: false } }`) shown in the response body.
  */
-export type Readiness = boolean | { ready: boolean; checks?: Record<string, boolean> };
+export type Readiness = boolean | { ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth> };
+
+/** One schema's sink as `/readyz` shows it: whether work flows, and if not, why. */
+export interface SinkHealth {
+  readonly breaker: string;
+  readonly holding: { readonly reason: string; readonly code: string | null; readonly message: string } | null;
+}
 
 /** Supplied by the service: ready when Redis answers and the consumers are running. */
 export type ReadinessCheck = () => Readiness | Promise<Readiness>;
@@ -36,14 +42,16 @@ export function healthRouter(options: HealthRouterOptions): Router {
   return router;
 }
 
-async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; error?: string }> {
+async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth>; error?: string }> {
   if (!check) return { ready: true };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
   try {
     const result = await Promise.race([Promise.resolve().then(check), timeout]);
     if (result === 'timeout') return { ready: false, error: `readiness check did not answer within ${timeoutMs} ms` };
-    return typeof result === 'boolean' ? { ready: result } : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}) };
+    return typeof result === 'boolean'
+      ? { ready: result }
+      : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}), ...(result.sinks ? { sinks: result.sinks } : {}) };
   } catch {
     // The error's message may name hosts or carry a connection string: report only the verdict.
     return { ready: false, error: 'readiness check failed' };

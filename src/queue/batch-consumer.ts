@@ -26,6 +26,7 @@ import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
 import { isUnreadableJobData, TolerantWorker } from './tolerant-worker.js';
+import { publishHealth } from './health-board.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -87,6 +88,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   /** Sizes the Worker's concurrency from the requests per job, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
+  readonly #id = randomUUID();
 
   constructor(options: BatchConsumerOptions) {
     super();
@@ -306,6 +308,18 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true).catch((err: unknown) => this.#emitError(err));
     if (state === 'closed' && this.#worker.isPaused() && !this.#closing) void this.#worker.resume().catch((err: unknown) => this.#emitError(err));
     this.#emitSafe('breaker', { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null });
+    void this.#publishHealth();
+  }
+
+  /** Puts this consumer's health where `batchflow stats` can read it (expires unless refreshed). */
+  async #publishHealth(): Promise<void> {
+    const interval = this.#options.queueDepthIntervalMs;
+    const ttlMs = interval > 0 ? Math.max(3 * interval, 15_000) : 60_000;
+    try {
+      await publishHealth(this.#redis, this.#options.prefix, this.schema.name, this.#id, this.health, ttlMs);
+    } catch (err) {
+      this.#emitError(err);
+    }
   }
 
   async #sampleDepth(): Promise<void> {
@@ -313,6 +327,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       const [counts, dlq] = await Promise.all([this.#queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), this.dlq.count()]);
       for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.#metrics.queueDepth(this.schema.name, state, counts[state] ?? 0);
       this.#metrics.queueDepth(this.schema.name, 'dlq', dlq);
+      await this.#publishHealth();
     } catch (err) {
       this.#emitError(err);
     }

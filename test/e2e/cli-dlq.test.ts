@@ -112,8 +112,31 @@ describe('batchflow dlq against a PostgreSQL CHECK constraint', () => {
     // This worker serves no HTTP: point stats at a port where nothing listens.
     const stats = await cli('stats', '--metrics-url', 'http://127.0.0.1:1/metrics');
     expect(stats.code).toBe(0);
-    expect(stats.stdout).toMatch(/^SCHEMA\s+WAITING\s+ACTIVE\s+DELAYED\s+FAILED\s+DLQ\s+ROWS\/S$/m);
-    expect(stats.stdout).toMatch(/^payments\s+0\s+0\s+0\s+0\s+0\s+n\/a$/m);
+    expect(stats.stdout).toMatch(/^SCHEMA\s+WAITING\s+ACTIVE\s+DELAYED\s+FAILED\s+DLQ\s+ROWS\/S\s+SINK$/m);
+    expect(stats.stdout).toMatch(/^payments\s+0\s+0\s+0\s+0\s+0\s+n\/a\s+ok$/m);
     expect(stats.stdout).toMatch(/rows\/s unknown: no worker metrics at http:\/\/127\.0\.0\.1:1\/metrics/);
+  });
+
+  it('a table renamed away (schema drift) holds the rows: nothing dead-lettered, `stats` says why, all land once it is back', async () => {
+    await pgQuery(`ALTER TABLE ${table} RENAME TO ${table}_moved`);
+    try {
+      const enqueued = await cliWithInput(rows([1, 2, 3, 4, 5], 100), 'enqueue', 'payments');
+      expect(enqueued.code).toBe(0);
+      let last = '';
+      const held = await waitFor(async () => {
+        last = (await cli('stats', '--metrics-url', 'http://127.0.0.1:1/metrics')).stdout;
+        return /^payments\s.*held \(open\): schema 42P01$/m.test(last);
+      }, 30_000, 300);
+      expect(held, last).toBe(true);
+      const json = JSON.parse((await cli('stats', '--json', '--interval', '100', '--metrics-url', 'http://127.0.0.1:1/metrics')).stdout) as {
+        schemas: Array<{ dlq: number; consumers: Array<{ breaker: string; holding: { reason: string; code: string } | null }> }>;
+      };
+      expect(json.schemas[0]?.dlq).toBe(0);
+      expect(json.schemas[0]?.consumers[0]?.holding).toMatchObject({ reason: 'schema', code: '42P01' });
+    } finally {
+      await pgQuery(`ALTER TABLE ${table}_moved RENAME TO ${table}`);
+    }
+    expect(await waitFor(async () => (await pgCount(table)) === 16, 30_000, 200)).toBe(true);
+    expect(await dlqSize()).toBe(0);
   });
 });

@@ -68,7 +68,9 @@ describe('fresh machine: `batchflow worker` with no config, then `batchflow enqu
 
     const stats = await runCli(['stats', '--interval', '300'], { env, cwd });
     expect(stats.code).toBe(0);
-    expect(stats.stdout).toMatch(/^demo_events\s+0\s+0\s+0\s+0\s+0\s+0\.0$/m); // drained, nothing dead-lettered, idle
+    const readyz = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { ready: boolean; sinks: Record<string, unknown> };
+    expect(readyz).toMatchObject({ ready: true, sinks: { demo_events: { breaker: 'closed', holding: null } } });
+    expect(stats.stdout).toMatch(/^demo_events\s+0\s+0\s+0\s+0\s+0\s+0\.0\s+ok$/m); // drained, nothing dead-lettered, idle, sink healthy
 
     const stopped = Date.now();
     worker.child.kill('SIGTERM');
