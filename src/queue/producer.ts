@@ -14,6 +14,7 @@ import { assertPayloadSize } from './payload-size.js';
 import { DEFAULT_PREFIX, queueName } from './queue-names.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
+import { SCHEMA_JOB_DEFAULTS, schemaJobOptions } from './job-options.js';
 
 /** Options of {@link Producer}. */
 export interface ProducerOptions {
@@ -55,7 +56,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   maxPayloadBytes: 1024 * 1024,
   maxRequestsPerJob: 100,
   lingerMs: 5,
-  jobAttempts: 25,
+  jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts,
   enqueueTimeoutMs: 10_000,
 });
 
@@ -109,12 +110,7 @@ export class Producer {
           lingerMs: options.packing.lingerMs ?? PRODUCER_DEFAULTS.lingerMs,
         }
       : undefined;
-    this.#jobOptions = {
-      removeOnComplete: true,
-      removeOnFail: false,
-      attempts: this.#options.jobAttempts,
-      backoff: { type: 'exponential', delay: 1000 },
-    };
+    this.#jobOptions = schemaJobOptions(this.#options.jobAttempts);
     this.#redis = createRedis(options.connection, 'producer');
     // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
     this.#redis.on('error', () => {});
