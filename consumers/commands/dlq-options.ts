@@ -1,8 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { DeadLetterClass } from '../../src/queue/dead-letter-entry.js';
+import { DEAD_LETTER_CLASSES, type DeadLetterClass } from '../../src/queue/dead-letter-entry.js';
 import type { DeadLetterFilter } from '../../src/queue/dead-letter-queue.js';
 
-const CLASSES: readonly DeadLetterClass[] = ['non_retryable', 'retry_exhausted', 'undecodable', 'unknown_schema'];
+const CLASSES = DEAD_LETTER_CLASSES;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Filter flags as commander parses them. */

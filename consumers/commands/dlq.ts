@@ -11,13 +11,15 @@ import { createProgressBar } from './progress.js';
 export function registerDlq(program: Command): void {
   const dlq = program.command('dlq').description("inspect, replay or purge a schema's dead-letter queue");
 
-  addFilterOptions(dlq.command('list').description('list dead-lettered requests, oldest first').argument('<schema>'))
-    .option('--json', 'print the entries as JSON')
-    .action((schema: string, flags: FilterFlags & { json?: boolean }, command: Command) =>
+  addFilterOptions(dlq.command('list').description('list dead-lettered requests, oldest first, as they are read (page by page)').argument('<schema>'))
+    .option('--json', 'print the entries as one JSON array')
+    .option('--ndjson', 'print one JSON entry per line')
+    .action((schema: string, flags: FilterFlags & { json?: boolean; ndjson?: boolean }, command: Command) =>
       withDlq(command, schema, async (queue) => {
-        const records = await queue.list(filterOf(flags), flags.limit);
-        if (flags.json) console.log(JSON.stringify(records, null, 2));
-        else printTable(schema, records);
+        const records = queue.entries({ filter: filterOf(flags), ...(flags.limit !== undefined && { limit: flags.limit }) });
+        if (flags.ndjson) await printNdjson(records);
+        else if (flags.json) await printJsonArray(records);
+        else await printTable(schema, records);
       }),
     );
 
@@ -89,16 +91,50 @@ function report(verb: 'replay' | 'purge', schema: string, flags: { dryRun?: bool
   else console.log(`${past} ${result.done} of ${result.selected} selected entries of ${schema}${result.skipped ? ` (${result.skipped} skipped: gone or being replayed elsewhere)` : ''}`);
 }
 
-function printTable(schema: string, records: readonly DeadLetterRecord[]): void {
-  if (records.length === 0) {
-    console.log(`no entries in the dead-letter queue of ${schema}`);
-    return;
+/** Writes a line to stdout, waiting while the pipe is full so a slow reader keeps memory flat. */
+async function writeLine(line: string): Promise<void> {
+  if (!process.stdout.write(`${line}\n`)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function printNdjson(records: AsyncIterable<DeadLetterRecord>): Promise<void> {
+  for await (const record of records) await writeLine(JSON.stringify(record));
+}
+
+/** A JSON array written element by element, so nothing is collected first. */
+async function printJsonArray(records: AsyncIterable<DeadLetterRecord>): Promise<void> {
+  let first = true;
+  for await (const record of records) {
+    await writeLine(`${first ? '[' : ','}${JSON.stringify(record, null, 2).replace(/\n/g, '\n  ')}`);
+    first = false;
   }
-  const rows = records.map(({ id, state, entry }) => [id, state, entry.class, entry.reason, entry.errorCode ?? '-', String(entry.attempts), entry.lastFailedAt, truncate(entry.message, 60)]);
-  const header = ['ID', 'STATE', 'CLASS', 'REASON', 'CODE', 'ATTEMPTS', 'LAST FAILED', 'MESSAGE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  '));
-  console.log(`${records.length} entr${records.length === 1 ? 'y' : 'ies'}`);
+  await writeLine(first ? '[]' : ']');
+}
+
+const HEADER = ['ID', 'STATE', 'CLASS', 'REASON', 'CODE', 'ATTEMPTS', 'LAST FAILED', 'MESSAGE'];
+/** Rows that size the columns; later rows are printed as they come, in the same widths (a longer cell just pushes its line). */
+const SIZING_ROWS = 100;
+
+async function printTable(schema: string, records: AsyncIterable<DeadLetterRecord>): Promise<void> {
+  const sizing: string[][] = [];
+  let widths: number[] | undefined;
+  let count = 0;
+  const print = (row: readonly string[], w: readonly number[]) => writeLine(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(w[i] as number))).join('  '));
+  const start = async () => {
+    widths = HEADER.map((h, i) => Math.max(h.length, ...sizing.map((r) => (r[i] as string).length)));
+    for (const row of [HEADER, ...sizing.splice(0)]) await print(row, widths);
+  };
+  for await (const { id, state, entry } of records) {
+    count++;
+    const row = [id, state, entry.class, entry.reason, entry.errorCode ?? '-', String(entry.attempts), entry.lastFailedAt, truncate(entry.message, 60)];
+    if (widths) await print(row, widths);
+    else {
+      sizing.push(row);
+      if (sizing.length === SIZING_ROWS) await start();
+    }
+  }
+  if (count === 0) return writeLine(`no entries in the dead-letter queue of ${schema}`);
+  if (!widths) await start();
+  await writeLine(`${count} entr${count === 1 ? 'y' : 'ies'}`);
 }
 
 function truncate(text: string, max: number): string {

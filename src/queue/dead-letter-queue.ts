@@ -1,37 +1,37 @@
-import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { PAYLOAD_VERSION } from '../core/codec.js';
-import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import { Job, type Queue } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { EncodedValue } from '../core/codec.js';
+import { ConfigError } from '../errors/config-error.js';
+import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import type { KeyedDeadLetter } from './dead-letter-factory.js';
+import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
+import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
+import { schemaJobData } from './job-data.js';
+import { SCHEMA_JOB_DEFAULTS, schemaJobOptions } from './job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
 
-/** Selects DLQ entries; every given field must match. */
-export interface DeadLetterFilter {
-  class?: DeadLetterClass;
-  /** Failure reason, e.g. `non_retryable` or `deadlock`. */
-  reason?: string;
-  /** Sink error code, e.g. `23505`. */
-  errorCode?: string;
-  /** Only entries whose last failure is at or after this time. */
-  since?: Date;
+export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
+
+/** Options of {@link DeadLetterQueue}. */
+export interface DeadLetterQueueOptions {
+  /**
+   * BullMQ attempts of a replayed job when its entry does not record its source job's own
+   * `attempts` (entries written before it was recorded). Pass the producer's `jobAttempts`.
+   * @defaultValue 25 (the producer's default)
+   */
+  jobAttempts?: number;
+  /** Entries read from Redis per page by `entries()`, `list()`, `replay()` and `purge()`. @defaultValue 500 */
+  pageSize?: number;
 }
+
+/** Defaults of {@link DeadLetterQueueOptions}. */
+export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts, pageSize: 500 });
 
 /** Options of bulk DLQ operations. */
-export interface DeadLetterBulkOptions {
-  filter?: DeadLetterFilter;
-  /** Most entries to act on. @defaultValue all */
-  limit?: number;
+export interface DeadLetterBulkOptions extends DeadLetterScanOptions {
   /** Count what would be done without doing it. @defaultValue false */
   dryRun?: boolean;
-  /** Called after each entry with the number done so far and the total selected. */
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** A DLQ entry with its job id and BullMQ state. */
-export interface DeadLetterRecord {
-  readonly id: string;
-  readonly state: 'failed' | 'waiting' | 'delayed';
-  readonly entry: DeadLetterEntry;
 }
 
 /** Outcome of a bulk operation. */
@@ -45,28 +45,57 @@ export interface DeadLetterBulkResult {
 }
 
 const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
+/** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
+const REPLAYED_FIELD = 'bfReplayedAs';
+const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
+
+type Outcome = 'done' | 'gone' | 'locked';
 
 /**
  * A schema's dead-letter queue: a BullMQ queue named `<schema>.dlq` whose entries are parked as
  * *failed* jobs (by {@link DeadLetterWorker}), so Bull Board lists them under "Failed" with their
  * reason, and Bull Board's own "Retry" replays them.
+ *
+ * Listing, replaying and purging walk the queue in pages of `pageSize`, so memory stays flat
+ * however many entries there are.
+ *
+ * @example
+ * ```ts
+ * const dlq = new DeadLetterQueue('events', redis, 'batchflow');
+ * for await (const { id, entry } of dlq.entries({ filter: { errorCode: '23505' } })) console.log(id, entry.message);
+ * await dlq.replay({ filter: { class: 'non_retryable' }, onProgress: (done, total) => console.log(`${done}/${total}`) });
+ * ```
  */
 export class DeadLetterQueue {
   readonly queue: Queue<DeadLetterEntry>;
   readonly #target: Queue;
+  readonly #redis: Redis;
+  readonly #jobAttempts: number;
+  readonly #pageSize: number;
 
-  constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX) {
+  constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
+    this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
+    this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
+    this.#redis = connection;
     this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
     this.#target = openQueue(queueName(schema), connection, prefix);
   }
 
   /**
-   * Stores entries. Ids derive from the source job and row, so a batch redelivered after a
-   * crash does not dead-letter the same request twice while its entry exists.
+   * Stores entries; never drops a failure. Ids derive from the source job and row (`d_<key>`):
+   * - the same failure delivered again (its job redelivered after a crash) is kept once;
+   * - the same request failing again through a new job under that id (a resubmit with the same
+   *   idempotency key) updates the entry: latest error, summed attempts, first failure time kept;
+   * - a different request under that id gets its own entry, `d_<key>_<digest>`.
+   *
+   * Resolves with the number of failures newly recorded (added or merged), not counting repeats.
    */
-  async add(entries: ReadonlyArray<{ entry: DeadLetterEntry; key: string }>): Promise<void> {
-    if (entries.length === 0) return;
-    await this.queue.addBulk(entries.map(({ entry, key }) => ({ name: entry.class, data: entry, opts: { ...DLQ_JOB_OPTIONS, jobId: `d_${key}` } })));
+  async add(entries: readonly KeyedDeadLetter[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const placed = await Promise.all(entries.map(({ entry, key }) => this.#place(key, entry)));
+    const fresh = placed.filter((p): p is { id: string; entry: DeadLetterEntry } => typeof p === 'object');
+    if (fresh.length > 0) await this.queue.addBulk(fresh.map(({ id, entry }) => ({ name: entry.class, data: entry, opts: { ...DLQ_JOB_OPTIONS, jobId: id } })));
+    return placed.filter((p) => p !== 'keep').length;
   }
 
   /** Entries currently dead-lettered (parked, or waiting to be parked). */
@@ -75,16 +104,19 @@ export class DeadLetterQueue {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
-  /** Lists entries, oldest first, optionally filtered. */
+  /**
+   * Streams entries, oldest first, one page from Redis at a time. Entries that change state
+   * while the walk runs may be seen twice or not at all; removing entries mid-walk is for
+   * {@link replay} and {@link purge}, which account for it.
+   */
+  async *entries(options: DeadLetterScanOptions = {}): AsyncGenerator<DeadLetterRecord, void, undefined> {
+    for await (const page of walkPages(this.queue, this.#pageSize, options)) yield* page;
+  }
+
+  /** Lists entries, oldest first, optionally filtered, into one array: for small DLQs; prefer {@link entries}. */
   async list(filter: DeadLetterFilter = {}, limit = Number.POSITIVE_INFINITY): Promise<DeadLetterRecord[]> {
     const records: DeadLetterRecord[] = [];
-    for (const state of ['failed', 'waiting', 'delayed'] as const) {
-      const jobs = await this.queue.getJobs([state], 0, -1, true);
-      for (const job of jobs) {
-        if (records.length >= limit) return records;
-        if (job?.id && matches(job.data, filter)) records.push({ id: job.id, state, entry: job.data });
-      }
-    }
+    for await (const record of this.entries({ filter, limit })) records.push(record);
     return records;
   }
 
@@ -97,14 +129,16 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Moves entries back to the schema's queue for another attempt. Idempotent: each entry is
-   * re-enqueued under a job id derived from its DLQ id, then removed from the DLQ, so running a
-   * replay twice (or alongside a Bull Board retry) enqueues every entry at most once.
+   * Moves entries back to the schema's queue for another attempt. Idempotent, also across a
+   * crash: an entry's job is enqueued under an id derived from its DLQ id, in the same MULTI
+   * that marks the entry as replayed, and only then is the entry removed. A second run (or a
+   * Bull Board retry) finds the mark and only finishes the removal, so every entry is enqueued
+   * once even if its replayed job has completed and gone meanwhile.
    */
   async replay(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return this.#bulk(options, async (record) => {
-      const job = await this.queue.getJob(record.id);
-      if (!job) return false;
+    return this.#bulk(options, async (id) => {
+      const job = await this.queue.getJob(id);
+      if (!job) return 'gone';
       await this.requeue(job);
       return removeQuietly(job);
     });
@@ -112,63 +146,102 @@ export class DeadLetterQueue {
 
   /** Deletes entries for good. */
   async purge(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return this.#bulk(options, async (record) => {
-      const job = await this.queue.getJob(record.id);
-      return job ? removeQuietly(job) : false;
-    });
+    return this.#bulk(options, async (id) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
   }
 
-  /** Re-enqueues one DLQ job's request into the schema queue (used by replay and by the DLQ worker). */
-  async requeue(job: Job<DeadLetterEntry>): Promise<void> {
+  /**
+   * Re-enqueues one DLQ job's request into the schema queue, with the job options its source job
+   * had (used by replay and by the DLQ worker). Resolves false, enqueuing nothing, when the entry
+   * was already re-enqueued (marked) or is gone.
+   *
+   * On Redis Cluster the schema queue and its DLQ must hash to one slot (a `{…}` prefix), as
+   * the enqueue and the mark share a transaction.
+   */
+  async requeue(job: Job<DeadLetterEntry>): Promise<boolean> {
+    const dlqId = job.id;
+    if (!dlqId || (await this.#replayed(dlqId))) return false;
     const entry = job.data;
     const replay: ReplayHistory = { attempts: entry.attempts, firstFailedAt: entry.firstFailedAt, replays: entry.replays + 1 };
     const data = entry.class === 'undecodable' || entry.class === 'unknown_schema'
       ? entry.request // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
-      : { v: PAYLOAD_VERSION, s: this.schema, rows: [entry.request], replay };
-    await this.#target.add(this.schema, data, {
-      jobId: `r_${job.id}`,
-      removeOnComplete: true,
-      removeOnFail: false,
-      attempts: 25,
-      backoff: { type: 'exponential', delay: 1000 },
-    });
+      : schemaJobData(this.schema, [entry.request as Readonly<Record<string, EncodedValue>>], replay);
+    const jobId = `r_${dlqId}`;
+    const replayed = new Job(this.#target, this.schema, data, { ...schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId }, jobId);
+    const multi = (await this.#target.getBackend().client).multi();
+    await replayed.addJob(multi);
+    (multi as unknown as ChainableCommander).eval(MARK_REPLAYED, 1, this.queue.toKey(dlqId), REPLAYED_FIELD, jobId);
+    for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
+    return true;
   }
 
   async close(): Promise<void> {
     await Promise.all([this.queue.close(), this.#target.close()]);
   }
 
-  async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<boolean>): Promise<DeadLetterBulkResult> {
-    const records = await this.list(options.filter, options.limit);
-    if (options.dryRun) {
-      options.onProgress?.(records.length, records.length);
-      return { selected: records.length, done: 0, skipped: 0 };
+  async #replayed(dlqId: string): Promise<boolean> {
+    return (await this.#redis.hexists(this.queue.toKey(dlqId), REPLAYED_FIELD)) === 1;
+  }
+
+  /** Where a new failure goes: a fresh entry's id, or whether an existing entry took it (`merged`) or had it (`keep`). */
+  async #place(key: string, entry: DeadLetterEntry): Promise<{ id: string; entry: DeadLetterEntry } | 'merged' | 'keep'> {
+    const ids = [`d_${key}`, `d_${key}_${requestDigest(entry.request)}`];
+    for (const id of ids) {
+      const existing = await this.queue.getJob(id);
+      if (!existing) return { id, entry };
+      if (await this.#replayed(id)) {
+        // Its request was re-enqueued by a replay that stopped short of removing it: finish that, then enter this failure afresh.
+        if ((await removeQuietly(existing)) === 'done') return { id, entry };
+        continue;
+      }
+      const place = placeFailure(existing.data, entry);
+      if (place === 'keep') return 'keep';
+      if (place === 'merge') {
+        try {
+          await existing.updateData(mergeFailure(existing.data, entry));
+          return 'merged';
+        } catch {
+          return { id, entry }; // removed meanwhile (replayed or purged): this failure needs a new entry
+        }
+      }
     }
+    return { id: `${ids[1] as string}_${entry.sourceJobTimestamp ?? Date.now()}`, entry };
+  }
+
+  async #bulk(options: DeadLetterBulkOptions, act: (id: string) => Promise<Outcome>): Promise<DeadLetterBulkResult> {
+    const pages = walkPages(this.queue, this.#pageSize, options);
+    let selected = 0;
     let done = 0;
     let skipped = 0;
-    for (const record of records) {
-      if (await act(record)) done++;
-      else skipped++;
-      options.onProgress?.(done + skipped, records.length);
+    for (let step = await pages.next(); !step.done; ) {
+      const page = step.value;
+      selected += page.length;
+      let left = 0;
+      if (!options.dryRun) {
+        // One page at a time, its entries concurrently: the connection pipelines the round trips.
+        const outcomes = await Promise.all(page.map(({ id }) => act(id)));
+        for (const outcome of outcomes) {
+          if (outcome === 'done') done++;
+          else skipped++;
+          if (outcome !== 'locked') left++;
+        }
+      }
+      step = await pages.next(left);
     }
-    return { selected: records.length, done, skipped };
+    return { selected, done, skipped };
   }
-}
-
-function matches(entry: DeadLetterEntry, filter: DeadLetterFilter): boolean {
-  if (filter.class && entry.class !== filter.class) return false;
-  if (filter.reason && entry.reason !== filter.reason) return false;
-  if (filter.errorCode && entry.errorCode !== filter.errorCode) return false;
-  if (filter.since && Date.parse(entry.lastFailedAt) < filter.since.getTime()) return false;
-  return true;
 }
 
 /** A job locked by a worker (being replayed right now) cannot be removed; that is not an error here. */
-async function removeQuietly(job: Job): Promise<boolean> {
+async function removeQuietly(job: Job): Promise<Outcome> {
   try {
     await job.remove();
-    return true;
+    return 'done';
   } catch {
-    return false;
+    return 'locked';
   }
+}
+
+function positiveInt(field: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${value}`);
+  return value;
 }

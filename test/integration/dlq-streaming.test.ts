@@ -1,0 +1,65 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { checkDlqStreamsFlat } from '../helpers/dlq-scale.js';
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+const defer = useCleanups();
+
+function entry(i: number): DeadLetterEntry {
+  const at = new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
+  return { schema: 'paged', request: { id: i }, class: i % 2 ? 'non_retryable' : 'retry_exhausted', reason: 'non_retryable', errorCode: i % 3 ? '23514' : '23505', message: `row ${i}`, attempts: 1, firstFailedAt: at, lastFailedAt: at, sourceJobId: `${i}`, replays: 0 };
+}
+
+async function dlqWith(count: number, pageSize: number) {
+  const prefix = uniquePrefix('dlqpage');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const dlq = new DeadLetterQueue('paged', redis, prefix, { pageSize });
+  defer(async () => {
+    await dlq.close();
+    redis.disconnect();
+    await deletePrefix(prefix);
+  });
+  await dlq.add(Array.from({ length: count }, (_, i) => ({ entry: entry(i), key: `${i}_0` })));
+  return { dlq, prefix };
+}
+
+describe('DLQ tools walk the queue in bounded pages', () => {
+  it('streams 200,000 entries with flat heap and progress that reaches the total (1,000,000 in test/chaos/dlq-scale)', async () => {
+    await checkDlqStreamsFlat(200_000);
+  }, 240_000);
+
+  it('purges a filtered selection spread over many pages without skipping entries behind the removed ones', async () => {
+    const { dlq } = await dlqWith(103, 7);
+    const progress: Array<[number, number]> = [];
+    const result = await dlq.purge({ filter: { class: 'non_retryable' }, onProgress: (done, total) => progress.push([done, total]) });
+    expect(result).toEqual({ selected: 51, done: 51, skipped: 0 });
+    const left = await dlq.list();
+    expect(left).toHaveLength(52);
+    expect(left.every((r) => r.entry.class === 'retry_exhausted')).toBe(true);
+    expect(progress.at(-1)).toEqual([103, 103]);
+    expect(progress.length).toBeGreaterThan(103 / 7);
+  });
+
+  it('replays everything page by page, honours limit, and a dry run only counts', async () => {
+    const { dlq } = await dlqWith(40, 6);
+    expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0 });
+    expect(await dlq.count()).toBe(40);
+    const limited: Array<[number, number]> = [];
+    expect(await dlq.replay({ limit: 13, onProgress: (d, t) => limited.push([d, t]) })).toEqual({ selected: 13, done: 13, skipped: 0 });
+    expect(limited.at(-1)).toEqual([13, 13]);
+    expect(await dlq.replay({ filter: { errorCode: '23505' } })).toEqual({ selected: 9, done: 9, skipped: 0 });
+    expect(await dlq.replay()).toEqual({ selected: 18, done: 18, skipped: 0 });
+    expect(await dlq.count()).toBe(0);
+  });
+
+  it('lists oldest first across pages, with filters and limit', async () => {
+    const { dlq } = await dlqWith(30, 4);
+    const ids: string[] = [];
+    for await (const record of dlq.entries({ filter: { errorCode: '23505' }, limit: 5 })) ids.push(record.id);
+    expect(ids).toEqual(['d_0_0', 'd_3_0', 'd_6_0', 'd_9_0', 'd_12_0']);
+    expect((await dlq.list({ since: new Date(Date.UTC(2024, 0, 1, 0, 0, 25)) })).map((r) => r.entry.request)).toEqual([{ id: 25 }, { id: 26 }, { id: 27 }, { id: 28 }, { id: 29 }]);
+  });
+});
