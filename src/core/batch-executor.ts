@@ -6,15 +6,30 @@ import type { Schema } from './schema.js';
  * Implement it to plug in your own sink (another SQL dialect, a document store, an HTTP API).
  *
  * Throw a `SinkError` with a {@link FailureReason} so the pipeline can decide between retry,
- * circuit breaker and bisection; any other error is classified by its Node `errno` code,
- * or treated as `non_retryable`.
+ * circuit breaker and bisection; any other error is classified by its Node `errno` code (also
+ * on `cause`), or held as `unknown`. Only `non_retryable` can send a request to the DLQ, so use
+ * it only when the request itself is at fault.
  *
  * @example
+ * An HTTP sink. `fetch` resolves on any status, so check it: a 2xx is the commit, anything else
+ * must throw, or a 5xx would count as committed. A network failure (`TypeError('fetch failed')`,
+ * its code such as `ECONNREFUSED` on `cause`) is left to the pipeline, which classifies it.
  * ```ts
  * const executor: BatchExecutor = {
  *   sink: 'http',
  *   async execute(schema, requests, signal) {
- *     await fetch(url, { method: 'POST', body: JSON.stringify(requests.map((r) => r.toRow())), signal });
+ *     const body = JSON.stringify(requests.map((r) => r.toRow()), (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
+ *     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+ *     if (res.ok) return;
+ *     await res.body?.cancel();
+ *     const message = `${schema.name}: HTTP ${res.status} ${res.statusText}`;
+ *     const sinkCode = `HTTP_${res.status}`;
+ *     // The service is down or busy (503, 429, …): hold the batch; backoff and the breaker take over.
+ *     if (res.status >= 500 || res.status === 429 || res.status === 408) throw new SinkError('connection', message, { sinkCode });
+ *     if (res.status === 401 || res.status === 403) throw new SinkError('auth', message, { sinkCode });
+ *     // The service refused the data (400, 409, 422): bisection isolates the bad requests for the DLQ.
+ *     if (res.status === 400 || res.status === 409 || res.status === 422) throw new SinkError('non_retryable', message, { sinkCode });
+ *     throw new SinkError('unknown', message, { sinkCode }); // 404, 413, …: a configuration problem, hold
  *   },
  * };
  * ```
