@@ -113,6 +113,9 @@ async function printJsonArray(records: AsyncIterable<DeadLetterRecord>): Promise
 const HEADER = ['ID', 'STATE', 'CLASS', 'REASON', 'CODE', 'ATTEMPTS', 'LAST FAILED', 'MESSAGE'];
 /** Rows that size the columns; later rows are printed as they come, in the same widths (a longer cell just pushes its line). */
 const SIZING_ROWS = 100;
+/** Least widths: the longest state and class, an ISO time; ids get slack as job ids grow. */
+const MIN_WIDTHS = [12, 7, 15, 15, 5, 8, 24, 0];
+const ID_SLACK = 2;
 
 async function printTable(schema: string, records: AsyncIterable<DeadLetterRecord>): Promise<void> {
   const sizing: string[][] = [];
@@ -120,7 +123,7 @@ async function printTable(schema: string, records: AsyncIterable<DeadLetterRecor
   let count = 0;
   const print = (row: readonly string[], w: readonly number[]) => writeLine(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(w[i] as number))).join('  '));
   const start = async () => {
-    widths = HEADER.map((h, i) => Math.max(h.length, ...sizing.map((r) => (r[i] as string).length)));
+    widths = HEADER.map((h, i) => Math.max(h.length, MIN_WIDTHS[i] ?? 0, ...sizing.map((r) => (r[i] as string).length + (i === 0 ? ID_SLACK : 0))));
     for (const row of [HEADER, ...sizing.splice(0)]) await print(row, widths);
   };
   for await (const { id, state, entry } of records) {
