@@ -63,8 +63,8 @@ export interface DlqScaleFigures {
 
 /**
  * Fills a DLQ with `count` entries, streams them all through `entries()` while sampling the heap,
- * and asserts that heap use stays within `heapBoundMb` of where it started, that every entry is
- * seen once in order, and that progress reaches the total.
+ * and asserts that heap use stays within `heapBoundMb` of where it started (half of it once
+ * collected), that every entry is seen once in order, and that progress reaches the total.
  */
 export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64): Promise<DlqScaleFigures> {
   const prefix = uniquePrefix('dlqscale');
@@ -101,7 +101,9 @@ export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64): Prom
     expect(seen).toBe(count);
     expect(ordered).toBe(true);
     expect(lastProgress).toEqual([count, count]);
-    expect(heapGrowthMb).toBeLessThan(heapBoundMb);
+    // What the walk retains is the claim (one page); the peak between collections, garbage included, stays bounded too.
+    expect(heapGrowthMb).toBeLessThan(heapBoundMb / 2);
+    expect(figures.heapPeakGrowthMb).toBeLessThan(heapBoundMb);
     return figures;
   } finally {
     await dlq.close();
