@@ -27,6 +27,30 @@ export interface ChaosFigures {
   durationMs: number;
   /** Scenario-specific figures (recovery time, redeliveries, memory), shown as text. */
   notes?: string;
+  /** A real-fault scenario's figures by the rule "the DLQ is for bad data, never for a sick sink". */
+  fault?: FaultFigures;
+}
+
+/**
+ * The figures of one real-fault scenario (issue 9), shown in the table's own "faults" section.
+ * Must hold: `goodDeadLettered` 0, `poisonDeadLettered` = `poisonInjected`, `lost` 0, duplicates
+ * ({@link ChaosFigures.duplicates}) 0, `recoverySeconds` ≤ 5.
+ */
+export interface FaultFigures {
+  /** The sink's name, e.g. `postgres`. */
+  sink: string;
+  /** Good rows found in the DLQ (must be 0). */
+  goodDeadLettered: number;
+  /** Distinct poison rows found in the DLQ (must equal `poisonInjected`). */
+  poisonDeadLettered: number;
+  /** Poison rows submitted. */
+  poisonInjected: number;
+  /** Good rows neither in the sink nor in the DLQ after the drain (must be 0). */
+  lost: number;
+  /** Whether the consumer's breaker opened during the run. */
+  breakerOpened: boolean;
+  /** Seconds from the fault clearing to the first commit after it (the slowest phase); null when none came. */
+  recoverySeconds: number | null;
 }
 
 /** Where scenarios append their figures (one JSON object per line); the global teardown reads it. */
