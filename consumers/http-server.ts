@@ -1,3 +1,4 @@
+import { resolveOptions } from '../src/core/resolve-options.js';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { isLoopbackHost } from '../src/config/loopback.js';
@@ -100,7 +101,7 @@ export interface HttpServer {
  * ```
  */
 export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
-  const o = { ...HTTP_SERVER_DEFAULTS, ...withoutUndefined(options) };
+  const o = resolveOptions<HttpServerOptions & typeof HTTP_SERVER_DEFAULTS>(HTTP_SERVER_DEFAULTS, options);
   validate(o);
   const onError = o.onError ?? (() => {});
   const app = express();
@@ -169,8 +170,4 @@ function validate(o: Resolved): void {
   if (o.producer && o.ingestToken === undefined && !isLoopbackHost(o.host)) {
     throw new ConfigError('ingestToken', `HTTP ingest would be reachable beyond loopback on host ${JSON.stringify(o.host)} without a token; set ingestToken or listen on 127.0.0.1`);
   }
-}
-
-function withoutUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

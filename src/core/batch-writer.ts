@@ -8,6 +8,7 @@ import { toSinkError } from './classify-node-error.js';
 import { DeadLetterStormGuard, type DeadLetterStormGuardOptions } from './dead-letter-storm-guard.js';
 import { failureAction } from './failure-reason.js';
 import type { Request } from './request.js';
+import { resolveOptions } from './resolve-options.js';
 import type { Schema } from './schema.js';
 
 /** Options of {@link BatchWriter}. */
@@ -86,7 +87,7 @@ interface Suspect {
  * - `context` (the caller aborted): stop and throw; nothing is decided.
  */
 export class BatchWriter {
-  readonly #options: Required<Omit<BatchWriterOptions, keyof DeadLetterStormGuardOptions>>;
+  readonly #options: Readonly<Required<Omit<BatchWriterOptions, keyof DeadLetterStormGuardOptions>>>;
   readonly #storms: DeadLetterStormGuard;
 
   constructor(
@@ -97,8 +98,8 @@ export class BatchWriter {
     readonly hooks: BatchWriterHooks = {},
   ) {
     const { stormRatio, stormMinRows, stormWindowRows, ...rest } = options;
-    this.#options = { ...BATCH_WRITER_DEFAULTS, ...withoutUndefined(rest) };
-    this.#storms = new DeadLetterStormGuard(withoutUndefined({ stormRatio, stormMinRows, stormWindowRows }));
+    this.#options = resolveOptions(BATCH_WRITER_DEFAULTS, rest);
+    this.#storms = new DeadLetterStormGuard({ stormRatio, stormMinRows, stormWindowRows });
   }
 
   /**
@@ -277,8 +278,4 @@ async function pause(ms: number, signal?: AbortSignal): Promise<void> {
   } catch (err) {
     throw signal?.aborted ? signal.reason : err;
   }
-}
-
-function withoutUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,4 +1,5 @@
 import { fullJitterDelayMs } from './backoff.js';
+import { resolveOptions } from './resolve-options.js';
 
 /** `closed`: work flows. `open`: the sink is sick, nobody calls it. `half_open`: one probe call is allowed. */
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -59,7 +60,7 @@ export class CircuitBreaker {
   readonly #options: Required<Omit<CircuitBreakerOptions, 'onStateChange'>> & Pick<CircuitBreakerOptions, 'onStateChange'>;
 
   constructor(options: CircuitBreakerOptions = {}) {
-    this.#options = { ...CIRCUIT_BREAKER_DEFAULTS, ...options };
+    this.#options = resolveOptions<Required<Omit<CircuitBreakerOptions, 'onStateChange'>> & Pick<CircuitBreakerOptions, 'onStateChange'>>(CIRCUIT_BREAKER_DEFAULTS, options);
   }
 
   get state(): BreakerState {

@@ -1,3 +1,5 @@
+import { resolveOptions } from './resolve-options.js';
+
 /** Options of {@link DeadLetterStormGuard}. */
 export interface DeadLetterStormGuardOptions {
   /**
@@ -39,13 +41,13 @@ const COMMITTED = '';
  * Keeps a ring of the last `stormWindowRows` decided rows: committed, or the code they failed with.
  */
 export class DeadLetterStormGuard {
-  readonly #options: Required<DeadLetterStormGuardOptions>;
+  readonly #options: Readonly<Required<DeadLetterStormGuardOptions>>;
   readonly #ring: string[] = [];
   #next = 0;
   readonly #counts = new Map<string, number>();
 
   constructor(options: DeadLetterStormGuardOptions = {}) {
-    this.#options = { ...DEAD_LETTER_STORM_GUARD_DEFAULTS, ...options };
+    this.#options = resolveOptions(DEAD_LETTER_STORM_GUARD_DEFAULTS, options);
   }
 
   /** Whether dead-lettering `failureCodes` now (next to `committed` rows of the same flush) would be a storm. */

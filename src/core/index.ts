@@ -14,3 +14,4 @@ export * from './batch-writer.js';
 export * from './batch-accumulator.js';
 export * from './settle-within.js';
 export * from './dead-letter-storm-guard.js';
+export * from './resolve-options.js';

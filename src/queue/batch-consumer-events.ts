@@ -1,4 +1,5 @@
-import type { BreakerState } from '../core/circuit-breaker.js';
+import type { AccumulatorState } from '../core/batch-accumulator.js';
+import type { BreakerState, HoldCause } from '../core/circuit-breaker.js';
 import type { DeadLetterEntry } from './dead-letter-entry.js';
 
 /** Events a {@link BatchConsumer} emits; the payloads are plain data, safe to log. */
@@ -20,4 +21,16 @@ export interface BatchConsumerEvents {
   breaker: [{ schema: string; sink: string; state: BreakerState; reason: string | null; errorCode: string | null; message: string | null }];
   /** An operational error that did not stop the consumer (Redis hiccup, failed DLQ write). */
   error: [Error];
+}
+
+/** The accumulator's states, plus `closing` while `close()` drains in-flight batches. */
+export type BatchConsumerState = AccumulatorState | 'closing';
+
+/** Whether the sink is taking work, and if not, why: for `/readyz`, `stats` and logs. */
+export interface ConsumerHealth {
+  readonly breaker: BreakerState;
+  /** Consecutive failures that count against the sink. */
+  readonly streak: number;
+  /** The failure that holds work (a sick sink or a dead-letter storm), while it lasts. */
+  readonly holding: HoldCause | undefined;
 }

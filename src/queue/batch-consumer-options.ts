@@ -4,7 +4,9 @@ import type { BatchExecutor } from '../core/batch-executor.js';
 import { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from '../core/batch-writer.js';
 import { DEAD_LETTER_STORM_GUARD_DEFAULTS } from '../core/dead-letter-storm-guard.js';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../core/circuit-breaker.js';
+import { resolveOptions } from '../core/resolve-options.js';
 import type { Schema } from '../core/schema.js';
+import { ConfigError } from '../errors/config-error.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { RedisConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
@@ -52,6 +54,12 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
   shutdownTimeoutMs?: number;
   /** How often queue and DLQ depths are sampled for metrics; 0 disables. @defaultValue 5000 */
   queueDepthIntervalMs?: number;
+  /**
+   * How often jobs that BullMQ itself failed (attempts or stalls exhausted) are moved from the
+   * schema queue's failed set into the DLQ, where `dlq list`, the metrics and replay see them; 0 disables.
+   * @defaultValue 10000
+   */
+  failedJobSweepIntervalMs?: number;
   /** Run the DLQ worker that parks entries and replays Bull Board retries. @defaultValue true */
   deadLetterWorker?: boolean;
   /** @defaultValue the no-op reporter */
@@ -72,8 +80,38 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   maxStalledCount: 1000,
   shutdownTimeoutMs: 30_000,
   queueDepthIntervalMs: 5000,
+  failedJobSweepIntervalMs: 10_000,
   deadLetterWorker: true,
 });
 
 /** Options after defaults are applied. */
 export type ResolvedBatchConsumerOptions = BatchConsumerOptions & Required<Pick<BatchConsumerOptions, keyof typeof BATCH_CONSUMER_DEFAULTS>>;
+
+/** Applies the defaults and validates every field once; a bad one fails fast with a `ConfigError` naming it. */
+export function resolveBatchConsumerOptions(options: BatchConsumerOptions): ResolvedBatchConsumerOptions {
+  const resolved = resolveOptions<ResolvedBatchConsumerOptions>(BATCH_CONSUMER_DEFAULTS, options);
+  validate(resolved);
+  return resolved;
+}
+
+function validate(o: ResolvedBatchConsumerOptions): void {
+  const positive = [
+    'flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs',
+    'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
+    'stormMinRows', 'stormWindowRows',
+  ] as const;
+  for (const field of ['queueDepthIntervalMs', 'failedJobSweepIntervalMs'] as const) {
+    const value = o[field];
+    if (!Number.isInteger(value) || value < 0) throw new ConfigError(field, `must be 0 (off) or a positive integer, got ${JSON.stringify(value)}`);
+  }
+  for (const field of positive) {
+    const value = o[field];
+    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  if (typeof o.stormRatio !== 'number' || !(o.stormRatio > 0 && o.stormRatio <= 1)) {
+    throw new ConfigError('stormRatio', `must be a number in (0, 1], got ${JSON.stringify(o.stormRatio)}`);
+  }
+  if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency <= 0)) {
+    throw new ConfigError('concurrency', `must be a positive integer, got ${JSON.stringify(o.concurrency)}`);
+  }
+}

@@ -1,32 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Queue } from 'bullmq';
-import { WaitingError, type Job } from 'bullmq';
+import { WaitingError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BatchAccumulator, type AccumulatorState } from '../core/batch-accumulator.js';
+import { BatchAccumulator } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
-import { decodePayloadRows } from '../core/codec.js';
 import { settleWithin } from '../core/settle-within.js';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
 import type { Request } from '../core/request.js';
 import { AbortedError } from '../errors/aborted-error.js';
-import { ConfigError } from '../errors/config-error.js';
-import { DecodeError } from '../errors/decode-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { safeMetrics } from '../metrics/safe-metrics.js';
-import { BATCH_CONSUMER_DEFAULTS, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
-import type { BatchConsumerEvents } from './batch-consumer-events.js';
+import { resolveBatchConsumerOptions, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
+import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './batch-consumer-events.js';
 import { createRedis } from './connection.js';
-import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import type { ReplayHistory } from './dead-letter-entry.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DeadLetterWorker } from './dead-letter-worker.js';
-import { deadLetterFromFailure, deadLetterFromJob, deadLetterFromRow } from './dead-letter-factory.js';
+import { deadLetterFromFailure, type KeyedDeadLetter } from './dead-letter-factory.js';
+import { readJob } from './job-reader.js';
 import { JobConcurrency } from './job-concurrency.js';
 import { queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
-import { isUnreadableJobData, TolerantWorker } from './tolerant-worker.js';
-import { publishHealth } from './health-board.js';
+import { TolerantWorker } from './tolerant-worker.js';
+import { ConsumerUpkeep } from './consumer-upkeep.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -38,24 +35,12 @@ interface PendingRequest {
   readonly reject: (err: unknown) => void;
 }
 
-/** The accumulator's states, plus `closing` while `close()` drains in-flight batches. */
-export type BatchConsumerState = AccumulatorState | 'closing';
-
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /** Longest wait for one held job to be handed back to `wait` at shutdown (Redis may be gone). */
 const HAND_BACK_TIMEOUT_MS = 2000;
 /** Extra time `close()` gives BullMQ to let go after the batches were aborted, before it cuts the connections. */
 const CLOSE_GRACE_MS = 3000;
-
-/** Whether the sink is taking work, and if not, why: for `/readyz`, `stats` and logs. */
-export interface ConsumerHealth {
-  readonly breaker: BreakerState;
-  /** Consecutive failures that count against the sink. */
-  readonly streak: number;
-  /** The failure that holds work (a sick sink or a dead-letter storm), while it lasts. */
-  readonly holding: HoldCause | undefined;
-}
 
 /**
  * Drains one schema's queue in batches. A standard BullMQ Worker fetches jobs (keeping BullMQ's
@@ -84,27 +69,21 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #writer: BatchWriter;
   readonly #accumulator: BatchAccumulator<PendingRequest>;
   readonly #abort = new AbortController();
-  readonly #depthTimer: NodeJS.Timeout | undefined;
+  readonly #upkeep: ConsumerUpkeep;
   /** Sizes the Worker's concurrency from the requests per job, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
-  readonly #id = randomUUID();
 
   constructor(options: BatchConsumerOptions) {
     super();
-    this.#options = { ...BATCH_CONSUMER_DEFAULTS, ...stripUndefined(options) };
-    validate(this.#options);
+    this.#options = resolveBatchConsumerOptions(options);
     const o = this.#options;
     this.schema = o.schema;
     // A throwing reporter or listener must never fail a job whose rows committed.
     this.#metrics = safeMetrics(o.metrics ?? noopMetrics, (err) => this.#emitError(err));
     const sink = o.executor.sink;
-    this.#breaker = new CircuitBreaker({
-      threshold: o.breakerThreshold,
-      probeBaseMs: o.breakerProbeBaseMs,
-      probeMaxMs: o.breakerProbeMaxMs,
-      onStateChange: (state, cause) => this.#onBreaker(state, cause),
-    });
+    const onStateChange = (state: BreakerState, cause: HoldCause | undefined) => this.#onBreaker(state, cause);
+    this.#breaker = new CircuitBreaker({ threshold: o.breakerThreshold, probeBaseMs: o.breakerProbeBaseMs, probeMaxMs: o.breakerProbeMaxMs, onStateChange });
     this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, {
       executed: (status, seconds, size) => this.#metrics.batchExecuted(o.schema.name, sink, status, seconds, size),
       retrying: (error, attempt, delayMs, batchId) => {
@@ -112,11 +91,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         this.#emitSafe('batch:retry', { batchId: batchId ?? '', schema: o.schema.name, reason: error.reason, errorCode: error.sinkCode ?? null, attempt, delayMs });
       },
     });
-    this.#accumulator = new BatchAccumulator<PendingRequest>(
-      (items, assemblySeconds) => this.#flush(randomUUID(), items, assemblySeconds),
-      o,
-      (err) => this.#emitError(err),
-    );
+    const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
+    this.#accumulator = new BatchAccumulator<PendingRequest>(flush, o, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
     this.#queue = openQueue(queueName(o.schema.name), this.#redis, o.prefix);
     this.#queue.on('error', (err) => this.#emitError(err));
@@ -133,10 +109,16 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     });
     this.#worker.on('error', (err) => this.#emitError(err));
     this.#metrics.breakerState(o.schema.name, sink, 0);
-    if (o.queueDepthIntervalMs > 0) {
-      this.#depthTimer = setInterval(() => void this.#sampleDepth(), o.queueDepthIntervalMs);
-      this.#depthTimer.unref();
-    }
+    this.#upkeep = new ConsumerUpkeep({
+      ...o,
+      sink,
+      queue: this.#queue,
+      dlq: this.dlq,
+      redis: this.#redis,
+      metrics: this.#metrics,
+      health: () => this.health,
+      onError: (err) => this.#emitError(err),
+    });
   }
 
   /** `idle`, `filling`, `flushing`, `closing` (draining for shutdown) or `closed`. */
@@ -165,7 +147,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   async #close(): Promise<void> {
-    clearInterval(this.#depthTimer);
+    this.#upkeep.stop();
     this.#accumulator.flushNow();
     // A sick sink commits nothing soon: hand the held jobs back now rather than at the deadline.
     if (this.#breaker.streak > 0) this.#abortHeld('shutdown while the sink is failing: held jobs handed back to the queue');
@@ -181,7 +163,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const rest = (async () => {
       await drained;
       await this.#dlqWorker?.close(!inTime);
-      await Promise.allSettled([this.dlq.close(), this.#queue.close()]);
+      await Promise.allSettled([this.dlq.close(), this.#queue.close(), this.#upkeep.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
       await settleWithin(Promise.allSettled([this.#worker.disconnect(), this.#dlqWorker?.worker.disconnect()]), 500);
@@ -207,33 +189,13 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   async #consume(job: Job): Promise<void> {
-    const data = job.data as { s?: unknown; rows?: unknown; replay?: ReplayHistory } | null;
     // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
-    if (this.#concurrency) this.#worker.concurrency = this.#concurrency.observe(Array.isArray(data?.rows) ? data.rows.length : 1);
-    if (isUnreadableJobData(data)) {
-      await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'undecodable', 'job data is not JSON')]);
-      return;
+    if (this.#concurrency) {
+      const rows = (job.data as { rows?: unknown } | null)?.rows;
+      this.#worker.concurrency = this.#concurrency.observe(Array.isArray(rows) ? rows.length : 1);
     }
-    if (data?.s !== undefined && data.s !== this.schema.name) {
-      await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'unknown_schema', `job names schema ${JSON.stringify(data.s)}`)]);
-      return;
-    }
-    let rows: Array<Request | DecodeError>;
-    try {
-      rows = decodePayloadRows(this.schema, data);
-    } catch (err) {
-      await this.#deadLetter(null, [deadLetterFromJob(this.schema.name, job, 'undecodable', (err as Error).message)]);
-      return;
-    }
-    const history = data?.replay;
-    const requests: Array<{ request: Request; rowIndex: number }> = [];
-    const undecodable: ReturnType<typeof deadLetterFromRow>[] = [];
-    rows.forEach((row, rowIndex) => {
-      if (row instanceof DecodeError) undecodable.push(deadLetterFromRow(this.schema.name, job, rowIndex, row.message));
-      else requests.push({ request: row, rowIndex });
-    });
-    // One bad row of a packed job goes to the DLQ alone; its neighbours go on.
-    if (undecodable.length > 0) await this.#deadLetter(null, undecodable);
+    const { requests, deadLetters, history } = readJob(this.schema, job);
+    if (deadLetters.length > 0) await this.#deadLetter(null, deadLetters);
     if (requests.length === 0) return;
     // Like Promise.all over one promise per request, without allocating them (measurable with
     // packed jobs of 100 requests): resolves once every request is settled, rejects on the first
@@ -295,7 +257,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     }
   }
 
-  async #deadLetter(batchId: string | null, entries: Array<{ entry: DeadLetterEntry; key: string }>): Promise<void> {
+  async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[]): Promise<void> {
     await this.dlq.add(entries);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);
     this.#emitSafe('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
@@ -308,29 +270,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true).catch((err: unknown) => this.#emitError(err));
     if (state === 'closed' && this.#worker.isPaused() && !this.#closing) void this.#worker.resume().catch((err: unknown) => this.#emitError(err));
     this.#emitSafe('breaker', { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null });
-    void this.#publishHealth();
-  }
-
-  /** Puts this consumer's health where `batchflow stats` can read it (expires unless refreshed). */
-  async #publishHealth(): Promise<void> {
-    const interval = this.#options.queueDepthIntervalMs;
-    const ttlMs = interval > 0 ? Math.max(3 * interval, 15_000) : 60_000;
-    try {
-      await publishHealth(this.#redis, this.#options.prefix, this.schema.name, this.#id, this.health, ttlMs);
-    } catch (err) {
-      this.#emitError(err);
-    }
-  }
-
-  async #sampleDepth(): Promise<void> {
-    try {
-      const [counts, dlq] = await Promise.all([this.#queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), this.dlq.count()]);
-      for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.#metrics.queueDepth(this.schema.name, state, counts[state] ?? 0);
-      this.#metrics.queueDepth(this.schema.name, 'dlq', dlq);
-      await this.#publishHealth();
-    } catch (err) {
-      this.#emitError(err);
-    }
+    void this.#upkeep.publishHealth();
   }
 
   /** Emits to user listeners; one that throws is reported as an `error` and never fails the job. */
@@ -352,29 +292,4 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       // An error listener that throws has nowhere left to report to.
     }
   }
-}
-
-function validate(o: ResolvedBatchConsumerOptions): void {
-  const positive = [
-    'flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs',
-    'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
-    'stormMinRows', 'stormWindowRows',
-  ] as const;
-  for (const field of positive) {
-    const value = o[field];
-    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  if (!Number.isInteger(o.queueDepthIntervalMs) || o.queueDepthIntervalMs < 0) {
-    throw new ConfigError('queueDepthIntervalMs', `must be 0 (off) or a positive integer, got ${JSON.stringify(o.queueDepthIntervalMs)}`);
-  }
-  if (typeof o.stormRatio !== 'number' || !(o.stormRatio > 0 && o.stormRatio <= 1)) {
-    throw new ConfigError('stormRatio', `must be a number in (0, 1], got ${JSON.stringify(o.stormRatio)}`);
-  }
-  if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency <= 0)) {
-    throw new ConfigError('concurrency', `must be a positive integer, got ${JSON.stringify(o.concurrency)}`);
-  }
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

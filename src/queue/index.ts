@@ -8,3 +8,8 @@ export * from './dead-letter-entry.js';
 export * from './dead-letter-queue.js';
 export * from './dead-letter-worker.js';
 export * from './open-queue.js';
+export * from './failed-job-sweeper.js';
+export * from './job-options.js';
+export * from './job-data.js';
+export * from './health-board.js';
+export * from './tolerant-worker.js';

@@ -177,4 +177,28 @@ describe('BatchConsumer under faults (real Redis)', () => {
     expect(Date.now() - recoveredFrom).toBeLessThan(5000);
     expect(consumer.health).toMatchObject({ breaker: 'closed', streak: 0, holding: undefined });
   });
+
+  it('jobs BullMQ itself failed are swept into the DLQ, listed and replayable', async () => {
+    const mock = new MockExecutor();
+    const { consumer, prefix } = setup(mock, { failedJobSweepIntervalMs: 200 });
+    await consumer.close(); // a plain Worker takes the job first and fails it for good
+    const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    defer(() => admin.quit());
+    const { Worker } = await import('bullmq');
+    const failing = new Worker('events', async () => { throw new Error('processor crashed'); }, { connection: admin, prefix });
+    const plain = new Queue('events', { connection: admin, prefix });
+    // The producer's own jobs get many attempts; one attempt makes BullMQ fail it at once.
+    await plain.add('events', { v: 1, s: 'events', rows: [{ id: { $int64: '42' }, body: 'crashed' }] }, { attempts: 1 });
+    expect(await waitFor(async () => (await plain.getJobCounts('failed')).failed === 1)).toBe(true);
+    await failing.close();
+    const second = new BatchConsumer({ connection: REDIS_URL, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, failedJobSweepIntervalMs: 200 });
+    defer(() => second.close());
+    // Listed once the DLQ worker has parked it (count() also sees it while it is being parked).
+    expect(await waitFor(async () => (await second.dlq.list()).length === 1)).toBe(true);
+    const [record] = await second.dlq.list();
+    expect(record?.entry).toMatchObject({ class: 'queue_failed', message: 'processor crashed' });
+    expect((await plain.getJobCounts('failed')).failed).toBe(0);
+    await second.dlq.replay();
+    expect(await waitFor(() => mock.committedRequests().some((r) => r.getInt64('id') === 42n))).toBe(true);
+  });
 });

@@ -1,14 +1,8 @@
 import { ConfigError } from '../../errors/config-error.js';
 
-/**
- * Merges user options over frozen defaults (an explicit `undefined` keeps the default)
- * and returns a frozen result, so options are resolved and validated exactly once.
- */
-export function resolveOptions<T extends object>(defaults: Readonly<T>, options: Partial<T>): Readonly<T> {
-  const merged: Record<string, unknown> = { ...defaults };
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
-  return Object.freeze(merged as T);
-}
+import { resolveOptions } from '../../core/resolve-options.js';
+
+export { resolveOptions };
 
 /** Fails fast, naming the field, unless `value` is an integer ≥ `min` (or undefined when optional). */
 export function checkInteger(owner: string, field: string, value: unknown, min: number, optional = false): void {

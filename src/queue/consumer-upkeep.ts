@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BreakerState, HoldCause } from '../core/circuit-breaker.js';
+import type { Schema } from '../core/schema.js';
+import type { MetricsReporter } from '../metrics/metrics-reporter.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { FailedJobSweeper } from './failed-job-sweeper.js';
+import { publishHealth } from './health-board.js';
+
+/** What {@link ConsumerUpkeep} needs from its consumer. */
+export interface ConsumerUpkeepOptions {
+  readonly schema: Schema;
+  readonly sink: string;
+  readonly queue: Queue;
+  readonly dlq: DeadLetterQueue;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly metrics: MetricsReporter;
+  readonly queueDepthIntervalMs: number;
+  readonly failedJobSweepIntervalMs: number;
+  readonly health: () => { breaker: BreakerState; holding: HoldCause | undefined };
+  readonly onError: (err: unknown) => void;
+}
+
+/**
+ * A consumer's background chores, each on its own timer: sample queue and DLQ depths into the
+ * metrics, move jobs BullMQ failed into the DLQ ({@link FailedJobSweeper}), and publish the
+ * consumer's health where `batchflow stats` reads it. None of them touches the write path.
+ */
+export class ConsumerUpkeep {
+  readonly #id = randomUUID();
+  readonly #sweeper: FailedJobSweeper;
+  readonly #timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly options: ConsumerUpkeepOptions) {
+    const o = options;
+    this.#sweeper = new FailedJobSweeper({ schema: o.schema, dlq: o.dlq, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink });
+    this.#every(o.failedJobSweepIntervalMs, () => this.#sweeper.sweep());
+    this.#every(o.queueDepthIntervalMs, async () => {
+      await this.#sampleDepth();
+      await this.publishHealth();
+    });
+  }
+
+  /** Publishes the consumer's health now (on every breaker change); it expires unless refreshed. */
+  async publishHealth(): Promise<void> {
+    const interval = this.options.queueDepthIntervalMs;
+    const ttlMs = interval > 0 ? Math.max(3 * interval, 15_000) : 60_000;
+    try {
+      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, this.options.health(), ttlMs);
+    } catch (err) {
+      this.options.onError(err);
+    }
+  }
+
+  /** Stops the timers; the sweeper's queue handle closes with the consumer's connections. */
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+  }
+
+  close(): Promise<void> {
+    this.stop();
+    return this.#sweeper.close();
+  }
+
+  #every(ms: number, chore: () => Promise<unknown>): void {
+    if (ms <= 0) return;
+    let running = false; // a chore slower than its interval (a large sweep) is not started twice
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void chore()
+        .catch((err: unknown) => this.options.onError(err))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  async #sampleDepth(): Promise<void> {
+    const { queue, dlq, metrics, schema } = this.options;
+    const [counts, dlqSize] = await Promise.all([queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), dlq.count()]);
+    for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) metrics.queueDepth(schema.name, state, counts[state] ?? 0);
+    metrics.queueDepth(schema.name, 'dlq', dlqSize);
+  }
+}
