@@ -1,7 +1,7 @@
 import type { BenchOptions, SinkName } from './options.js';
 import type { RedisAdmin } from './redis-admin.js';
 import type { ScenarioKind } from './result.js';
-import type { SinkUrls } from './sinks/bench-sink.js';
+import type { SinkUrls } from './bench-sinks.js';
 
 /** What every scenario of one run shares. */
 export interface BenchContext {

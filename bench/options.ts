@@ -1,9 +1,20 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { sinkDefinitions } from '../src/drivers/registry.js';
 
-/** The sinks the benchmark knows. */
-export const SINK_NAMES = ['postgres', 'mysql', 'sqlite', 'redis'] as const;
-/** One of {@link SINK_NAMES}. */
-export type SinkName = (typeof SINK_NAMES)[number];
+/** The sinks the benchmark knows: every registered sink definition with a `bench`, in registry order. */
+export const SINK_NAMES: readonly string[] = Object.freeze(sinkDefinitions().filter((d) => d.bench).map((d) => d.type));
+/** A sink type out of {@link SINK_NAMES}. */
+export type SinkName = string;
+
+/** Default database URL of each bench sink that has one (`--<type>-url` overrides it). */
+const DEFAULT_SINK_URLS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(sinkDefinitions().flatMap((d) => (d.bench?.defaultUrl ? [[d.type, d.bench.defaultUrl]] : []))),
+);
+
+/** The commander option key of a sink's `--<type>-url` flag, e.g. `postgresUrl`. */
+function urlKey(type: string): string {
+  return `${type.replace(/[-_](.)/g, (_m, c: string) => c.toUpperCase())}Url`;
+}
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
 export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'batchflow-one-job', 'batchflow-packing', 'latency'] as const;
@@ -44,11 +55,16 @@ export interface BenchOptions {
   cpuProfDir: string | undefined;
   /** Redis URL for queues and the Redis sink. @defaultValue `redis://127.0.0.1:6379` */
   redisUrl: string;
-  /** PostgreSQL connection string. @defaultValue `postgres://postgres@127.0.0.1:5432/test` */
-  postgresUrl: string;
-  /** MariaDB/MySQL connection string. @defaultValue `mysql://root@127.0.0.1:3306/test` */
-  mysqlUrl: string;
+  /**
+   * Database URL per sink type, for the sinks whose definition has a `bench.defaultUrl`
+   * (`--postgres-url`, `--mysql-url`, …). @defaultValue each definition's `bench.defaultUrl`
+   * (`postgres://postgres@127.0.0.1:5432/test`, `mysql://root@127.0.0.1:3306/test`)
+   */
+  sinkUrls: Readonly<Record<string, string>>;
 }
+
+/** What callers may pass: the options, plus `<type>Url` per sink as the `--<type>-url` flags give them. */
+export type BenchOptionsInput = Partial<BenchOptions> & { readonly [url: `${string}Url`]: string | undefined };
 
 /** Defaults of {@link BenchOptions} (quick mode overrides `rows` and `latencySeconds`). */
 export const BENCH_DEFAULTS: Readonly<BenchOptions> = Object.freeze({
@@ -64,18 +80,23 @@ export const BENCH_DEFAULTS: Readonly<BenchOptions> = Object.freeze({
   latencySeconds: 15,
   cpuProfDir: undefined,
   redisUrl: 'redis://127.0.0.1:6379',
-  postgresUrl: 'postgres://postgres@127.0.0.1:5432/test',
-  mysqlUrl: 'mysql://root@127.0.0.1:3306/test',
+  sinkUrls: DEFAULT_SINK_URLS,
 });
 
 /** What `--quick` changes, unless the flag for it is given explicitly. */
 export const QUICK_OVERRIDES = Object.freeze({ rows: 3000, latencySeconds: 3, rss: false });
 
 /** Fills in defaults (quick-mode ones first) for options a caller left out. */
-export function resolveBenchOptions(given: Partial<BenchOptions>): BenchOptions {
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<BenchOptions>;
+export function resolveBenchOptions(given: BenchOptionsInput): BenchOptions {
+  const defined: Record<string, unknown> = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  const sinkUrls: Record<string, string> = { ...DEFAULT_SINK_URLS, ...(defined.sinkUrls as Record<string, string> | undefined) };
+  for (const type of Object.keys(DEFAULT_SINK_URLS)) {
+    const flag = defined[urlKey(type)];
+    if (typeof flag === 'string') sinkUrls[type] = flag;
+    delete defined[urlKey(type)];
+  }
   const quick = defined.quick ? QUICK_OVERRIDES : {};
-  return { ...BENCH_DEFAULTS, sinks: [...BENCH_DEFAULTS.sinks], scenarios: [...BENCH_DEFAULTS.scenarios], ...quick, ...defined };
+  return { ...BENCH_DEFAULTS, sinks: [...BENCH_DEFAULTS.sinks], scenarios: [...BENCH_DEFAULTS.scenarios], ...quick, ...(defined as Partial<BenchOptions>), sinkUrls };
 }
 
 function positiveInt(value: string): number {
@@ -102,7 +123,7 @@ function listOf<T extends string>(what: string, known: readonly T[]): (value: st
  * {@link resolveBenchOptions} so that `--quick` can change them.
  */
 export function addBenchOptions(command: Command): Command {
-  return command
+  command
     .option('--quick', `smoke run: ${QUICK_OVERRIDES.rows} rows per scenario, targets not judged`)
     .option('--rows <n>', `rows per scenario (default ${BENCH_DEFAULTS.rows})`, positiveInt)
     .option('--flush-size <n>', `BatchConsumer flushSize (default ${BENCH_DEFAULTS.flushSize})`, positiveInt)
@@ -115,7 +136,10 @@ export function addBenchOptions(command: Command): Command {
     .option('--no-rss', 'skip the 1,000,000-row RSS run')
     .option('--latency-seconds <n>', `paced-producer duration (default ${BENCH_DEFAULTS.latencySeconds})`, positiveInt)
     .option('--cpu-prof-dir <dir>', 'write CPU profiles of the consumer processes here')
-    .option('--redis-url <url>', `Redis for queues and the Redis sink (default ${BENCH_DEFAULTS.redisUrl})`)
-    .option('--postgres-url <url>', `PostgreSQL (default ${BENCH_DEFAULTS.postgresUrl})`)
-    .option('--mysql-url <url>', `MariaDB/MySQL (default ${BENCH_DEFAULTS.mysqlUrl})`);
+    .option('--redis-url <url>', `Redis for queues and the Redis sink (default ${BENCH_DEFAULTS.redisUrl})`);
+  for (const definition of sinkDefinitions()) {
+    const url = definition.bench?.defaultUrl;
+    if (url) command.option(`--${definition.type}-url <url>`, `${definition.title} (default ${url})`);
+  }
+  return command;
 }

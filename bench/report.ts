@@ -42,7 +42,7 @@ export function renderMarkdown(result: BenchResult): string {
     `Run ${env.startedAt}, ${result.totalSeconds.toFixed(0)} s. ${env.cpus} × ${env.cpuModel}, ${mb(env.memoryTotalBytes)} RAM, Node ${env.node}.`,
     `Load average before ${env.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}, after ${env.loadAverageAfter.map((l) => l.toFixed(2)).join(' ')}.`,
     `Servers: ${Object.entries(env.servers).map(([k, v]) => `${k}: ${v}`).join('; ')}.`,
-    `Options: ${Object.entries(o).filter(([k]) => !k.endsWith('Url')).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}.`,
+    `Options: ${Object.entries(o).filter(([k]) => !k.endsWith('Url') && k !== 'sinkUrls').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}.`,
     '',
     '## Scenarios',
     '',

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './context.js';
-import { resolveBenchOptions, type BenchOptions, type SinkName } from './options.js';
+import { resolveBenchOptions, type BenchOptions, type BenchOptionsInput, type SinkName } from './options.js';
 import { RedisAdmin } from './redis-admin.js';
 import { writeReport } from './report.js';
 import type { BenchResult, ScenarioKind, ScenarioResult } from './result.js';
@@ -13,8 +13,8 @@ import { runLatency } from './scenarios/latency.js';
 import { runNaiveWorker } from './scenarios/naive-worker.js';
 import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
-import type { BenchSink } from './sinks/bench-sink.js';
-import { createSink } from './sinks/index.js';
+import type { BenchSink } from './bench-sinks.js';
+import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
 
 /**
@@ -28,14 +28,14 @@ import { judgeTargets } from './targets.js';
  * process.exitCode = result.allVerified ? 0 : 1;
  * ```
  */
-export async function runBench(given: Partial<BenchOptions> = {}): Promise<BenchResult> {
+export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResult> {
   const options = resolveBenchOptions(given);
   const started = performance.now();
   const loadAverageBefore = loadavg();
   const sqliteDir = await mkdtemp(join(tmpdir(), 'bfbench-'));
-  const urls = { redisUrl: options.redisUrl, postgresUrl: options.postgresUrl, mysqlUrl: options.mysqlUrl, sqliteDir };
+  const urls = { redisUrl: options.redisUrl, sinkUrls: options.sinkUrls, dir: sqliteDir };
   const ctx: BenchContext = { options, runId: randomBytes(3).toString('hex'), urls, admin: new RedisAdmin(options.redisUrl) };
-  const sinks = options.sinks.map((name) => createSink(name, urls));
+  const sinks = await Promise.all(options.sinks.map((name) => createSink(name, urls)));
   const scenarios: ScenarioResult[] = [];
   const servers: Record<string, string> = {};
   const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
@@ -98,7 +98,7 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
 
 /** The Redis server's version (the queue's server), whether or not the Redis sink runs. */
 async function redisVersion(sinks: readonly BenchSink[], options: BenchOptions): Promise<string> {
-  const sink = sinks.find((s) => s.name === 'redis') ?? createSink('redis', { ...options, sqliteDir: '' });
+  const sink = sinks.find((s) => s.name === 'redis') ?? (await createSink('redis', { ...options, dir: '' }));
   try {
     return await sink.version();
   } finally {

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeConfig } from '../src/config/describe-config.js';
 import type { WorkerConfig } from '../src/config/worker-config.js';
-import type { BatchExecutor } from '../src/core/batch-executor.js';
+import { createSinkTables, openSink } from '../src/drivers/open-sink.js';
+import type { SinkExecutor } from '../src/drivers/sink-definition.js';
 import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
 import { BatchConsumer } from '../src/queue/batch-consumer.js';
 import { createRedis } from '../src/queue/connection.js';
@@ -11,8 +12,6 @@ import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
 import { logConsumerEvents } from './consumer-log.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
-import { createExecutor } from './sinks/create-executor.js';
-import { createTables } from './sinks/create-tables.js';
 
 /** Options of {@link WorkerService}. */
 export interface WorkerServiceOptions {
@@ -20,8 +19,6 @@ export interface WorkerServiceOptions {
   config: WorkerConfig;
   logger: Logger;
 }
-
-type Executor = BatchExecutor & { close(): Promise<void> };
 
 /**
  * The worker process: one executor per sink, one `BatchConsumer` per schema, Prometheus
@@ -39,7 +36,7 @@ export class WorkerService {
   readonly metrics = new PrometheusReporter();
   readonly #config: WorkerConfig;
   readonly #log: Logger;
-  readonly #executors = new Map<string, Executor>();
+  readonly #executors = new Map<string, SinkExecutor>();
   readonly #consumers: BatchConsumer[] = [];
   readonly #views: SchemaQueueView[] = [];
   #redis: Redis | undefined;
@@ -65,13 +62,15 @@ export class WorkerService {
     for (const [name, sink] of Object.entries(config.sinks)) {
       const schemas = config.schemas.filter((s) => s.sink === name);
       if (schemas.length === 0) continue;
-      await createTables(name, sink, schemas.filter((s) => s.createTable).map((s) => s.schema));
-      this.#executors.set(name, createExecutor(sink));
+      // Each sink's registry definition knows its DDL and loads its client library only now.
+      const place = { name, baseDir: config.baseDir };
+      await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema));
+      this.#executors.set(name, await openSink(place, sink));
     }
     this.#redis = createRedis(config.redisUrl, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redisUrl, prefix: config.prefix, schema, executor: this.#executors.get(sink) as Executor, metrics: this.metrics, ...tuning });
+      const consumer = new BatchConsumer({ connection: config.redisUrl, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
       this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix));

@@ -9,3 +9,8 @@ export * from './runtime/shutdown-signals.js';
 export * from './drivers/postgres/index.js';
 export * from './drivers/mysql/index.js';
 export * from './drivers/sqlite/index.js';
+export * from './drivers/sink-definition.js';
+export * from './drivers/registry.js';
+export * from './drivers/open-sink.js';
+export { loadClient } from './drivers/load-client.js';
+export { buildCreateTable, type DdlColumnTypes } from './drivers/sql/create-table.js';

@@ -8,8 +8,8 @@ import { Redis } from 'ioredis';
 import { BatchConsumer, type BatchExecutor } from '../../src/index.js';
 import type { MemoryMark } from '../result.js';
 import type { BenchRowJson } from '../rows.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
-import { createSink } from '../sinks/index.js';
+import type { BenchSink } from '../bench-sinks.js';
+import { createSink } from '../bench-sinks.js';
 import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
@@ -94,7 +94,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
 }
 
 async function main(): Promise<void> {
-  const sink = createSink(config.sink, config.urls);
+  const sink = await createSink(config.sink, config.urls);
   const stop = await start(sink);
   const progress = setInterval(() => send({ type: 'progress', done }), 250);
   // CPU from here on only: module loading and connecting are not the consumer's steady-state cost.

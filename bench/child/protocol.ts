@@ -1,6 +1,6 @@
 import type { SinkName } from '../options.js';
 import type { MemoryMark } from '../result.js';
-import type { SinkUrls } from '../sinks/bench-sink.js';
+import type { SinkUrls } from '../bench-sinks.js';
 
 /**
  * What the consumer child runs:

@@ -2,7 +2,7 @@ import { Producer, type Schema } from '../../src/index.js';
 import type { BenchContext } from '../context.js';
 import { pump, PRODUCER_SHAPE } from '../pump.js';
 import { makeRows } from '../rows.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
+import type { BenchSink } from '../bench-sinks.js';
 import type { ScenarioProducer } from './queue-run.js';
 
 /** How the BatchFlow producer submits: everything as fast as it can (`submitMany` chunks), or a paced stream. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.js';
 import type { ScenarioResult } from '../result.js';
 import { makeRow } from '../rows.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
+import type { BenchSink } from '../bench-sinks.js';
 import { percentile } from '../stats.js';
 import { batchflowProducer, type Submitter } from './batchflow-producer.js';
 import { runQueueScenario } from './queue-run.js';

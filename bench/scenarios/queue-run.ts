@@ -4,7 +4,7 @@ import { scenarioNames, type BenchContext } from '../context.js';
 import { busyShare, readMachineCpu } from '../machine-cpu.js';
 import { scenarioProgress } from '../progress.js';
 import type { ScenarioKind, ScenarioResult } from '../result.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
+import type { BenchSink } from '../bench-sinks.js';
 
 /** The producer side of a queue scenario: prepared (connected) before the clock starts. */
 export interface ScenarioProducer {

@@ -3,7 +3,7 @@ import { busyShare, readMachineCpu } from '../machine-cpu.js';
 import { scenarioProgress } from '../progress.js';
 import type { ScenarioResult } from '../result.js';
 import { makeRows } from '../rows.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
+import type { BenchSink } from '../bench-sinks.js';
 
 /** (c) The database's ceiling: the fastest bulk write we know for it, straight from this process, no queue. */
 export async function runRawCeiling(ctx: BenchContext, sink: BenchSink): Promise<ScenarioResult> {

@@ -1,6 +1,6 @@
 import type { BenchContext } from '../context.js';
 import type { ScenarioResult } from '../result.js';
-import type { BenchSink } from '../sinks/bench-sink.js';
+import type { BenchSink } from '../bench-sinks.js';
 import { batchflowProducer, submitAll } from './batchflow-producer.js';
 import { runQueueScenario } from './queue-run.js';
 

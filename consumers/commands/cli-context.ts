@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load-config.js';
-import { redactSecrets } from '../../src/config/describe-config.js';
+import { redactSecrets } from '../../src/config/redact-secrets.js';
 import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_CONFIG } from '../demo-schema.js';

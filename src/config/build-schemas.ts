@@ -2,17 +2,17 @@ import type { ColumnType } from '../core/column-type.js';
 import { Schema, SQLSchema } from '../core/schema.js';
 import { BatchFlowError } from '../errors/batchflow-error.js';
 import { ConfigError } from '../errors/config-error.js';
+import { findSink } from '../drivers/registry.js';
 import { CONFIG_DEFAULTS, type TuningField } from './config-defaults.js';
 import type { ConfigFile, SchemaEntry } from './config-schema.js';
 import type { SchemaConfig, SchemaTuning } from './worker-config.js';
 
-const SQL_SINKS: ReadonlySet<string> = new Set(['postgres', 'mysql', 'sqlite']);
 const TUNING_FIELDS = Object.keys(CONFIG_DEFAULTS.defaults) as TuningField[];
 
 /**
  * Builds the core schemas of a parsed config and checks what zod cannot see on its own:
- * each entry's sink exists and suits it (a table needs a SQL sink, a Redis sink takes a schema
- * without table), names are unique, and the schema definition itself is valid.
+ * each entry's sink exists and suits it (its definition in the sink registry says whether it
+ * takes schemas with a table, without one, or either), names are unique, and the schema definition itself is valid.
  */
 export function buildSchemas(file: ConfigFile): SchemaConfig[] {
   const seen = new Map<string, number>();
@@ -23,9 +23,14 @@ export function buildSchemas(file: ConfigFile): SchemaConfig[] {
       const known = Object.keys(file.sinks);
       throw new ConfigError(`${at}.sink`, `no sink named "${entry.sink}" in sinks (defined: ${known.join(', ') || 'none'})`);
     }
+    // The sink's definition says which schemas it takes (a table, none, or either for a plug-in).
+    const kind = findSink(sink.type)?.schemas ?? 'any';
     const isSql = entry.table !== undefined;
-    if (isSql !== SQL_SINKS.has(sink.type)) {
+    if (kind !== 'any' && isSql !== (kind === 'table')) {
       throw new ConfigError(`${at}.sink`, isSql ? `sink "${entry.sink}" is ${sink.type}, but a schema with a table needs a SQL sink` : `sink "${entry.sink}" is ${sink.type}: give the schema a table`);
+    }
+    if (entry.createTable && !findSink(sink.type)?.tables) {
+      throw new ConfigError(`${at}.createTable`, `sink "${entry.sink}" is ${sink.type}, which cannot create tables`);
     }
     const schema = defineSchema(entry, at);
     const previous = seen.get(schema.name);

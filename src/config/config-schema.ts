@@ -1,26 +1,8 @@
 import { z } from 'zod';
+import { findSink, sinkTypes } from '../drivers/registry.js';
+import type { SinkConfig } from '../drivers/sink-definition.js';
+import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisUrl } from './config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
-
-// Messages never echo the offending value: it may be a URL with a password or a token.
-const positiveInt = z.number({ error: 'must be a positive integer' }).int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' });
-const nonNegativeInt = z.number({ error: 'must be an integer ≥ 0' }).int({ error: 'must be an integer ≥ 0' }).min(0, { error: 'must be an integer ≥ 0' });
-const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
-const identifier = z.string({ error: 'must be a string' }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'must be an identifier (letters, digits, underscores; not starting with a digit)' });
-
-function urlWithScheme(schemes: readonly string[]) {
-  return nonEmpty.refine(
-    (value) => {
-      try {
-        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    },
-    { error: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
-  );
-}
-
-const redisUrl = urlWithScheme(['redis', 'rediss']);
 
 /** Batch tuning fields: all optional here; `defaults` fills them in. */
 const tuningShape = {
@@ -41,40 +23,25 @@ const tuningShape = {
   concurrency: positiveInt.optional(),
 };
 
-// Sink fields mirror the driver options (url → connectionString); drivers apply their own defaults.
-const postgresSink = z.strictObject({
-  type: z.literal('postgres'),
-  url: urlWithScheme(['postgres', 'postgresql']),
-  poolSize: positiveInt.optional(),
-  connectTimeoutMs: nonNegativeInt.optional(),
-  statementTimeoutMs: positiveInt.optional(),
-  lockTimeoutMs: positiveInt.optional(),
-  maxRowsPerStatement: positiveInt.optional(),
-});
-const mysqlSink = z.strictObject({
-  type: z.literal('mysql'),
-  url: urlWithScheme(['mysql', 'mariadb']),
-  poolSize: positiveInt.optional(),
-  connectTimeoutMs: nonNegativeInt.optional(),
-  maxRowsPerStatement: positiveInt.optional(),
-  maxStatementBytes: positiveInt.optional(),
-});
-const sqliteSink = z.strictObject({
-  type: z.literal('sqlite'),
-  filename: nonEmpty,
-  busyTimeoutMs: nonNegativeInt.optional(),
-  timestampFormat: z.enum(['iso', 'epoch_ms'], { error: 'must be iso or epoch_ms' }).optional(),
-  maxRowsPerStatement: positiveInt.optional(),
-});
-const redisSink = z.strictObject({
-  type: z.literal('redis'),
-  url: redisUrl,
-  allowlist: z.array(nonEmpty).optional(),
-  transaction: z.boolean({ error: 'must be true or false' }).optional(),
-});
-
-const sinkSchema = z.discriminatedUnion('type', [postgresSink, mysqlSink, sqliteSink, redisSink], {
-  error: 'type must be one of postgres, mysql, sqlite, redis',
+/**
+ * One `sinks.<name>` entry: its `type` picks a definition from the sink registry
+ * (src/drivers/registry.ts), whose own zod shape then checks the rest. Looked up at parse time,
+ * so a sink registered with `registerSink` is accepted like a built-in one.
+ */
+const sinkSchema = z.unknown().transform((value, ctx): SinkConfig => {
+  const type = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { type?: unknown }).type : undefined;
+  const definition = typeof type === 'string' ? findSink(type) : undefined;
+  if (!definition) {
+    const message = `must be one of ${sinkTypes().join(', ')}`;
+    ctx.addIssue(value === null || typeof value !== 'object' || Array.isArray(value) ? { code: 'custom', message: 'must be an object with a type' } : { code: 'custom', path: ['type'], message, input: type });
+    return z.NEVER;
+  }
+  const parsed = definition.config.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }
+  return parsed.data as SinkConfig;
 });
 
 const columnType = z.enum(
@@ -92,7 +59,7 @@ const schemaEntry = z
       error: 'must be a non-empty array of column names or an object of column name to type',
     }),
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
-    createTable: z.boolean({ error: 'must be true or false' }).optional(),
+    createTable: bool.optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
@@ -135,12 +102,12 @@ export const configFileSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default(CONFIG_DEFAULTS.logLevel),
     http: z
       .strictObject({
-        enabled: z.boolean({ error: 'must be true or false' }).default(CONFIG_DEFAULTS.http.enabled),
+        enabled: bool.default(CONFIG_DEFAULTS.http.enabled),
         host: nonEmpty.default(CONFIG_DEFAULTS.http.host),
         port: z.number({ error: 'must be a port number 0-65535' }).int({ error: 'must be a port number 0-65535' }).min(0, { error: 'must be a port number 0-65535' }).max(65535, { error: 'must be a port number 0-65535' }).default(CONFIG_DEFAULTS.http.port),
         auth: httpAuth.optional(),
-        readOnly: z.boolean({ error: 'must be true or false' }).default(CONFIG_DEFAULTS.http.readOnly),
-        ingest: z.boolean({ error: 'must be true or false' }).default(CONFIG_DEFAULTS.http.ingest),
+        readOnly: bool.default(CONFIG_DEFAULTS.http.readOnly),
+        ingest: bool.default(CONFIG_DEFAULTS.http.ingest),
         ingestToken: nonEmpty.min(16, { error: 'must be at least 16 characters' }).optional(),
       })
       .prefault({}),
@@ -151,8 +118,8 @@ export const configFileSchema = z
 
 /** A parsed config file. */
 export type ConfigFile = z.infer<typeof configFileSchema>;
-/** One `sinks` entry. */
-export type SinkConfig = z.infer<typeof sinkSchema>;
+/** One `sinks` entry (its fields depend on its type's definition). */
+export type { SinkConfig } from '../drivers/sink-definition.js';
 /** One `schemas` entry, as written. */
 export type SchemaEntry = z.infer<typeof schemaEntry>;
 /** HTTP credentials. */

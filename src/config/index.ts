@@ -6,3 +6,5 @@ export * from './env-references.js';
 export * from './loopback.js';
 export * from './load-config.js';
 export * from './describe-config.js';
+export * from './redact-secrets.js';
+export * from './config-fields.js';

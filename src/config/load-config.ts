@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors/config-error.js';
 import { buildSchemas } from './build-schemas.js';
 import { configFileSchema } from './config-schema.js';
@@ -77,7 +77,8 @@ export function loadConfig(options: LoadConfigOptions = {}): WorkerConfig {
     );
   }
   const schemas = buildSchemas(file);
-  return Object.freeze({ source, redisUrl: file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, http: file.http, sinks: file.sinks, schemas });
+  const baseDir = source.kind === 'file' ? dirname(source.path) : resolve(options.cwd ?? process.cwd());
+  return Object.freeze({ source, baseDir, redisUrl: file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, http: file.http, sinks: file.sinks, schemas });
 }
 
 function readJson(path: string, field: string): unknown {

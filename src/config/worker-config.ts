@@ -1,5 +1,6 @@
 import type { Schema } from '../core/schema.js';
-import type { ConfigFile, SinkConfig } from './config-schema.js';
+import type { SinkConfig } from '../drivers/sink-definition.js';
+import type { ConfigFile } from './config-schema.js';
 import type { TuningField } from './config-defaults.js';
 
 /** Batch tuning of one schema after `defaults` and the schema's own overrides are merged. */
@@ -25,6 +26,8 @@ export type ConfigSource = { readonly kind: 'file'; readonly path: string } | { 
  */
 export interface WorkerConfig {
   readonly source: ConfigSource;
+  /** Directory relative paths in the config resolve against: the config file's, else the working directory. */
+  readonly baseDir: string;
   readonly redisUrl: string;
   readonly prefix: string;
   readonly logLevel: ConfigFile['logLevel'];

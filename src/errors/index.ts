@@ -7,3 +7,4 @@ export * from './config-error.js';
 export * from './sink-error.js';
 export * from './queue-unavailable-error.js';
 export * from './partial-write-error.js';
+export * from './missing-client-error.js';

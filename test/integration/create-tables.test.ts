@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SinkConfig } from '../../src/config/config-schema.js';
+import { mysqlSink } from '../../src/drivers/mysql/mysql-sink.js';
+import { createSinkTables, openSink } from '../../src/drivers/open-sink.js';
+import { postgresSink } from '../../src/drivers/postgres/postgres-sink.js';
+import type { SinkConfig } from '../../src/drivers/sink-definition.js';
+import { sqliteSink } from '../../src/drivers/sqlite/sqlite-sink.js';
 import { Request, SQLSchema, type SQLSchema as SQLSchemaType } from '../../src/index.js';
-import { createExecutor } from '../../consumers/sinks/create-executor.js';
-import { createTables } from '../../consumers/sinks/create-tables.js';
-import { buildCreateTable } from '../../consumers/sinks/table-ddl.js';
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -27,9 +28,9 @@ function everyType(table: string): SQLSchemaType {
 const row = (note: string | null) => ({ code: 'a', id: 9007199254740993n, n: -5, x: 1.5, ok: true, at: new Date('2024-05-01T12:00:00.123Z'), raw: new Uint8Array([1, 2, 255]), note });
 
 async function roundTrip(sink: SinkConfig, schema: SQLSchemaType): Promise<void> {
-  await createTables('s', sink, [schema]);
-  await createTables('s', sink, [schema]); // IF NOT EXISTS: a restart is harmless
-  const executor = createExecutor(sink);
+  await createSinkTables({ name: 's' }, sink, [schema]);
+  await createSinkTables({ name: 's' }, sink, [schema]); // IF NOT EXISTS: a restart is harmless
+  const executor = await openSink({ name: 's' }, sink);
   try {
     await executor.execute(schema, [Request.fromRow(schema, row(null))]);
     await executor.execute(schema, [Request.fromRow(schema, row('second write updates'))]);
@@ -40,11 +41,15 @@ async function roundTrip(sink: SinkConfig, schema: SQLSchemaType): Promise<void>
 
 describe('createTables: the worker creates tables its drivers can write', () => {
   it('renders quoted DDL with the keys as primary key', () => {
-    expect(buildCreateTable(SQLSchema('events', 'ignore', { id: 'int64', kind: 'string', note: 'string?' }), 'postgres')).toBe(
+    const pg = { type: 'postgres' as const, url: PG_URL };
+    expect(postgresSink.tables?.createTableSql(SQLSchema('events', 'ignore', { id: 'int64', kind: 'string', note: 'string?' }), pg)).toBe(
       'CREATE TABLE IF NOT EXISTS "events" ("id" bigint NOT NULL, "kind" text NOT NULL, "note" text, PRIMARY KEY ("id"))',
     );
-    expect(buildCreateTable(SQLSchema('app.events', 'ignore', { code: 'string', raw: 'bytes' }), 'mysql')).toBe(
+    expect(mysqlSink.tables?.createTableSql(SQLSchema('app.events', 'ignore', { code: 'string', raw: 'bytes' }), { type: 'mysql', url: MYSQL_URL })).toBe(
       'CREATE TABLE IF NOT EXISTS `app`.`events` (`code` VARCHAR(255) NOT NULL, `raw` LONGBLOB NOT NULL, PRIMARY KEY (`code`))',
+    );
+    expect(sqliteSink.tables?.createTableSql(SQLSchema('logs', 'ignore', { id: 'int64', at: 'timestamp' }), { type: 'sqlite', filename: 'x', timestampFormat: 'epoch_ms' })).toBe(
+      'CREATE TABLE IF NOT EXISTS "logs" ("id" INTEGER NOT NULL, "at" INTEGER NOT NULL, PRIMARY KEY ("id"))',
     );
   });
 

@@ -17,7 +17,7 @@ import {
   type ConflictStrategy,
   type Row,
 } from '../../src/index.js';
-import { MYSQL_URL, mysqlAdapter, postgresAdapter, sqliteAdapter, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
+import { conformanceDialects, MYSQL_URL, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
 
 const KV: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, name: { type: 'string', notNull: true }, note: { type: 'string' } };
 const I64_MAX = 2n ** 63n - 1n;
@@ -26,7 +26,13 @@ const PEOPLE: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true 
 const CHILD: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, parent: { type: 'int64', notNull: true } };
 const STRATEGIES = ['ignore', 'replace', 'update'] as const;
 
-describe.each([postgresAdapter(), mysqlAdapter(), sqliteAdapter()])('SQL driver conformance: $name', (db: DialectAdapter) => {
+const DIALECTS = await conformanceDialects();
+
+it('runs against every SQL dialect in the sink registry', () => {
+  expect(DIALECTS.map((d) => d.name)).toEqual(['postgres', 'mysql', 'sqlite']);
+});
+
+describe.each(DIALECTS)('SQL driver conformance: $name', (db: DialectAdapter) => {
   let driver: BatchExecutor;
   const tables: string[] = [];
 

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sinkErrorOf as failure } from '../helpers/sink-error.js';
 import { MySqlDriver, PostgresDriver, Request, type SinkError, SqliteDriver, SQLSchema, type BatchExecutor, type Row } from '../../src/index.js';
-import { MYSQL_URL, mysqlAdapter, PG_URL, postgresAdapter,  uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
+import { dialect, MYSQL_URL, PG_URL, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
 
 const KV: Record<string, ColumnSpec> = { id: { type: 'int64', notNull: true }, name: { type: 'string', notNull: true }, email: { type: 'string' } };
 const SECRET = 's3cret-Pa55';
@@ -156,8 +156,11 @@ function commonServerCases({ db, table, driver: make, url, connect, codes }: Ser
   });
 }
 
+const POSTGRES = await dialect('postgres');
+const MYSQL = await dialect('mysql');
+
 describe('PostgreSQL error classification', () => {
-  const db = postgresAdapter();
+  const db = POSTGRES;
   const ctx = serverSuite(db);
   commonServerCases({
     db,
@@ -188,7 +191,7 @@ describe('PostgreSQL error classification', () => {
 });
 
 describe('MariaDB error classification', () => {
-  const db = mysqlAdapter();
+  const db = MYSQL;
   const ctx = serverSuite(db);
   commonServerCases({
     db,

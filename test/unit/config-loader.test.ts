@@ -90,7 +90,7 @@ describe('loadConfig', () => {
     ['a string where a number belongs', withSchema({ maxAttempts: '3' }), 'schemas.0.maxAttempts', 'must be a positive integer'],
     ['an unknown field (typo)', withSchema({ flushSzie: 10 }), 'schemas.0.flushSzie', 'unknown field'],
     ['a missing sink reference', withSchema({ sink: 'nope' }), 'schemas.0.sink', 'no sink named "nope"'],
-    ['an unknown sink type', { ...good, sinks: { ...good.sinks, x: { type: 'oracle', url: 'x' } } }, 'sinks.x.type', 'must be one of postgres, mysql, sqlite, redis'],
+    ['an unknown sink type', { ...good, sinks: { ...good.sinks, x: { type: 'oracle', url: 'x' } } }, 'sinks.x.type', 'must be one of postgres, mysql, sqlite, redis, module'],
     ['a wrong URL scheme', { ...good, sinks: { ...good.sinks, main: { type: 'postgres', url: 'mysql://h/db' } } }, 'sinks.main.url', 'postgres://'],
     ['a missing required field', { ...good, sinks: { ...good.sinks, local: { type: 'sqlite' } } }, 'sinks.local.filename', 'is required'],
     ['a bad conflict strategy', withSchema({ conflict: 'merge' }), 'schemas.0.conflict', 'must be ignore, replace or update'],

@@ -1,9 +1,7 @@
 import mysql from 'mysql2/promise';
-import { MySqlDriver } from '../../src/drivers/mysql/mysql-driver.js';
-import type { BatchExecutor } from '../../src/index.js';
-import type { BenchRow } from '../rows.js';
-import type { BenchSink, NaiveWriter, RawWriter } from './bench-sink.js';
-import { BENCH_COLUMN_LIST, rowValues, sqlSinkCommon } from './sql-common.js';
+import { MySqlDriver } from './mysql-driver.js';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
 
 /** Pool settings every bench connection shares: UTC dates, as the BatchFlow driver's own pool writes them. */
 function pool(url: string, connectionLimit = 10): mysql.Pool {
@@ -11,12 +9,13 @@ function pool(url: string, connectionLimit = 10): mysql.Pool {
 }
 
 /** MariaDB/MySQL: the table, the naive one-INSERT-per-job writer, and a multi-row `VALUES ?` as the raw ceiling. */
-export function mysqlSink(url: string): BenchSink {
+export function mysqlBenchSink({ url: given }: BenchSinkTarget): BenchSink {
+  const url = given as string;
   let admin: mysql.Pool | undefined;
   const query = async <T>(sql: string): Promise<T> => (await (admin ??= pool(url, 1)).query(sql))[0] as T;
   return {
     name: 'mysql',
-    ...sqlSinkCommon(),
+    ...sqlBenchCommon(),
     async version() {
       const [row] = await query<Array<{ v: string }>>('SELECT VERSION() AS v');
       const v = row?.v ?? '?';

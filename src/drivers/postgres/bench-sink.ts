@@ -1,17 +1,16 @@
 import pg from 'pg';
-import { PostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
-import type { BatchExecutor } from '../../src/index.js';
-import type { BenchRow } from '../rows.js';
-import type { BenchSink, NaiveWriter, RawWriter } from './bench-sink.js';
-import { BENCH_COLUMN_LIST, rowValues, sqlSinkCommon } from './sql-common.js';
+import { PostgresDriver } from './postgres-driver.js';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
 
 /** PostgreSQL: the table, the naive one-INSERT-per-job writer, and `unnest` array binding as the raw ceiling. */
-export function postgresSink(url: string): BenchSink {
+export function postgresBenchSink({ url: given }: BenchSinkTarget): BenchSink {
+  const url = given as string;
   let admin: pg.Pool | undefined;
   const query = async (text: string, values?: unknown[]) => (admin ??= new pg.Pool({ connectionString: url, max: 1 })).query(text, values);
   return {
     name: 'postgres',
-    ...sqlSinkCommon(),
+    ...sqlBenchCommon(),
     async version() {
       const { rows } = await query('SHOW server_version');
       return `PostgreSQL ${(rows[0] as { server_version: string }).server_version}`;

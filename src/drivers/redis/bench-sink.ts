@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
-import { RedisDriver, Schema, type BatchExecutor, type Request } from '../../src/index.js';
-import type { BenchRow } from '../rows.js';
-import type { BenchSink, NaiveWriter, RawWriter } from './bench-sink.js';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import type { Request } from '../../core/request.js';
+import { Schema } from '../../core/schema.js';
+import type { BenchRow, BenchSink, BenchSinkTarget, NaiveWriter, RawWriter } from '../bench-sink.js';
+import { RedisDriver } from './redis-driver.js';
 
 /** Each row becomes `HSET <hash> <id> <value>`; the hash is the Redis sink's "table". */
 const REDIS_COLUMNS = Object.freeze({ cmd: 'string', key: 'string', field: 'string', value: 'string' } as const);
@@ -17,7 +19,7 @@ function encodeValue(row: { account: number; amount: number; label: string }, cr
 }
 
 /** Redis: one hash per scenario, counted with HLEN; pipelines of HSET as the raw ceiling. */
-export function redisSink(url: string): BenchSink {
+export function redisBenchSink({ redisUrl: url }: BenchSinkTarget): BenchSink {
   let admin: Redis | undefined;
   const redis = () => (admin ??= new Redis(url));
   return {

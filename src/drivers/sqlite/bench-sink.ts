@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import type { BatchExecutor } from '../../src/index.js';
-import type { BenchRow } from '../rows.js';
-import type { BenchSink, NaiveWriter, RawWriter } from './bench-sink.js';
-import { BENCH_COLUMN_LIST, rowValues, sqlSinkCommon } from './sql-common.js';
+import { SqliteDriver } from './sqlite-driver.js';
+import type { BatchExecutor } from '../../core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
 
 /**
  * Opens the bench database the way the BatchFlow driver does (WAL, `synchronous = FULL`), so the
@@ -25,13 +23,13 @@ function bindable(row: BenchRow): unknown[] {
 }
 
 /** SQLite (better-sqlite3): one database file per run in `dir`; prepared inserts in transactions as the raw ceiling. */
-export function sqliteSink(dir: string): BenchSink {
+export function sqliteBenchSink({ dir }: BenchSinkTarget): BenchSink {
   const file = join(dir, 'bench.sqlite');
   let admin: Database.Database | undefined;
   const db = () => (admin ??= open(file));
   return {
     name: 'sqlite',
-    ...sqlSinkCommon(),
+    ...sqlBenchCommon(),
     async version() {
       return `SQLite ${(db().prepare('SELECT sqlite_version() AS v').get() as { v: string }).v} (better-sqlite3, WAL, synchronous=FULL)`;
     },

@@ -1,0 +1,22 @@
+import type { BenchSink } from '../src/drivers/bench-sink.js';
+import { findSink } from '../src/drivers/registry.js';
+
+export type { BenchSink, NaiveWriter, RawWriter } from '../src/drivers/bench-sink.js';
+
+/** Where the bench sinks write (plain JSON: it is handed to the consumer child). */
+export interface SinkUrls {
+  /** Redis for the queues, and the Redis sink's server. */
+  readonly redisUrl: string;
+  /** Database URL per sink type (`BenchOptions.sinkUrls`). */
+  readonly sinkUrls: Readonly<Record<string, string>>;
+  /** Directory for SQLite database files. */
+  readonly dir: string;
+}
+
+/** The {@link BenchSink} of a sink type, from its registry definition's `bench` (loaded only now). */
+export async function createSink(name: string, urls: SinkUrls): Promise<BenchSink> {
+  const bench = findSink(name)?.bench;
+  if (!bench) throw new Error(`the benchmark has no sink "${name}"`);
+  const factory = await bench.load();
+  return factory({ url: urls.sinkUrls[name] ?? bench.defaultUrl, redisUrl: urls.redisUrl, dir: urls.dir });
+}

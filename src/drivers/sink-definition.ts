@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import type { BatchExecutor } from '../core/batch-executor.js';
+import type { SQLSchema } from '../core/schema.js';
+import type { SinkError } from '../errors/sink-error.js';
+import type { BenchSink, BenchSinkTarget } from './bench-sink.js';
+import type { DialectAdapter } from './sql/conformance-dialect.js';
+
+/** What every `sinks.<name>` entry of the worker config has: its `type`, which picks the definition. */
+export interface SinkConfigBase {
+  readonly type: string;
+}
+
+/** A validated `sinks.<name>` entry; its other fields are the ones its definition's `config` shape allows. */
+export type SinkConfig = SinkConfigBase & { readonly [field: string]: unknown };
+
+/** An executor the worker owns: it closes it at shutdown. */
+export interface SinkExecutor extends BatchExecutor {
+  close(): Promise<void>;
+}
+
+/** Where a sink entry sits, for error messages and relative paths. */
+export interface SinkContext {
+  /** Dotted field of the entry, e.g. `sinks.main`: errors name it (`sinks.main.path`). */
+  readonly field: string;
+  /** Directory relative paths in the entry are resolved against (the config file's, or the working directory). */
+  readonly baseDir: string;
+}
+
+/**
+ * Which schemas a sink takes: `table` (a SQL schema with `table`, `conflict` and keys), `plain`
+ * (a schema without a table, e.g. Redis commands) or `any` (a plug-in decides for itself).
+ */
+export type SinkSchemaKind = 'table' | 'plain' | 'any';
+
+/** `CREATE TABLE` support, for the worker's `createTable: true` start-up step. */
+export interface SinkTables<C extends SinkConfigBase> {
+  /** `CREATE TABLE IF NOT EXISTS` for a typed schema, quoted for the dialect. */
+  createTableSql(schema: SQLSchema, config: C): string;
+  /**
+   * Runs the statements over a short-lived connection of its own (the executor's pool is for
+   * batches), preparing what the sink needs first (a SQLite file's directory).
+   */
+  createTables(config: C, statements: readonly string[]): Promise<void>;
+}
+
+/** The benchmark's view of a sink (see `bench/`): loaded only by the benchmark. */
+export interface SinkBench {
+  /**
+   * The database the benchmark writes to by default; `--<type>-url` overrides it. Absent for
+   * sinks that need no URL of their own (SQLite writes files, the Redis sink uses `--redis-url`).
+   */
+  readonly defaultUrl?: string;
+  /** Loads the bench sink factory (which may load the client library). */
+  load(): Promise<(target: BenchSinkTarget) => BenchSink>;
+}
+
+/** The shared SQL conformance suite's view of a dialect (test/integration/sql-conformance.test.ts). */
+export interface SinkConformance {
+  /** The test database (the local service), unless the suite is given another. */
+  readonly defaultUrl?: string;
+  /** Loads the dialect adapter factory (which loads the client library). */
+  load(): Promise<(url: string | undefined) => DialectAdapter>;
+}
+
+/**
+ * Everything BatchFlow needs to know about one kind of sink, exported by its folder
+ * (`src/drivers/<db>/<db>-sink.ts`) and listed in the registry (`src/drivers/registry.ts`).
+ * The config loader, the worker service, the CLI, the benchmark and the conformance suite
+ * iterate the registry, so adding a sink is one folder plus one registry line.
+ *
+ * Importing a definition loads no database client: `createExecutor` and `createTables` load
+ * theirs with a dynamic import, and a missing package fails with a `MissingClientError`
+ * naming it.
+ *
+ * @example
+ * ```ts
+ * export const jsonlSink = defineSink({
+ *   type: 'jsonl',
+ *   title: 'JSON lines file',
+ *   schemas: 'plain',
+ *   clientPackages: [],
+ *   config: z.strictObject({ type: z.literal('jsonl'), file: nonEmpty }),
+ *   describe: (config) => `jsonl:${config.file}`,
+ *   createExecutor: async (config, context) => new JsonlWriter(resolve(context.baseDir, config.file)),
+ *   classifyError: (err) => classifyNodeError(err),
+ * });
+ * ```
+ */
+export interface SinkDefinition<C extends SinkConfigBase = SinkConfig> {
+  /** The `type` of its `sinks.<name>` entries, e.g. `postgres`. Unique in the registry. */
+  readonly type: C['type'];
+  /** Human name for docs and reports, e.g. `PostgreSQL`. */
+  readonly title: string;
+  /** Which schemas it takes. */
+  readonly schemas: SinkSchemaKind;
+  /** npm packages it loads at run time (optional peer dependencies), e.g. `['pg']`. */
+  readonly clientPackages: readonly string[];
+  /** The zod shape of a `sinks.<name>` entry, with `type` as a literal. */
+  readonly config: z.ZodType<C>;
+  /** One line for logs, secrets redacted (e.g. the URL without its password). */
+  describe(config: C): string;
+  /** The executor for an entry; loads the client library lazily. */
+  createExecutor(config: C, context: SinkContext): Promise<SinkExecutor>;
+  /** Classifies an error of its client into a `SinkError` by code (its error table). */
+  classifyError(err: unknown): SinkError;
+  /** `CREATE TABLE` support; absent for sinks without tables. */
+  readonly tables?: SinkTables<C>;
+  /** Its benchmark sink; absent for sinks the benchmark does not run. */
+  readonly bench?: SinkBench;
+  /** Its conformance dialect; absent for sinks outside the SQL conformance suite. */
+  readonly conformance?: SinkConformance;
+}
+
+/**
+ * Declares a sink definition (frozen), checking its shape at compile time.
+ * @example `export const postgresSink = defineSink<PostgresSinkConfig>({ type: 'postgres', … });`
+ */
+export function defineSink<C extends SinkConfigBase>(definition: SinkDefinition<C>): SinkDefinition<C> {
+  return Object.freeze(definition);
+}

@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { nonEmpty, nonNegativeInt, positiveInt } from '../../config/config-fields.js';
+import { loadClient } from '../load-client.js';
+import { defineSink } from '../sink-definition.js';
+import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
+import { classifySqliteError } from './error-codes.js';
+
+/** A `sinks.<name>` entry of type `sqlite`: the {@link SqliteDriverOptions} with `filename`. */
+export const sqliteSinkConfig = z.strictObject({
+  type: z.literal('sqlite'),
+  filename: nonEmpty,
+  busyTimeoutMs: nonNegativeInt.optional(),
+  timestampFormat: z.enum(['iso', 'epoch_ms'], { error: 'must be iso or epoch_ms' }).optional(),
+  maxRowsPerStatement: positiveInt.optional(),
+});
+/** A validated `sqlite` sink entry. */
+export type SqliteSinkConfig = z.infer<typeof sqliteSinkConfig>;
+
+/** SQLite column types for `CREATE TABLE`; timestamps are ISO-8601 text by default (INTEGER with `timestampFormat: 'epoch_ms'`). */
+export const SQLITE_DDL_TYPES: DdlColumnTypes = Object.freeze({
+  int32: 'INTEGER', int64: 'INTEGER', float64: 'REAL', string: 'TEXT', bool: 'INTEGER', timestamp: 'TEXT', bytes: 'BLOB',
+});
+const SQLITE_EPOCH_MS_TYPES: DdlColumnTypes = Object.freeze({ ...SQLITE_DDL_TYPES, timestamp: 'INTEGER' });
+
+const loadSqlite = () => loadClient('better-sqlite3', 'the sqlite sink', () => import('better-sqlite3'));
+
+/** A SQLite file's directory is created if missing, so the demo's `./data/batchflow.sqlite` works in an empty working directory. */
+function ensureDirectory(filename: string): void {
+  if (filename !== ':memory:') mkdirSync(dirname(resolve(filename)), { recursive: true });
+}
+
+/** The SQLite sink (`better-sqlite3`): the `sqlite` type of the worker config, and the built-in demo's sink. */
+export const sqliteSink = defineSink<SqliteSinkConfig>({
+  type: 'sqlite',
+  title: 'SQLite',
+  schemas: 'table',
+  clientPackages: ['better-sqlite3'],
+  config: sqliteSinkConfig,
+  describe: (config) => `sqlite:${config.filename}`,
+  async createExecutor({ type: _type, ...options }) {
+    await loadSqlite();
+    ensureDirectory(options.filename);
+    const { SqliteDriver } = await import('./sqlite-driver.js');
+    return new SqliteDriver(options);
+  },
+  classifyError: classifySqliteError,
+  tables: {
+    createTableSql: (schema, config) => buildCreateTable(schema, '"', config.timestampFormat === 'epoch_ms' ? SQLITE_EPOCH_MS_TYPES : SQLITE_DDL_TYPES),
+    async createTables(config, statements) {
+      const { default: Database } = await loadSqlite();
+      ensureDirectory(config.filename);
+      const db = new Database(config.filename, { timeout: config.busyTimeoutMs ?? 5000 });
+      try {
+        for (const sql of statements) db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
+  },
+  bench: { load: async () => (await import('./bench-sink.js')).sqliteBenchSink },
+  conformance: { load: async () => (await import('./conformance.js')).sqliteConformance },
+});
