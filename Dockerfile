@@ -12,7 +12,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 msgpackr-extract
 
 COPY . .
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# pg and mysql2 are optional peers of the package (dev dependencies of this repo): the worker
+# image keeps them, so every sink type works in it.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+  && npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund pg@^8.16.3 mysql2@^3.15.3
 
 # Runs as the image's unprivileged user; /app/data holds the demo SQLite database.
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
@@ -6,6 +6,8 @@ import { readBatch } from '../sql/batch-rows.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { SinkError } from '../../errors/sink-error.js';
+import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
 import { mergeOnKeys } from './key-merge.js';
 import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
@@ -120,31 +122,24 @@ export class MySqlDriver implements BatchExecutor {
   /** `mysql`, for metric labels and logs. */
   readonly sink = SINK;
   readonly #options: Readonly<MySqlDriverOptions & typeof MYSQL_DRIVER_DEFAULTS>;
-  readonly #pool: MySqlPoolLike;
-  readonly #ownedPool: mysql.Pool | undefined;
+  /** The pool batches use: yours, or the driver's own once it is opened. */
+  #pool: MySqlPoolLike | undefined;
+  /** The driver's own pool, created on first use (that is also when `mysql2` is loaded). */
+  #ownedPool: Promise<mysql.Pool> | undefined;
   /** Unique indexes per table and when they were read. */
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
 
-  /** Validates the options (a `ConfigError` names the bad field); opens no connection yet. */
+  /**
+   * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
+   * `connectionString`, `mysql2` is loaded on first use: importing or constructing the driver
+   * loads no client, and a missing `mysql2` fails that first use with a `MissingClientError`.
+   */
   constructor(options: MySqlDriverOptions) {
     const o = (this.#options = resolvePooledOptions(OWNER, MYSQL_DRIVER_DEFAULTS, options));
     checkInteger(OWNER, 'maxStatementBytes', o.maxStatementBytes, 1024);
     checkInteger(OWNER, 'indexCacheTtlMs', o.indexCacheTtlMs, 0);
-    if (o.pool) {
-      this.#pool = o.pool;
-    } else {
-      this.#ownedPool = mysql.createPool({
-        uri: o.connectionString,
-        connectionLimit: o.poolSize,
-        connectTimeout: o.connectTimeoutMs,
-        // A queue decouples producers from workers, possibly in other time zones: store UTC.
-        timezone: 'Z',
-        supportBigNumbers: true,
-        bigNumberStrings: true,
-      });
-      this.#pool = this.#ownedPool;
-    }
+    this.#pool = o.pool;
   }
 
   /** Inserts all requests in one transaction, chunked under the placeholder and packet limits; all commit or none. */
@@ -181,9 +176,35 @@ export class MySqlDriver implements BatchExecutor {
 
   /** Ends the driver's own pool; a pool you passed in is left open. */
   async close(): Promise<void> {
-    if (!this.#ownedPool || this.#closed) return;
+    if (this.#closed) return;
     this.#closed = true;
-    await this.#ownedPool.end();
+    const pool = await this.#ownedPool?.catch(() => undefined);
+    await pool?.end();
+  }
+
+  /** The pool to check out from: yours, or the driver's own, created (and `mysql2` loaded) on first use. */
+  async #openPool(): Promise<MySqlPoolLike> {
+    if (this.#pool) return this.#pool;
+    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
+    const o = this.#options;
+    this.#ownedPool ??= loadClient('mysql2', 'MySqlDriver', () => import('mysql2/promise')).then(({ default: mysql }) =>
+      mysql.createPool({
+        uri: o.connectionString,
+        connectionLimit: o.poolSize,
+        connectTimeout: o.connectTimeoutMs,
+        // A queue decouples producers from workers, possibly in other time zones: store UTC.
+        timezone: 'Z',
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+      }),
+    );
+    // A failed load is not cached: installing the package and retrying works without a restart.
+    const pool = await this.#ownedPool.catch((err: unknown) => {
+      this.#ownedPool = undefined;
+      throw err;
+    });
+    if (!this.#closed) this.#pool = pool;
+    return pool;
   }
 
   async #indexes(table: string, query: MySqlQuery): Promise<UniqueIndexes> {
@@ -196,7 +217,7 @@ export class MySqlDriver implements BatchExecutor {
   }
 
   async #acquire(): Promise<SqlSession> {
-    const connection = await this.#pool.getConnection();
+    const connection = await (await this.#openPool()).getConnection();
     return {
       query: (sql, params) => connection.query(sql, params),
       release: (destroy) => (destroy ? connection.destroy() : connection.release()),

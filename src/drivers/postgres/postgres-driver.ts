@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
@@ -9,6 +9,7 @@ import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
 import {
   buildPostgresBegin,
@@ -111,25 +112,24 @@ export class PostgresDriver implements BatchExecutor {
   /** `postgres`, for metric labels and logs. */
   readonly sink = SINK;
   readonly #options: Readonly<PostgresDriverOptions & typeof POSTGRES_DRIVER_DEFAULTS>;
-  readonly #pool: PostgresPoolLike;
-  readonly #ownedPool: pg.Pool | undefined;
+  /** The pool batches use: yours, or the driver's own once it is opened. */
+  #pool: PostgresPoolLike | undefined;
+  /** The driver's own pool, opened on first use (that is also when `pg` is loaded). */
+  #ownedPool: Promise<pg.Pool> | undefined;
+  #closed = false;
   /** Catalog column types per table, read once (for untyped schemas only). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
 
-  /** Validates the options (a `ConfigError` names the bad field); opens no connection yet. */
+  /**
+   * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
+   * `connectionString`, `pg` is loaded on first use: importing or constructing the driver loads
+   * no client, and a missing `pg` fails that first use with a `MissingClientError` naming it.
+   */
   constructor(options: PostgresDriverOptions) {
     const o = (this.#options = resolvePooledOptions(OWNER, POSTGRES_DRIVER_DEFAULTS, options));
     checkInteger(OWNER, 'statementTimeoutMs', o.statementTimeoutMs, 0, true);
     checkInteger(OWNER, 'lockTimeoutMs', o.lockTimeoutMs, 0, true);
-    if (o.pool) {
-      this.#pool = o.pool;
-    } else {
-      this.#ownedPool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs });
-      // An idle client that loses its connection emits 'error' on the pool; unhandled, that
-      // would crash the worker. The next checkout simply gets a fresh connection.
-      this.#ownedPool.on('error', () => undefined);
-      this.#pool = this.#ownedPool;
-    }
+    this.#pool = o.pool;
   }
 
   /** Inserts all requests in one transaction, chunked by `maxRowsPerStatement`; all commit or none. */
@@ -162,11 +162,34 @@ export class PostgresDriver implements BatchExecutor {
 
   /** Ends the driver's own pool; a pool you passed in is left open. */
   async close(): Promise<void> {
-    if (this.#ownedPool && !this.#ownedPool.ended) await this.#ownedPool.end();
+    this.#closed = true;
+    const pool = await this.#ownedPool?.catch(() => undefined);
+    if (pool && !pool.ended) await pool.end();
+  }
+
+  /** The pool to check out from: yours, or the driver's own, opened (and `pg` loaded) on first use. */
+  async #openPool(): Promise<PostgresPoolLike> {
+    if (this.#pool) return this.#pool;
+    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
+    const o = this.#options;
+    this.#ownedPool ??= loadClient('pg', 'PostgresDriver', () => import('pg')).then(({ default: pg }) => {
+      const pool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs });
+      // An idle client that loses its connection emits 'error' on the pool; unhandled, that
+      // would crash the worker. The next checkout simply gets a fresh connection.
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    // A failed load is not cached: installing the package and retrying works without a restart.
+    const pool = await this.#ownedPool.catch((err: unknown) => {
+      this.#ownedPool = undefined;
+      throw err;
+    });
+    if (!this.#closed) this.#pool = pool;
+    return pool;
   }
 
   async #acquire(): Promise<SqlSession> {
-    const client = await this.#pool.connect();
+    const client = await (await this.#openPool()).connect();
     // A connection that dies between two statements emits 'error' on the client; the failing
     // query reports it, so the event only needs a listener to keep the process alive.
     const events = client as Partial<Pick<pg.PoolClient, 'on' | 'off'>>;

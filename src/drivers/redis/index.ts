@@ -7,3 +7,4 @@ export {
   REDIS_COMMAND_NOT_ALLOWED,
 } from './command-builder.js';
 export { REDIS_ERROR_PREFIXES, classifyRedisError, redisErrorPrefix, type RedisErrorClass } from './error-codes.js';
+export * from './redis-sink.js';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Value } from '../../core/column-type.js';
 import type { Request } from '../../core/request.js';
@@ -9,6 +9,7 @@ import { throwIfAborted } from '../sql/batch-guard.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
+import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
 import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
 
@@ -101,7 +102,11 @@ export class SqliteDriver implements BatchExecutor {
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
 
-  /** Validates the options (a {@link ConfigError} names the bad field); opens the file only on first use. */
+  /**
+   * Validates the options (a {@link ConfigError} names the bad field); opens the file only on
+   * first use, which is also when `better-sqlite3` is loaded (a missing package fails that first
+   * use with a `MissingClientError` naming it).
+   */
   constructor(options: SqliteDriverOptions) {
     checkOneSource(OWNER, [
       ['database', options.database, 'object'],
@@ -121,7 +126,8 @@ export class SqliteDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const { schema: sql, rows } = batch;
-    const db = this.#database();
+    const db = await this.#database();
+    throwIfAborted(SINK, signal); // opening may have yielded
     // better-sqlite3 binds every JS number as REAL; declared integer columns bind as INTEGER, so a
     // column without type affinity still stores 42 and not 42.0.
     const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
@@ -149,7 +155,7 @@ export class SqliteDriver implements BatchExecutor {
   async ping(signal?: AbortSignal): Promise<void> {
     throwIfAborted(SINK, signal);
     try {
-      this.#database().exec('SELECT 1');
+      (await this.#database()).exec('SELECT 1');
     } catch (err) {
       throw classifySqliteError(err);
     }
@@ -162,9 +168,14 @@ export class SqliteDriver implements BatchExecutor {
     this.#owned = undefined;
   }
 
-  #database(): SqliteDatabaseLike {
+  /** The database: yours, or the file opened on first use (that is also when `better-sqlite3` is loaded). */
+  async #database(): Promise<SqliteDatabaseLike> {
     if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
     if (this.#db) return this.#db;
+    const { default: Database } = await loadClient('better-sqlite3', 'SqliteDriver', () => import('better-sqlite3'));
+    // Another call may have opened it while the module loaded.
+    if (this.#db) return this.#db;
+    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
     try {
       const db = new Database(this.#options.filename as string, { timeout: this.#options.busyTimeoutMs });
       try {
