@@ -30,6 +30,14 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
    */
   concurrency?: number;
   /**
+   * Estimated JSON bytes (strings counted one byte per character) that the jobs held at once may
+   * carry, with the default `concurrency`: fewer jobs are fetched when they are large (packed jobs
+   * near the producer's 1 MiB cap, or large requests), so the worker's heap stays bounded whatever
+   * they carry. Decoded, a request takes a few times its JSON size in the heap.
+   * @defaultValue 33554432 (32 MiB)
+   */
+  maxHeldJobBytes?: number;
+  /**
    * Consecutive failures that count against the sink (anything but a data error or a deadlock)
    * before the breaker opens and consumption pauses; below it the batch is retried after a
    * growing backoff (`retryBaseMs` … `retryMaxMs`).
@@ -82,6 +90,7 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   queueDepthIntervalMs: 5000,
   failedJobSweepIntervalMs: 10_000,
   deadLetterWorker: true,
+  maxHeldJobBytes: 32 * 1024 * 1024,
 });
 
 /** Options after defaults are applied. */
@@ -98,7 +107,7 @@ function validate(o: ResolvedBatchConsumerOptions): void {
   const positive = [
     'flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs',
     'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
-    'stormMinRows', 'stormWindowRows',
+    'stormMinRows', 'stormWindowRows', 'maxHeldJobBytes',
   ] as const;
   for (const field of ['queueDepthIntervalMs', 'failedJobSweepIntervalMs'] as const) {
     const value = o[field];

@@ -70,7 +70,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #accumulator: BatchAccumulator<PendingRequest>;
   readonly #abort = new AbortController();
   readonly #upkeep: ConsumerUpkeep;
-  /** Sizes the Worker's concurrency from the requests per job, unless the user fixed it. */
+  /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
 
@@ -98,7 +98,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#queue.on('error', (err) => this.#emitError(err));
     this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix);
     this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;
-    this.#concurrency = o.concurrency === undefined ? new JobConcurrency(o.flushSize * (o.maxInFlightBatches + 1)) : undefined;
+    const budget = { requests: o.flushSize * (o.maxInFlightBatches + 1), bytes: o.maxHeldJobBytes };
+    this.#concurrency = o.concurrency === undefined ? new JobConcurrency(budget, (n) => (this.#worker.concurrency = n)) : undefined;
     this.#worker = new TolerantWorker(queueName(o.schema.name), (job, token) => this.#process(job, token), {
       connection: this.#redis,
       prefix: o.prefix,
@@ -177,6 +178,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   async #process(job: Job, token: string | undefined): Promise<void> {
+    // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
+    const release = this.#concurrency?.hold(job.data);
     try {
       await this.#consume(job);
     } catch (err) {
@@ -185,15 +188,12 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       // is gone the lock lapses instead and the stalled check returns the job; nothing is lost.
       if (token) await settleWithin(job.moveToWait(token), HAND_BACK_TIMEOUT_MS);
       throw new WaitingError();
+    } finally {
+      release?.();
     }
   }
 
   async #consume(job: Job): Promise<void> {
-    // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
-    if (this.#concurrency) {
-      const rows = (job.data as { rows?: unknown } | null)?.rows;
-      this.#worker.concurrency = this.#concurrency.observe(Array.isArray(rows) ? rows.length : 1);
-    }
     const { requests, deadLetters, history } = readJob(this.schema, job);
     if (deadLetters.length > 0) await this.#deadLetter(null, deadLetters);
     if (requests.length === 0) return;

@@ -1,6 +1,7 @@
 export * from './queue-names.js';
 export * from './connection.js';
 export * from './producer.js';
+export * from './producer-options.js';
 export * from './batch-consumer.js';
 export * from './batch-consumer-options.js';
 export * from './batch-consumer-events.js';

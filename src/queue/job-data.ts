@@ -4,16 +4,21 @@ import type { ReplayHistory } from './dead-letter-entry.js';
 /**
  * The data of a job in a schema's queue, as the consumer reads it (`decodePayload`): the payload
  * format version, the schema's name, one or more encoded rows (more than one with producer
- * packing) and, for a replayed DLQ entry, its failure history.
+ * packing, which also sets `n`, their count, for Bull Board readers) and, for a replayed DLQ
+ * entry, its failure history. A packed job keeps the schema's name as its job name, so BullMQ's
+ * and Bull Board's filters by name, and older consumers, see every job of the queue alike.
  */
 export interface SchemaJobData {
   readonly v: number;
   readonly s: string;
   readonly rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>;
+  /** How many requests the job packs; set only when more than one (informational: readers use `rows`). */
+  readonly n?: number;
   readonly replay?: ReplayHistory;
 }
 
 /** Builds the data of a schema-queue job; `replay` is set only when re-enqueuing a DLQ entry. */
 export function schemaJobData(schema: string, rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>, replay?: ReplayHistory): SchemaJobData {
-  return replay ? { v: PAYLOAD_VERSION, s: schema, rows, replay } : { v: PAYLOAD_VERSION, s: schema, rows };
+  if (replay) return { v: PAYLOAD_VERSION, s: schema, rows, replay };
+  return rows.length > 1 ? { v: PAYLOAD_VERSION, s: schema, n: rows.length, rows } : { v: PAYLOAD_VERSION, s: schema, rows };
 }

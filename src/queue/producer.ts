@@ -1,64 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { PAYLOAD_VERSION, encodeRequest, type EncodedValue } from '../core/codec.js';
+import { encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
 import type { Row, Schema } from '../core/schema.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
-import { createRedis, type RedisConnection } from './connection.js';
-import { PackingBuffer } from './packing-buffer.js';
+import { createRedis } from './connection.js';
+import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
-import { DEFAULT_PREFIX, queueName } from './queue-names.js';
+import { queueName } from './queue-names.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
-import { SCHEMA_JOB_DEFAULTS, schemaJobOptions } from './job-options.js';
-
-/** Options of {@link Producer}. */
-export interface ProducerOptions {
-  /** Redis URL or ioredis options. */
-  connection: RedisConnection;
-  /** Schemas this producer may submit to. */
-  schemas: readonly Schema[];
-  /** Redis key prefix shared with the consumers. @defaultValue `'batchflow'` */
-  prefix?: string;
-  /** Largest JSON size of one request. @defaultValue 1048576 (1 MiB) */
-  maxPayloadBytes?: number;
-  /**
-   * Producer packing: several requests share one job, which cuts the queue's per-job cost by the
-   * packing factor (like Kafka's `linger.ms`/`batch.size`). Each `submit()` still resolves only once
-   * its job is stored. Off by default so Bull Board shows one job per request.
-   * @defaultValue `false`
-   */
-  packing?: false | { maxRequestsPerJob?: number; lingerMs?: number };
-  /**
-   * How many times BullMQ re-runs a job whose processing failed for a reason outside the sink
-   * (e.g. Redis unavailable while dead-lettering). Sink failures never consume these.
-   * @defaultValue 25
-   */
-  jobAttempts?: number;
-  /**
-   * Longest wait for Redis to confirm an enqueue. Past it `submit()` rejects with a
-   * `QueueUnavailableError` instead of hanging while Redis is down (ioredis would otherwise
-   * wait for a reconnect indefinitely).
-   * @defaultValue 10000
-   */
-  enqueueTimeoutMs?: number;
-  /** @defaultValue the no-op reporter */
-  metrics?: MetricsReporter;
-}
-
-/** Defaults of {@link ProducerOptions}. */
-export const PRODUCER_DEFAULTS = Object.freeze({
-  prefix: DEFAULT_PREFIX,
-  maxPayloadBytes: 1024 * 1024,
-  maxRequestsPerJob: 100,
-  lingerMs: 5,
-  jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts,
-  enqueueTimeoutMs: 10_000,
-});
+import { schemaJobOptions } from './job-options.js';
+import { schemaJobData } from './job-data.js';
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 /** Per-call options of `submit()` / `submitMany()`. */
 export interface SubmitOptions {
@@ -67,12 +25,13 @@ export interface SubmitOptions {
   /**
    * Deduplicates a repeated submit of the same request: it becomes the BullMQ job id, so while
    * the job exists (waiting, active or delayed) another submit with the key is not enqueued again.
-   * Not allowed with packing, where one job holds many requests.
+   * A keyed request travels alone in its job (also with packing, which it bypasses).
    */
   idempotencyKey?: string;
 }
 
 type RowOfSchema<S extends Schema> = NonNullable<S['__row']>;
+type EncodedRow = Record<string, EncodedValue>;
 
 /**
  * Submits requests into their schema's queue. Every promise resolves only once Redis has stored
@@ -91,27 +50,17 @@ export class Producer {
   readonly #redis: Redis;
   readonly #queues = new Map<string, Queue>();
   readonly #packers = new Map<string, PackingBuffer>();
-  readonly #options: Omit<Required<ProducerOptions>, 'connection' | 'schemas' | 'packing'>;
-  readonly #packing: { maxRequestsPerJob: number; lingerMs: number } | undefined;
+  readonly #options: ResolvedProducerOptions;
+  readonly #metrics: MetricsReporter;
   readonly #jobOptions: JobsOptions;
 
+  /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
-    this.#registry = new SchemaRegistry(options.schemas);
-    this.#options = {
-      prefix: options.prefix ?? PRODUCER_DEFAULTS.prefix,
-      maxPayloadBytes: options.maxPayloadBytes ?? PRODUCER_DEFAULTS.maxPayloadBytes,
-      jobAttempts: options.jobAttempts ?? PRODUCER_DEFAULTS.jobAttempts,
-      enqueueTimeoutMs: options.enqueueTimeoutMs ?? PRODUCER_DEFAULTS.enqueueTimeoutMs,
-      metrics: options.metrics ?? noopMetrics,
-    };
-    this.#packing = options.packing
-      ? {
-          maxRequestsPerJob: options.packing.maxRequestsPerJob ?? PRODUCER_DEFAULTS.maxRequestsPerJob,
-          lingerMs: options.packing.lingerMs ?? PRODUCER_DEFAULTS.lingerMs,
-        }
-      : undefined;
+    this.#options = resolveProducerOptions(options);
+    this.#registry = new SchemaRegistry(this.#options.schemas);
+    this.#metrics = this.#options.metrics ?? noopMetrics;
     this.#jobOptions = schemaJobOptions(this.#options.jobAttempts);
-    this.#redis = createRedis(options.connection, 'producer');
+    this.#redis = createRedis(this.#options.connection, 'producer');
     // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
     this.#redis.on('error', () => {});
   }
@@ -129,8 +78,11 @@ export class Producer {
   async submit(a: Request | Schema | string, b?: Row | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (a instanceof Request ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
-    const [schema, row] = this.#prepare(a instanceof Request ? a : this.#toRequest(a, b as Row));
-    await this.#enqueue(schema, [row], options);
+    const request = a instanceof Request ? a : this.#toRequest(a, b as Row);
+    const schema = this.#registry.resolve(request.schema);
+    const row = encodeRequest(request);
+    const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
+    await this.#enqueue(schema, [row], [bytes], options);
   }
 
   /** Submits many requests (or rows of one schema); all are validated before any is enqueued. */
@@ -143,14 +95,18 @@ export class Producer {
     if (options?.signal?.aborted) throw new AbortedError();
     if (options?.idempotencyKey) throw new ValidationError('invalid_row', 'idempotencyKey applies to submit(), not submitMany()');
     const requests = Array.isArray(a) ? (a as readonly Request[]) : (b as ReadonlyArray<Row>).map((row) => this.#toRequest(a as Schema | string, row));
-    const bySchema = new Map<Schema, Record<string, EncodedValue>[]>();
+    // Validates and encodes everything before any I/O; rows grouped by schema, with their estimated sizes.
+    const bySchema = new Map<Schema, { rows: EncodedRow[]; bytes: number[] }>();
     for (const request of requests) {
-      const [schema, row] = this.#prepare(request);
-      const rows = bySchema.get(schema) ?? [];
-      rows.push(row);
-      bySchema.set(schema, rows);
+      const schema = this.#registry.resolve(request.schema);
+      const row = encodeRequest(request);
+      const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
+      let group = bySchema.get(schema);
+      if (!group) bySchema.set(schema, (group = { rows: [], bytes: [] }));
+      group.rows.push(row);
+      group.bytes.push(bytes);
     }
-    await Promise.all([...bySchema].map(([schema, rows]) => this.#enqueue(schema, rows, options)));
+    await Promise.all([...bySchema].map(([schema, group]) => this.#enqueue(schema, group.rows, group.bytes, options)));
   }
 
   /** Sends any lingering packed requests, then closes the queues and the Redis connection. */
@@ -164,34 +120,23 @@ export class Producer {
     return Request.fromRow(this.#registry.resolve(schema), row);
   }
 
-  /** Validates a request fully (schema, completeness, size) and encodes it; throws before any I/O. */
-  #prepare(request: Request): [Schema, Record<string, EncodedValue>] {
-    const schema = this.#registry.resolve(request.schema);
-    const row = encodeRequest(request);
-    assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
-    return [schema, row];
-  }
-
-  async #enqueue(schema: Schema, rows: Record<string, EncodedValue>[], options?: SubmitOptions): Promise<void> {
+  async #enqueue(schema: Schema, rows: EncodedRow[], bytes: number[], options?: SubmitOptions): Promise<void> {
     const started = performance.now();
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
     const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
-    await withTimeout(this.#store(schema, rows, jobId), this.#options.enqueueTimeoutMs, schema.name);
-    this.#options.metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
+    await withTimeout(this.#store(schema, rows, bytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+    this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
-  async #store(schema: Schema, rows: Record<string, EncodedValue>[], jobId: string | undefined): Promise<void> {
-    if (this.#packing && jobId === undefined) {
-      await this.#packer(schema).addMany(rows);
-    } else {
-      const queue = this.#queue(schema);
-      if (rows.length === 1) {
-        await queue.add(schema.name, { v: PAYLOAD_VERSION, s: schema.name, rows }, jobId ? { ...this.#jobOptions, jobId } : this.#jobOptions);
-      } else {
-        for (let i = 0; i < rows.length; i += 1000) {
-          await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: { v: PAYLOAD_VERSION, s: schema.name, rows: [row] }, opts: this.#jobOptions })));
-        }
-      }
+  async #store(schema: Schema, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
+    if (this.#options.packing && jobId === undefined) return this.#packer(schema).addMany(rows, bytes);
+    const queue = this.#queue(schema);
+    if (rows.length === 1) {
+      await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? { ...this.#jobOptions, jobId } : this.#jobOptions);
+      return;
+    }
+    for (let i = 0; i < rows.length; i += 1000) {
+      await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row]), opts: this.#jobOptions })));
     }
   }
 
@@ -208,14 +153,11 @@ export class Producer {
     let packer = this.#packers.get(schema.name);
     if (!packer) {
       const queue = this.#queue(schema);
-      const packing = this.#packing as { maxRequestsPerJob: number; lingerMs: number };
-      packer = new PackingBuffer(packing, (rows) =>
-        queue.addBulk(chunk(rows, packing.maxRequestsPerJob).map((jobRows) => ({
-          name: schema.name,
-          data: { v: PAYLOAD_VERSION, s: schema.name, rows: jobRows },
-          opts: this.#jobOptions,
-        }))).then(() => undefined),
-      );
+      // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
+      const send = async (jobs: EncodedRow[][]) => {
+        await queue.addBulk(jobs.map((rows) => ({ name: schema.name, data: schemaJobData(schema.name, rows), opts: this.#jobOptions })));
+      };
+      packer = new PackingBuffer(this.#options.packing as PackingLimits, send);
       this.#packers.set(schema.name, packer);
     }
     return packer;
@@ -242,10 +184,4 @@ async function withTimeout(work: Promise<void>, ms: number, schema: string): Pro
   } finally {
     clearTimeout(timer);
   }
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }
