@@ -1,9 +1,9 @@
 // Adaptive packing (the Producer default) against real Redis: what a user sees in the queue, in
 // the sink and in the DLQ.
-import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { BatchConsumer, ConfigError, MockExecutor, Producer, Schema, SinkError, type ProducerOptions } from '../../src/index.js';
-import { queueKeyPrefix } from '../../src/queue/queue-names.js';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
@@ -13,10 +13,12 @@ const defer = useCleanups();
 function setup(options: Partial<ProducerOptions> = {}) {
   const prefix = uniquePrefix('pack');
   const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix, ...options });
-  const queue = new Queue('events', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'events') });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = openQueue('events', redis, prefix); // the queue exactly as BatchFlow opens it
   defer(async () => {
     await producer.close();
     await queue.close();
+    redis.disconnect();
     await deletePrefix(prefix);
   });
   /** Every job waiting, with the number of requests it carries. */
