@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEAD_LETTER_CLASSES, type DeadLetterClass } from '../../src/queue/dead-letter-entry.js';
+import { DEAD_LETTER_GROUP_FIELDS, type DeadLetterGroupField } from '../../src/queue/dead-letter-groups.js';
 import type { DeadLetterFilter } from '../../src/queue/dead-letter-queue.js';
 
 const CLASSES = DEAD_LETTER_CLASSES;
@@ -48,4 +49,22 @@ export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+/** Commander argument parser for `--rate <n>/s` (or `<n>/m`, or a bare `<n>` per second): entries per second. */
+export function parseRate(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(?:\/(s|m))?$/.exec(value.trim());
+  const n = match ? Number(match[1]) / (match[2] === 'm' ? 60 : 1) : Number.NaN;
+  if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError('must be a positive rate like 100/s or 600/m');
+  return n;
+}
+
+const GROUP_FIELD_ALIASES: Readonly<Record<string, DeadLetterGroupField>> = { 'error-code': 'errorCode', errorcode: 'errorCode', code: 'errorCode' };
+
+/** Commander argument parser for `--group-by reason,errorCode`. */
+export function parseGroupBy(value: string): DeadLetterGroupField[] {
+  const fields = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const parsed = fields.map((name) => GROUP_FIELD_ALIASES[name.toLowerCase()] ?? DEAD_LETTER_GROUP_FIELDS.find((field) => field === name));
+  if (parsed.length === 0 || parsed.some((field) => field === undefined)) throw new InvalidArgumentError(`must list fields among ${DEAD_LETTER_GROUP_FIELDS.join(', ')}, separated by commas`);
+  return [...new Set(parsed as DeadLetterGroupField[])];
 }

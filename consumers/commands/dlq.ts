@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
-import type { WorkerConfig } from '../../src/config/worker-config.js';
-import type { DeadLetterBulkResult, DeadLetterQueue, DeadLetterRecord } from '../../src/queue/dead-letter-queue.js';
+import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
+import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult } from '../../src/queue/dead-letter-queue.js';
 import { CliError } from '../cli-error.js';
 import { cliConfig, findSchema, withRedis, type GlobalOptions } from './cli-context.js';
-import { addFilterOptions, filterOf, type FilterFlags } from './dlq-options.js';
+import { collectAssignment, editTransform } from './dlq-edit.js';
+import { groupTable } from './dlq-groups.js';
+import { addFilterOptions, filterOf, parseGroupBy, parseRate, type FilterFlags } from './dlq-options.js';
+import { createSqlPreview } from './dlq-sql-preview.js';
 import { createProgressBar } from './progress.js';
 
 /** `batchflow dlq list|show|replay|purge`: inspect and act on a schema's dead-letter queue. */
@@ -14,9 +17,16 @@ export function registerDlq(program: Command): void {
   addFilterOptions(dlq.command('list').description('list dead-lettered requests, oldest first, as they are read (page by page)').argument('<schema>'))
     .option('--json', 'print the entries as one JSON array')
     .option('--ndjson', 'print one JSON entry per line')
-    .action((schema: string, flags: FilterFlags & { json?: boolean; ndjson?: boolean }, command: Command) =>
+    .option('--group-by <fields>', 'count entries per group of fields (class, reason, errorCode, state, message), with the first message of each', parseGroupBy)
+    .action((schema: string, flags: FilterFlags & { json?: boolean; ndjson?: boolean; groupBy?: DeadLetterGroupField[] }, command: Command) =>
       withDlq(command, schema, async (queue) => {
-        const records = queue.entries({ filter: filterOf(flags), ...(flags.limit !== undefined && { limit: flags.limit }) });
+        const scan = { filter: filterOf(flags), ...(flags.limit !== undefined && { limit: flags.limit }) };
+        if (flags.groupBy) {
+          const groups = await queue.groups(flags.groupBy, scan);
+          for (const line of flags.json || flags.ndjson ? [JSON.stringify(groups, null, flags.json ? 2 : undefined)] : groupTable(schema, flags.groupBy, groups)) await writeLine(line);
+          return;
+        }
+        const records = queue.entries(scan);
         if (flags.ndjson) await printNdjson(records);
         else if (flags.json) await printJsonArray(records);
         else await printTable(schema, records);
@@ -37,10 +47,12 @@ export function registerDlq(program: Command): void {
     );
 
   addFilterOptions(dlq.command('replay').description("move entries back to the schema's queue for another attempt (idempotent: running it twice enqueues each entry once)").argument('<schema>'))
-    .option('--dry-run', 'only count the entries that would be replayed')
-    .action((schema: string, flags: FilterFlags & { dryRun?: boolean }, command: Command) =>
-      withDlq(command, schema, async (queue) => report('replay', schema, flags, await bulk(flags, 'replay', (o) => queue.replay(o)))),
-    );
+    .option('--dry-run', 'only count the entries that would be replayed (and check the edits)')
+    .option('--sql', "with --dry-run: print the statement and bound values the schema's sink would run (Redis: the commands), secrets masked")
+    .option('--set <column=value>', 'set a column of every selected row before replaying it (repeatable; `null` is NULL)', collectAssignment)
+    .option('--transform <module>', 'edit rows with the default export of this module: (row, record) => row, or null to drop the entry')
+    .option('--rate <n/s>', 'replay at most n entries per second (e.g. 100/s, 600/m)', parseRate)
+    .action((schema: string, flags: ReplayFlags, command: Command) => replayCommand(command, schema, flags));
 
   addFilterOptions(dlq.command('purge').description('delete entries for good').argument('<schema>'))
     .option('--dry-run', 'only count the entries that would be deleted')
@@ -51,12 +63,31 @@ export function registerDlq(program: Command): void {
     });
 }
 
+type ReplayFlags = FilterFlags & { dryRun?: boolean; sql?: boolean; set?: string[]; transform?: string; rate?: number };
+
+/** `dlq replay`: edits (checked before any entry is read), rate, dry run with statement preview. */
+async function replayCommand(command: Command, schema: string, flags: ReplayFlags): Promise<void> {
+  if (flags.sql && !flags.dryRun) throw new CliError('--sql previews what a replay would run: add --dry-run', 2);
+  const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
+  const schemaConfig = findSchema(config, schema);
+  const transform = await editTransform(schemaConfig.schema, flags.set, flags.transform);
+  const sink = config.sinks[schemaConfig.sink];
+  const preview = flags.sql && sink ? createSqlPreview(schemaConfig.schema, sink, writeLine) : undefined;
+  await withDlq(command, schema, async (queue) => {
+    const result = await bulk(flags, 'replay', (o) =>
+      queue.replay({ ...o, ...(transform && { transform }), ...(flags.rate !== undefined && { ratePerSecond: flags.rate }), ...(preview && { onDecision: (d) => preview.add(d) }) }),
+    );
+    await preview?.end();
+    reportReplay(schema, flags, result);
+  });
+}
+
 async function withDlq(command: Command, schema: string, work: (queue: DeadLetterQueue) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
-  findSchema(config, schema);
+  const schemaConfig: SchemaConfig = findSchema(config, schema);
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
   await withRedis(config, async (redis: Redis) => {
-    const queue = new DeadLetterQueue(schema, redis, config.prefix);
+    const queue = new DeadLetterQueue(schema, redis, config.prefix, { schema: schemaConfig.schema });
     try {
       await work(queue);
     } finally {
@@ -65,10 +96,10 @@ async function withDlq(command: Command, schema: string, work: (queue: DeadLette
   });
 }
 
-type BulkRun = (options: Parameters<DeadLetterQueue['replay']>[0]) => Promise<DeadLetterBulkResult>;
+type BulkRun<R> = (options: NonNullable<Parameters<DeadLetterQueue['purge']>[0]>) => Promise<R>;
 
 /** Runs a bulk action with a progress bar that appears once the selection is known. */
-async function bulk(flags: FilterFlags & { dryRun?: boolean }, verb: string, run: BulkRun): Promise<DeadLetterBulkResult> {
+async function bulk<R extends DeadLetterBulkResult>(flags: FilterFlags & { dryRun?: boolean }, verb: string, run: BulkRun<R>): Promise<R> {
   let bar: ReturnType<typeof createProgressBar> | undefined;
   try {
     return await run({
@@ -83,6 +114,16 @@ async function bulk(flags: FilterFlags & { dryRun?: boolean }, verb: string, run
   } finally {
     bar?.stop();
   }
+}
+
+function reportReplay(schema: string, flags: { dryRun?: boolean }, result: DeadLetterReplayResult): void {
+  const { selected, dropped, refused } = result;
+  const edits = [dropped > 0 && `${dropped} dropped by the transform`, refused > 0 && `${refused} refused (left in the DLQ unchanged)`].filter(Boolean).join(', ');
+  if (flags.dryRun) console.log(`dry run: ${selected - dropped - refused} entries of ${schema} would be replayed${edits ? `, ${edits}, of ${selected} selected` : ''}`);
+  else console.log(`replayed ${result.done} of ${selected} selected entries of ${schema}${result.skipped ? ` (${result.skipped} skipped: gone or being replayed elsewhere)` : ''}${edits ? `; ${edits}` : ''}`);
+  for (const { error } of result.refusals) console.error(`refused ${error.message}`);
+  if (refused > result.refusals.length) console.error(`… and ${refused - result.refusals.length} more refused`);
+  if (refused > 0 && !flags.dryRun) throw new CliError(`${refused} entr${refused === 1 ? 'y was' : 'ies were'} refused: the edited request does not fit schema ${schema} (see above); nothing of them was enqueued or removed`);
 }
 
 function report(verb: 'replay' | 'purge', schema: string, flags: { dryRun?: boolean }, result: DeadLetterBulkResult): void {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WaitingError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { BatchAccumulator } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
@@ -96,7 +95,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#redis = createRedis(o.connection, 'worker');
     this.#queue = openQueue(queueName(o.schema.name), this.#redis, o.prefix);
     this.#queue.on('error', (err) => this.#emitError(err));
-    this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix);
+    this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix, { schema: o.schema });
     this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;
     const budget = { requests: o.flushSize * (o.maxInFlightBatches + 1), bytes: o.maxHeldJobBytes };
     this.#concurrency = o.concurrency === undefined ? new JobConcurrency(budget, (n) => (this.#worker.concurrency = n)) : undefined;

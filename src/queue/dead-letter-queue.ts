@@ -2,8 +2,12 @@ import { Job, type Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EncodedValue } from '../core/codec.js';
 import { ConfigError } from '../errors/config-error.js';
+import type { Schema } from '../core/schema.js';
 import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import type { ValidationError } from '../errors/validation-error.js';
+import { decideReplay, holdsRawJobData, replayRow, type DeadLetterTransform, type ReplayDecision } from './dead-letter-edit.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
+import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
 import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
@@ -11,7 +15,10 @@ import { SCHEMA_JOB_DEFAULTS, schemaJobOptions } from './job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
 
+import { ReplayPacer } from './replay-pacer.js';
 export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
+export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
+export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
 
 /** Options of {@link DeadLetterQueue}. */
 export interface DeadLetterQueueOptions {
@@ -24,6 +31,12 @@ export interface DeadLetterQueueOptions {
   /** Entries read from Redis per page by `entries()`, `list()`, `replay()` and `purge()`. @defaultValue 500 */
   pageSize?: number;
 }
+  /**
+   * The schema the entries belong to. With it, every replayed row (edited or not, also from
+   * Bull Board's "Retry") is validated before it is enqueued, and `replay({ transform })` works;
+   * a row that does not fit is refused and stays in the DLQ. @defaultValue none: rows replay as stored
+   */
+  schema?: Schema;
 
 /** Defaults of {@link DeadLetterQueueOptions}. */
 export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts, pageSize: 500 });
@@ -35,6 +48,27 @@ export interface DeadLetterBulkOptions extends DeadLetterScanOptions {
 }
 
 /** Outcome of a bulk operation. */
+/** Options of {@link DeadLetterQueue.replay}. */
+export interface DeadLetterReplayOptions extends DeadLetterBulkOptions {
+  /**
+   * Edits each selected row before it is replayed, or drops the entry (`null`); the result is
+   * validated against the schema (so the DLQ needs its `schema` option). Must be pure: a dry run
+   * calls it too. @defaultValue none: rows replay as stored
+   */
+  transform?: DeadLetterTransform;
+  /** Most entries enqueued per second, so a large replay does not flood a recovering sink. @defaultValue unlimited */
+  ratePerSecond?: number;
+  /** Called with what is done to each selected entry (also on a dry run, in walk order), e.g. to preview statements. */
+  onDecision?: (decision: ReplayDecision) => void | Promise<void>;
+}
+
+/** An entry a replay refused: its (edited) request does not fit the schema. */
+export interface DeadLetterRefusal {
+  readonly id: string;
+  /** Names the column (`error.column`) and the entry. */
+  readonly error: ValidationError;
+}
+
 export interface DeadLetterBulkResult {
   /** Entries selected by the filter and limit. */
   readonly selected: number;
@@ -45,11 +79,24 @@ export interface DeadLetterBulkResult {
 }
 
 const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
+/** Outcome of a replay. */
+export interface DeadLetterReplayResult extends DeadLetterBulkResult {
+  /** Entries the transform dropped (removed without replaying; on a dry run, that would be). */
+  readonly dropped: number;
+  /** Entries left in the DLQ, unchanged, because their (edited) request does not fit the schema. */
+  readonly refused: number;
+  /** The first refusals (at most 20), with the column each one names. */
+  readonly refusals: readonly DeadLetterRefusal[];
+}
+
+const MAX_REFUSALS = 20;
+
 /** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
 const REPLAYED_FIELD = 'bfReplayedAs';
 const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
 
-type Outcome = 'done' | 'gone' | 'locked';
+/** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused` stayed. */
+type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused';
 
 /**
  * A schema's dead-letter queue: a BullMQ queue named `<schema>.dlq` whose entries are parked as
@@ -73,11 +120,13 @@ export class DeadLetterQueue {
   readonly #jobAttempts: number;
   readonly #pageSize: number;
 
+  readonly #schema: Schema | undefined;
   constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;
     this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
+    this.#schema = options.schema;
     this.#target = openQueue(queueName(schema), connection, prefix);
   }
 
@@ -135,36 +184,97 @@ export class DeadLetterQueue {
    * Bull Board retry) finds the mark and only finishes the removal, so every entry is enqueued
    * once even if its replayed job has completed and gone meanwhile.
    */
-  async replay(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return this.#bulk(options, async (id) => {
+   *
+   * With `transform`, each row is edited (or dropped) first; with the DLQ's `schema`, each row
+   * is validated before it is enqueued, and one that does not fit is refused: it stays in the
+   * DLQ unchanged, and the result names its column. `ratePerSecond` spaces the enqueues.
+   *
+   * @example
+   * ```ts
+   * const dlq = new DeadLetterQueue('payments', redis, 'batchflow', { schema: payments });
+   * const result = await dlq.replay({ filter: { errorCode: '23514' }, transform: (row) => ({ ...row, amount: Math.abs(Number(row.amount)) }), ratePerSecond: 200 });
+   * for (const { id, error } of result.refusals) console.warn(id, error.column, error.message);
+   * ```
+  async replay(options: DeadLetterReplayOptions = {}): Promise<DeadLetterReplayResult> {
+    const { transform, ratePerSecond, onDecision } = options;
+    if (transform !== undefined && !this.#schema) throw new ConfigError('transform', `needs the schema to validate edited rows: new DeadLetterQueue('${this.schema}', redis, prefix, { schema })`);
+    if (ratePerSecond !== undefined && !(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new ConfigError('ratePerSecond', `must be a positive number, got ${ratePerSecond}`);
+    const pacer = ratePerSecond === undefined ? undefined : new ReplayPacer(ratePerSecond);
+    const refusals: DeadLetterRefusal[] = [];
+    let dropped = 0;
+    let refused = 0;
+    const decide = async (record: DeadLetterRecord): Promise<ReplayDecision> => {
+      const decision = await decideReplay(record, this.#schema, transform);
+      if (decision.action === 'refuse') {
+        refused++;
+        if (refusals.length < MAX_REFUSALS) refusals.push({ id: decision.id, error: decision.error });
+      }
+      await onDecision?.(decision);
+      return decision;
+    };
+    const act = async ({ id, state }: DeadLetterRecord): Promise<Outcome> => {
       const job = await this.queue.getJob(id);
-      if (!job) return 'gone';
-      await this.requeue(job);
+      if (!job?.id) return 'gone';
+      // An earlier replay enqueued it already and stopped short of the removal: finish that.
+      if (await this.#replayed(job.id)) return removeQuietly(job);
+      const decision = await decide({ id: job.id, state, entry: job.data });
+      if (decision.action === 'refuse') return 'refused';
+      if (decision.action === 'drop') {
+        const outcome = await removeQuietly(job);
+        if (outcome === 'done') dropped++;
+        return outcome === 'done' ? 'dropped' : outcome;
+      }
+      await pacer?.wait();
+      await this.requeue(job, replayRow(decision));
       return removeQuietly(job);
-    });
+    };
+    const preview = async (record: DeadLetterRecord): Promise<void> => {
+      if ((await decide(record)).action === 'drop') dropped++;
+    };
+    const result = await this.#bulk(options, act, preview);
+    return { ...result, dropped, refused, refusals };
+  }
+
+  /**
+   * Counts the selected entries per group of `by` fields (e.g. `['reason', 'errorCode']`),
+   * with each group's first entry and message, largest group first. Streams the DLQ page by
+   * page, keeping one record per group (at most `maxGroups`).
+   */
+  async groups(by: readonly DeadLetterGroupField[], options: DeadLetterScanOptions & DeadLetterGroupOptions = {}): Promise<DeadLetterGroup[]> {
+    return groupEntries(this.entries(options), by, options);
   }
 
   /** Deletes entries for good. */
   async purge(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return this.#bulk(options, async (id) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
+    return this.#bulk(options, async ({ id }) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
   }
 
   /**
    * Re-enqueues one DLQ job's request into the schema queue, with the job options its source job
    * had (used by replay and by the DLQ worker). Resolves false, enqueuing nothing, when the entry
-   * was already re-enqueued (marked) or is gone.
+   * was already re-enqueued (marked) or is gone. `row` is the encoded row to enqueue instead of
+   * the stored one (already validated); without it the stored row (as edited in Bull Board, say)
+   * is validated against the DLQ's `schema`, if given, and a row that does not fit rejects with
+   * a `ValidationError` naming the column, enqueuing nothing.
    *
    * On Redis Cluster the schema queue and its DLQ must hash to one slot (a `{…}` prefix), as
    * the enqueue and the mark share a transaction.
    */
-  async requeue(job: Job<DeadLetterEntry>): Promise<boolean> {
+  async requeue(job: Job<DeadLetterEntry>, row?: unknown): Promise<boolean> {
     const dlqId = job.id;
     if (!dlqId || (await this.#replayed(dlqId))) return false;
     const entry = job.data;
     const replay: ReplayHistory = { attempts: entry.attempts, firstFailedAt: entry.firstFailedAt, replays: entry.replays + 1 };
-    const data = entry.class === 'undecodable' || entry.class === 'unknown_schema'
-      ? entry.request // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
-      : schemaJobData(this.schema, [entry.request as Readonly<Record<string, EncodedValue>>], replay);
+    let data: unknown = entry.request; // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
+    if (!holdsRawJobData(entry)) {
+      let encoded = row;
+      if (encoded === undefined) {
+        const decision = await decideReplay({ id: dlqId, state: 'failed', entry }, this.#schema, undefined);
+        if (decision.action === 'refuse') throw decision.error;
+        encoded = decision.action === 'replay' ? replayRow(decision) : entry.request;
+      }
+      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay);
+    }
     const jobId = `r_${dlqId}`;
     const replayed = new Job(this.#target, this.schema, data, { ...schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId }, jobId);
     const multi = (await this.#target.getBackend().client).multi();
@@ -207,7 +317,8 @@ export class DeadLetterQueue {
     return { id: `${ids[1] as string}_${entry.sourceJobTimestamp ?? Date.now()}`, entry };
   }
 
-  async #bulk(options: DeadLetterBulkOptions, act: (id: string) => Promise<Outcome>): Promise<DeadLetterBulkResult> {
+  /** Walks the selection, acting on each page's entries concurrently, or previewing them in order on a dry run. */
+  async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<Outcome>, preview?: (record: DeadLetterRecord) => Promise<void>): Promise<DeadLetterBulkResult> {
     const pages = walkPages(this.queue, this.#pageSize, options);
     let selected = 0;
     let done = 0;
@@ -216,13 +327,15 @@ export class DeadLetterQueue {
       const page = step.value;
       selected += page.length;
       let left = 0;
-      if (!options.dryRun) {
+      if (options.dryRun) {
+        for (const record of page) await preview?.(record);
+      } else {
         // One page at a time, its entries concurrently: the connection pipelines the round trips.
-        const outcomes = await Promise.all(page.map(({ id }) => act(id)));
+        const outcomes = await Promise.all(page.map((record) => act(record)));
         for (const outcome of outcomes) {
           if (outcome === 'done') done++;
-          else skipped++;
-          if (outcome !== 'locked') left++;
+          else if (outcome === 'gone' || outcome === 'locked') skipped++;
+          if (outcome !== 'locked' && outcome !== 'refused') left++;
         }
       }
       step = await pages.next(left);

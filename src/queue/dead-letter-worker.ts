@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ValidationError } from '../errors/validation-error.js';
 import type { DeadLetterEntry } from './dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { deadLetterQueueName } from './queue-names.js';
@@ -8,7 +9,10 @@ import { deadLetterQueueName } from './queue-names.js';
  * Keeps a DLQ in the shape Bull Board understands:
  * - a new entry is *parked*: failed at once with its error message, so it shows under "Failed";
  * - an entry that failed before and is processed again was retried (Bull Board's "Retry" button,
- *   or `job.retry()`): it is replayed into the schema's queue and completes.
+ *   or `job.retry()`): it is replayed into the schema's queue and completes. Its data is read
+ *   afresh, so a request edited first (Bull Board's "Update data", i.e. `job.updateData()`) is
+ *   replayed as edited, once validated against the DLQ's schema; an edit that does not fit fails
+ *   the job again with the column named, and nothing is enqueued.
  */
 export class DeadLetterWorker {
   readonly worker: Worker<DeadLetterEntry>;
@@ -18,7 +22,13 @@ export class DeadLetterWorker {
       deadLetterQueueName(dlq.schema),
       async (job: Job<DeadLetterEntry>) => {
         if (job.attemptsMade === 0) throw new UnrecoverableError(`${job.data.class}/${job.data.reason}: ${job.data.message}`);
-        await dlq.requeue(job);
+        try {
+          await dlq.requeue(job);
+        } catch (err) {
+          // An edit that does not fit the schema: back to failed (with the column named), data as edited, nothing enqueued.
+          if (err instanceof ValidationError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
       },
       { connection, prefix, concurrency: 10 },
     );

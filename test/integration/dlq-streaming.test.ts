@@ -35,7 +35,7 @@ describe('DLQ tools walk the queue in bounded pages', () => {
     const { dlq } = await dlqWith(103, 7);
     const progress: Array<[number, number]> = [];
     const result = await dlq.purge({ filter: { class: 'non_retryable' }, onProgress: (done, total) => progress.push([done, total]) });
-    expect(result).toEqual({ selected: 51, done: 51, skipped: 0 });
+    expect(result).toEqual({ selected: 51, done: 51, skipped: 0, dropped: 0, refused: 0, refusals: [] });
     const left = await dlq.list();
     expect(left).toHaveLength(52);
     expect(left.every((r) => r.entry.class === 'retry_exhausted')).toBe(true);
@@ -45,13 +45,13 @@ describe('DLQ tools walk the queue in bounded pages', () => {
 
   it('replays everything page by page, honours limit, and a dry run only counts', async () => {
     const { dlq } = await dlqWith(40, 6);
-    expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0 });
+    expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0, dropped: 0, refused: 0, refusals: [] });
     expect(await dlq.count()).toBe(40);
     const limited: Array<[number, number]> = [];
-    expect(await dlq.replay({ limit: 13, onProgress: (d, t) => limited.push([d, t]) })).toEqual({ selected: 13, done: 13, skipped: 0 });
+    expect(await dlq.replay({ limit: 13, onProgress: (d, t) => limited.push([d, t]) })).toEqual({ selected: 13, done: 13, skipped: 0, dropped: 0, refused: 0, refusals: [] });
     expect(limited.at(-1)).toEqual([13, 13]);
-    expect(await dlq.replay({ filter: { errorCode: '23505' } })).toEqual({ selected: 9, done: 9, skipped: 0 });
-    expect(await dlq.replay()).toEqual({ selected: 18, done: 18, skipped: 0 });
+    expect(await dlq.replay({ filter: { errorCode: '23505' } })).toEqual({ selected: 9, done: 9, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay()).toEqual({ selected: 18, done: 18, skipped: 0, dropped: 0, refused: 0, refusals: [] });
     expect(await dlq.count()).toBe(0);
   });
 

@@ -62,7 +62,7 @@ describe('FailedJobSweeper', () => {
     expect(dead.reduce((n, [reason, count]) => (reason === 'queue_failed' ? n + count : n), 0)).toBe(5);
     expect(await sweeper.sweep()).toBe(0);
 
-    expect(await dlq.replay({ filter: { class: 'queue_failed' } })).toEqual({ selected: 4, done: 4, skipped: 0 });
+    expect(await dlq.replay({ filter: { class: 'queue_failed' } })).toEqual({ selected: 4, done: 4, skipped: 0, dropped: 0, refused: 0, refusals: [] });
     const waiting = await queue.getJobs(['waiting'], 0, -1, true);
     expect(waiting.map((j) => (j.data as { rows: Array<{ body: string }> }).rows[0]?.body).sort()).toEqual(['a', 'alone', 'b', 'c']);
     expect(waiting.every((j) => j.id?.startsWith('r_d_') && j.opts.attempts === 1)).toBe(true);
