@@ -10,6 +10,8 @@ import { createRedis } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
 import { logConsumerEvents } from './consumer-log.js';
+import { REDIS_ADVICE } from './dependency-hints.js';
+import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
 
@@ -18,6 +20,12 @@ export interface WorkerServiceOptions {
   /** Validated config, e.g. from `loadConfig`. */
   config: WorkerConfig;
   logger: Logger;
+  /**
+   * Receives one human line when Redis or a sink is unreachable at start: what is wrong and what
+   * to do (URLs redacted). The CLI prints it on stderr; the JSON log gets it either way.
+   * @defaultValue the JSON log only
+   */
+  notice?: (line: string) => void;
 }
 
 /**
@@ -44,10 +52,12 @@ export class WorkerService {
   #http: ListeningHttpServer | undefined;
   #ready = false;
   #stopping: Promise<void> | undefined;
+  readonly #watch: DependencyWatch;
 
   constructor(options: WorkerServiceOptions) {
     this.#config = options.config;
     this.#log = options.logger;
+    this.#watch = new DependencyWatch(options.notice ?? (() => {}), options.logger);
   }
 
   /** The HTTP server's base URL once started (undefined when `http.enabled` is false). */
@@ -64,11 +74,18 @@ export class WorkerService {
       if (schemas.length === 0) continue;
       // Each sink's registry definition knows its DDL and loads its client library only now.
       const place = { name, baseDir: config.baseDir };
-      await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema));
-      this.#executors.set(name, await openSink(place, sink));
+      await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema)).catch((err: unknown) => {
+        this.#watch.reportSinkFailure(name, sink, err);
+        throw err;
+      });
+      const executor = await openSink(place, sink);
+      this.#executors.set(name, executor);
+      // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
+      void this.#watch.checkSink(name, sink, executor);
     }
     this.#redis = createRedis(config.redisUrl, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
+    this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, sink, tuning } of config.schemas) {
       const consumer = new BatchConsumer({ connection: config.redisUrl, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
       logConsumerEvents(consumer, this.#log);
@@ -114,9 +131,9 @@ export class WorkerService {
   }
 
   async #startHttp(): Promise<void> {
-    const { http, prefix, redisUrl, schemas } = this.#config;
+    const { http, prefix, redisUrl, schemas, keepCompletedJobs } = this.#config;
     if (http.ingest) {
-      this.#producer = new Producer({ connection: redisUrl, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics });
+      this.#producer = new Producer({ connection: redisUrl, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
     }
     const server = createHttpServer({
       host: http.host,
@@ -140,13 +157,17 @@ export class WorkerService {
    * schema is held and why.
    */
   async #readiness(): Promise<Readiness> {
-    const redis = await this.#redis?.ping().then((pong) => pong === 'PONG', () => false);
+    // While disconnected a ping would wait in the offline queue past /readyz's timeout, hiding which check failed.
+    const redis = this.#redis?.status === 'ready' && (await this.#redis.ping().then((pong) => pong === 'PONG', () => false));
+    await this.#watch.recheckSinks(this.#executors, this.#config.sinks);
+    const missing = this.#watch.missing;
+    if (!redis) missing.redis ??= REDIS_ADVICE;
     const consumers = this.#ready && this.#consumers.every((c) => c.state !== 'closed' && c.state !== 'closing');
     const sinks: Record<string, SinkHealth> = {};
     for (const consumer of this.#consumers) {
       const { breaker, holding } = consumer.health;
       sinks[consumer.schema.name] = { breaker, holding: holding ? { reason: holding.reason, code: holding.code ?? null, message: holding.message } : null };
     }
-    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers }, sinks };
+    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers }, sinks, ...(Object.keys(missing).length > 0 && { missing }) };
   }
 }

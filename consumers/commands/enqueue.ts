@@ -49,7 +49,7 @@ export function registerEnqueue(program: Command): void {
       // Fail fast with a clear message when Redis is down; the producer then opens its own connection.
       (await connectRedis(config.redisUrl)).disconnect();
       const { Producer } = await import('../../src/queue/producer.js');
-      const producer = new Producer({ connection: config.redisUrl, schemas: [schema], prefix: config.prefix });
+      const producer = new Producer({ connection: config.redisUrl, schemas: [schema], prefix: config.prefix, keepCompletedJobs: config.keepCompletedJobs });
       try {
         await enqueue(producer, schema, rows);
       } finally {

@@ -23,7 +23,8 @@ export function registerWorker(program: Command, keepRunning: () => void): void 
         import('../worker-service.js'),
       ]);
       const logger = createLogger(config.logLevel);
-      const service = new WorkerService({ config, logger });
+      // The JSON log is for machines; a newcomer without Redis also gets one plain line saying what to do.
+      const service = new WorkerService({ config, logger, notice: (line) => process.stderr.write(`batchflow: ${line}\n`) });
       const shutdownLimitMs = Math.max(...config.schemas.map((s) => s.tuning.shutdownTimeoutMs)) + SHUTDOWN_GRACE_MS;
       closeOnSignals(() => service.stop(), {
         onSignal: (signal, forced) => {

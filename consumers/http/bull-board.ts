@@ -33,9 +33,10 @@ export function bullBoardRouter(options: BullBoardRouterOptions): Router {
     const isDlq = queue.name.endsWith(DLQ_SUFFIX);
     const description = isDlq
       ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
-      : 'Schema queue: one job per request (or per packed group of requests).';
+      : 'Schema queue: one job per request, or per packed group of requests (data.n says how many). Completed shows the latest jobs kept (keepCompletedJobs).';
     return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description });
   });
-  createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow' } } });
+  // showMetrics: the per-queue throughput chart (completed and failed per minute) from BullMQ's worker metrics.
+  createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow', showMetrics: true } } });
   return serverAdapter.getRouter() as Router;
 }

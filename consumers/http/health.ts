@@ -2,9 +2,11 @@ import { Router } from 'express';
 
 /**
  * What a readiness check reports: a plain boolean, or a verdict with named checks
- * (e.g. `{ ready: false, checks: { redis: true, consumers: false } }`) shown in the response body.
+ * (e.g. `{ ready: false, checks: { redis: true, consumers: false } }`) shown in the response body,
+ * and `missing`: each dependency the worker cannot use, with what to do (no hosts or URLs, since
+ * `/readyz` needs no credentials), e.g. `{ redis: 'is not reachable: start redis-server or set REDIS_URL' }`.
  */
-export type Readiness = boolean | { ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth> };
+export type Readiness = boolean | { ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth>; missing?: Record<string, string> };
 
 /** One schema's sink as `/readyz` shows it: whether work flows, and if not, why. */
 export interface SinkHealth {
@@ -42,7 +44,7 @@ export function healthRouter(options: HealthRouterOptions): Router {
   return router;
 }
 
-async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth>; error?: string }> {
+async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth>; missing?: Record<string, string>; error?: string }> {
   if (!check) return { ready: true };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -51,7 +53,7 @@ async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): P
     if (result === 'timeout') return { ready: false, error: `readiness check did not answer within ${timeoutMs} ms` };
     return typeof result === 'boolean'
       ? { ready: result }
-      : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}), ...(result.sinks ? { sinks: result.sinks } : {}) };
+      : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}), ...(result.sinks ? { sinks: result.sinks } : {}), ...(result.missing ? { missing: result.missing } : {}) };
   } catch {
     // The error's message may name hosts or carry a connection string: report only the verdict.
     return { ready: false, error: 'readiness check failed' };

@@ -1,4 +1,5 @@
 import { BATCH_CONSUMER_DEFAULTS } from '../queue/batch-consumer-options.js';
+import { SCHEMA_JOB_DEFAULTS } from '../queue/job-options.js';
 import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 
 /**
@@ -13,6 +14,12 @@ export const CONFIG_DEFAULTS = Object.freeze({
   prefix: DEFAULT_PREFIX,
   /** pino log level. Env `BATCHFLOW_LOG_LEVEL` overrides. @defaultValue `'info'` */
   logLevel: 'info' as const,
+  /**
+   * Completed jobs kept per schema queue for Bull Board's history (jobs enqueued by HTTP ingest
+   * and `batchflow enqueue`); `false` keeps none.
+   * @defaultValue `{ count: 1000, ageSeconds: 3600 }`
+   */
+  keepCompletedJobs: SCHEMA_JOB_DEFAULTS.keepCompletedJobs,
   http: Object.freeze({
     /** Serve /metrics, /healthz, /readyz, Bull Board and HTTP ingest. @defaultValue `true` */
     enabled: true,

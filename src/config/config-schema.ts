@@ -100,6 +100,11 @@ export const configFileSchema = z
       .regex(/^[^:\s]+$/, { error: 'must be non-empty, without ":" or spaces' })
       .default(CONFIG_DEFAULTS.prefix),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default(CONFIG_DEFAULTS.logLevel),
+    keepCompletedJobs: z
+      .union([z.literal(false), z.strictObject({ count: positiveInt.optional(), ageSeconds: positiveInt.optional() })], {
+        error: 'must be false or { "count", "ageSeconds" } (positive integers)',
+      })
+      .default(CONFIG_DEFAULTS.keepCompletedJobs),
     http: z
       .strictObject({
         enabled: bool.default(CONFIG_DEFAULTS.http.enabled),

@@ -31,6 +31,8 @@ export interface WorkerConfig {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly logLevel: ConfigFile['logLevel'];
+  /** Completed jobs kept per schema queue (Bull Board's history), for the producers the service and CLI create. */
+  readonly keepCompletedJobs: ConfigFile['keepCompletedJobs'];
   readonly http: ConfigFile['http'];
   readonly sinks: Readonly<Record<string, SinkConfig>>;
   readonly schemas: readonly SchemaConfig[];

@@ -68,6 +68,12 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
    * @defaultValue 10000
    */
   failedJobSweepIntervalMs?: number;
+  /**
+   * Minutes of BullMQ's worker metrics (jobs completed and failed per minute) kept in Redis, which
+   * Bull Board charts per queue; 0 records none. Each data point is a few bytes per queue.
+   * @defaultValue 10080 (one week)
+   */
+  metricsMaxDataPoints?: number;
   /** Run the DLQ worker that parks entries and replays Bull Board retries. @defaultValue true */
   deadLetterWorker?: boolean;
   /** @defaultValue the no-op reporter */
@@ -89,6 +95,7 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 30_000,
   queueDepthIntervalMs: 5000,
   failedJobSweepIntervalMs: 10_000,
+  metricsMaxDataPoints: 10_080,
   deadLetterWorker: true,
   maxHeldJobBytes: 32 * 1024 * 1024,
 });
@@ -109,7 +116,7 @@ function validate(o: ResolvedBatchConsumerOptions): void {
     'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
     'stormMinRows', 'stormWindowRows', 'maxHeldJobBytes',
   ] as const;
-  for (const field of ['queueDepthIntervalMs', 'failedJobSweepIntervalMs'] as const) {
+  for (const field of ['queueDepthIntervalMs', 'failedJobSweepIntervalMs', 'metricsMaxDataPoints'] as const) {
     const value = o[field];
     if (!Number.isInteger(value) || value < 0) throw new ConfigError(field, `must be 0 (off) or a positive integer, got ${JSON.stringify(value)}`);
   }

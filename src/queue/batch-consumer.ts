@@ -106,6 +106,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       lockDuration: o.lockDurationMs,
       stalledInterval: o.stalledIntervalMs,
       maxStalledCount: o.maxStalledCount,
+      ...(o.metricsMaxDataPoints > 0 && { metrics: { maxDataPoints: o.metricsMaxDataPoints } }),
     });
     this.#worker.on('error', (err) => this.#emitError(err));
     this.#metrics.breakerState(o.schema.name, sink, 0);

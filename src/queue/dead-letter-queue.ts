@@ -11,7 +11,7 @@ import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type Dea
 import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
-import { SCHEMA_JOB_DEFAULTS, schemaJobOptions } from './job-options.js';
+import { SCHEMA_JOB_DEFAULTS, keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
 
@@ -276,7 +276,7 @@ export class DeadLetterQueue {
       data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay);
     }
     const jobId = `r_${dlqId}`;
-    const replayed = new Job(this.#target, this.schema, data, { ...schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId }, jobId);
+    const replayed = new Job(this.#target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);
     const multi = (await this.#target.getBackend().client).multi();
     await replayed.addJob(multi);
     (multi as unknown as ChainableCommander).eval(MARK_REPLAYED, 1, this.queue.toKey(dlqId), REPLAYED_FIELD, jobId);

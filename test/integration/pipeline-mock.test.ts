@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { BatchConsumer, EVENTS_STREAM_MAX_LEN, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions } from '../../src/index.js';
+import { BatchConsumer, EVENTS_STREAM_MAX_LEN, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions, type ProducerOptions } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
 const events = Schema('events', { id: 'int64', body: 'string' });
@@ -9,9 +9,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(executor: MockExecutor, options: Partial<BatchConsumerOptions> = {}) {
+function setup(executor: MockExecutor, options: Partial<BatchConsumerOptions> = {}, producerOptions: Partial<ProducerOptions> = {}) {
   const prefix = uniquePrefix('pipe');
-  const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix });
+  const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix, ...producerOptions });
   const consumer = new BatchConsumer({ connection: REDIS_URL, schema: events, executor, prefix, flushSize: 100, flushIntervalMs: 200, ...options });
   cleanups.push(async () => {
     await producer.close();
@@ -32,14 +32,21 @@ describe('pipeline with MockExecutor (real Redis)', () => {
     expect(Math.max(...mock.committed.map((c) => c.requests.length))).toBeLessThanOrEqual(100);
   });
 
-  it('keeps the BullMQ events stream bounded, so Redis memory returns after a drain', async () => {
+  it('keeps the BullMQ events stream and the kept completed jobs bounded, so Redis memory returns after a drain', async () => {
     const mock = new MockExecutor();
-    const { producer, prefix } = setup(mock);
+    // One job per request, so 4,000 jobs complete; Bull Board's history keeps the last 500 of them.
+    const { producer, prefix } = setup(mock, {}, { packing: false, keepCompletedJobs: { count: 500 } });
     await producer.submitMany(events, Array.from({ length: 4000 }, (_, i) => ({ id: BigInt(i), body: 'x' })));
     expect(await waitFor(() => mock.committedRequests().length >= 4000)).toBe(true);
     const redis = new Redis(REDIS_URL);
-    const length = await redis.xlen(`${prefix}:events:events`);
+    const keys = `${prefix}:events`;
+    const length = await redis.xlen(`${keys}:events`);
+    // The kept jobs are trimmed to the count as jobs complete: their hashes are all that remain.
+    expect(await waitFor(async () => (await redis.zcard(`${keys}:completed`)) === 500)).toBe(true);
+    let jobHashes = 0;
+    for await (const batch of redis.scanStream({ match: `${keys}:[0-9]*`, count: 1000 })) jobHashes += (batch as string[]).length;
     redis.disconnect();
+    expect(jobHashes).toBe(500);
     // 4,000 jobs emit well over 8,000 events; trimming is approximate (XADD MAXLEN ~), so allow slack.
     expect(length).toBeLessThanOrEqual(EVENTS_STREAM_MAX_LEN * 2);
   });
