@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WaitingError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { BatchAccumulator } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';

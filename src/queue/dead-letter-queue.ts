@@ -1,24 +1,24 @@
 import { Job, type Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EncodedValue } from '../core/codec.js';
-import { ConfigError } from '../errors/config-error.js';
 import type { Schema } from '../core/schema.js';
-import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import { ConfigError } from '../errors/config-error.js';
 import type { ValidationError } from '../errors/validation-error.js';
 import { decideReplay, holdsRawJobData, replayRow, type DeadLetterTransform, type ReplayDecision } from './dead-letter-edit.js';
-import type { KeyedDeadLetter } from './dead-letter-factory.js';
+import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
+import type { KeyedDeadLetter } from './dead-letter-factory.js';
 import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
 import { SCHEMA_JOB_DEFAULTS, keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
-
 import { ReplayPacer } from './replay-pacer.js';
-export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
+
 export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
+export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
 
 /** Options of {@link DeadLetterQueue}. */
 export interface DeadLetterQueueOptions {
@@ -30,13 +30,13 @@ export interface DeadLetterQueueOptions {
   jobAttempts?: number;
   /** Entries read from Redis per page by `entries()`, `list()`, `replay()` and `purge()`. @defaultValue 500 */
   pageSize?: number;
-}
   /**
    * The schema the entries belong to. With it, every replayed row (edited or not, also from
    * Bull Board's "Retry") is validated before it is enqueued, and `replay({ transform })` works;
    * a row that does not fit is refused and stays in the DLQ. @defaultValue none: rows replay as stored
    */
   schema?: Schema;
+}
 
 /** Defaults of {@link DeadLetterQueueOptions}. */
 export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts, pageSize: 500 });
@@ -47,7 +47,6 @@ export interface DeadLetterBulkOptions extends DeadLetterScanOptions {
   dryRun?: boolean;
 }
 
-/** Outcome of a bulk operation. */
 /** Options of {@link DeadLetterQueue.replay}. */
 export interface DeadLetterReplayOptions extends DeadLetterBulkOptions {
   /**
@@ -69,6 +68,7 @@ export interface DeadLetterRefusal {
   readonly error: ValidationError;
 }
 
+/** Outcome of a bulk operation. */
 export interface DeadLetterBulkResult {
   /** Entries selected by the filter and limit. */
   readonly selected: number;
@@ -78,7 +78,6 @@ export interface DeadLetterBulkResult {
   readonly skipped: number;
 }
 
-const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
 /** Outcome of a replay. */
 export interface DeadLetterReplayResult extends DeadLetterBulkResult {
   /** Entries the transform dropped (removed without replaying; on a dry run, that would be). */
@@ -91,6 +90,7 @@ export interface DeadLetterReplayResult extends DeadLetterBulkResult {
 
 const MAX_REFUSALS = 20;
 
+const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
 /** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
 const REPLAYED_FIELD = 'bfReplayedAs';
 const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
@@ -119,14 +119,14 @@ export class DeadLetterQueue {
   readonly #redis: Redis;
   readonly #jobAttempts: number;
   readonly #pageSize: number;
-
   readonly #schema: Schema | undefined;
+
   constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;
-    this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
     this.#schema = options.schema;
+    this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
     this.#target = openQueue(queueName(schema), connection, prefix);
   }
 
@@ -183,7 +183,6 @@ export class DeadLetterQueue {
    * that marks the entry as replayed, and only then is the entry removed. A second run (or a
    * Bull Board retry) finds the mark and only finishes the removal, so every entry is enqueued
    * once even if its replayed job has completed and gone meanwhile.
-   */
    *
    * With `transform`, each row is edited (or dropped) first; with the DLQ's `schema`, each row
    * is validated before it is enqueued, and one that does not fit is refused: it stays in the
@@ -195,6 +194,7 @@ export class DeadLetterQueue {
    * const result = await dlq.replay({ filter: { errorCode: '23514' }, transform: (row) => ({ ...row, amount: Math.abs(Number(row.amount)) }), ratePerSecond: 200 });
    * for (const { id, error } of result.refusals) console.warn(id, error.column, error.message);
    * ```
+   */
   async replay(options: DeadLetterReplayOptions = {}): Promise<DeadLetterReplayResult> {
     const { transform, ratePerSecond, onDecision } = options;
     if (transform !== undefined && !this.#schema) throw new ConfigError('transform', `needs the schema to validate edited rows: new DeadLetterQueue('${this.schema}', redis, prefix, { schema })`);
