@@ -337,6 +337,7 @@ describe.each(DIALECTS)('SQL driver conformance: $name', (db: DialectAdapter) =>
     const schema = kv(t, 'update');
     const user = await db.userDriver();
     try {
+      expect(user.driver.ping).toBeTypeOf('function');
       await user.driver.ping?.();
       await user.driver.execute(schema, requests(schema, [{ id: 1n, name: 'mine' }]));
       await user.driver.close?.();
@@ -359,7 +360,9 @@ describe.each(DIALECTS)('SQL driver conformance: $name', (db: DialectAdapter) =>
 
   it('ping() answers, and close() is idempotent', async () => {
     const own = db.ownedDriver();
-    await own.ping?.();
+    // The breaker's health probe depends on it: a missing ping() must fail here, not pass silently.
+    expect(own.ping).toBeTypeOf('function');
+    await expect(own.ping?.()).resolves.toBeUndefined();
     await own.close?.();
     await own.close?.();
   });

@@ -1,5 +1,9 @@
 // Driver options are validated once, in the constructor, with a message that names the field;
 // constructing a driver opens no connection, and connection strings never leak into errors.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -45,9 +49,34 @@ describe('SQL driver options', () => {
     expect(configError(() => new SqliteDriver({ filename: 'a.db', maxRowsPerStatement: -1 })).field).toBe('SqliteDriverOptions.maxRowsPerStatement');
   });
 
-  it('constructing opens nothing, and close() without use is fine', async () => {
-    for (const driver of [new PostgresDriver({ connectionString: SECRET_URL }), new MySqlDriver({ connectionString: 'mysql://u:p@db.internal/app' }), new SqliteDriver({ filename: '/nonexistent/dir/x.db' })]) {
-      await driver.close();
+  it('constructing opens nothing (seen by a listening socket and the file system), and close() without use is fine', async () => {
+    const accepted: string[] = [];
+    const listener = createServer((socket) => {
+      accepted.push('connection');
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'bf-opens-nothing-'));
+    const file = join(dir, 'x.db');
+    try {
+      const drivers = [
+        new PostgresDriver({ connectionString: `postgres://u:p@127.0.0.1:${port}/app` }),
+        new MySqlDriver({ connectionString: `mysql://u:p@127.0.0.1:${port}/app`, connectTimeoutMs: 1000 }),
+        new SqliteDriver({ filename: file }),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(accepted).toEqual([]);
+      expect(existsSync(file)).toBe(false);
+      // The observation can see a connection: the first use opens one.
+      await drivers[0]?.ping().catch(() => undefined);
+      await drivers[2]?.ping();
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(existsSync(file)).toBe(true);
+      for (const driver of drivers) await driver.close();
+    } finally {
+      listener.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
