@@ -70,6 +70,8 @@ describe('dlq.replay({ transform }): edit before replay', () => {
   it('refuses an edit that does not fit the schema, naming the column; the entries stay unchanged and nothing is enqueued', async () => {
     const { dlq, target } = await pipeline([-1, -2, 5]);
     const before = await dlq.list();
+    // The pipeline's own first delivery stays among the kept completed jobs; nothing may be added.
+    const jobsBefore = await target.getJobCounts('waiting', 'active', 'completed', 'delayed');
     const wrongType = await dlq.replay({ transform: (row) => ({ ...row, amount: 'lots' }) });
     expect(wrongType).toMatchObject({ selected: 2, done: 0, skipped: 0, dropped: 0, refused: 2 });
     const [first] = wrongType.refusals;
@@ -82,11 +84,12 @@ describe('dlq.replay({ transform }): edit before replay', () => {
     expect(missing.refusals[0]?.error).toMatchObject({ kind: 'missing_column', column: 'amount' });
 
     expect(await dlq.list()).toEqual(before);
-    expect(await target.getJobCounts('waiting', 'active', 'completed', 'delayed')).toEqual({ waiting: 0, active: 0, completed: 0, delayed: 0 });
+    expect(await target.getJobCounts('waiting', 'active', 'completed', 'delayed')).toEqual({ ...jobsBefore, waiting: 0, active: 0, delayed: 0 });
   });
 
   it('a dry run decides every entry in order (edits checked) without enqueueing or removing anything', async () => {
     const { dlq, target } = await pipeline([-1, -2, -3]);
+    const completedBefore = (await target.getJobCounts('completed')).completed;
     const decisions: ReplayDecision[] = [];
     const result = await dlq.replay({
       dryRun: true,
@@ -97,7 +100,7 @@ describe('dlq.replay({ transform }): edit before replay', () => {
     expect(result.refusals[0]?.error).toMatchObject({ kind: 'out_of_range', column: 'amount' });
     expect(decisions.map((d) => [d.action, d.action === 'replay' ? d.request?.get('amount') : undefined]).sort()).toEqual([['drop', undefined], ['refuse', undefined], ['replay', 3]]);
     expect(await dlq.count()).toBe(3);
-    expect(await target.getJobCounts('waiting', 'completed')).toEqual({ waiting: 0, completed: 0 });
+    expect(await target.getJobCounts('waiting', 'completed')).toEqual({ waiting: 0, completed: completedBefore });
   });
 
   it('a transform needs the schema; a rate must be positive', async () => {
