@@ -1,4 +1,4 @@
-import { BATCH_CONSUMER_DEFAULTS } from '../queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuningField } from '../queue/batch-consumer-options.js';
 import { SCHEMA_JOB_DEFAULTS } from '../queue/job-options.js';
 import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 
@@ -32,36 +32,18 @@ export const CONFIG_DEFAULTS = Object.freeze({
     /** Accept rows over HTTP at `POST /v1/...` (see `http.ingestToken`). @defaultValue `true` */
     ingest: true,
   }),
-  /** Batch tuning for every schema; each schema entry may override any of these. */
-  defaults: Object.freeze({
-    /** @defaultValue 500 */
-    flushSize: BATCH_CONSUMER_DEFAULTS.flushSize,
-    /** @defaultValue 1000 */
-    flushIntervalMs: BATCH_CONSUMER_DEFAULTS.flushIntervalMs,
-    /** @defaultValue 2 */
-    maxInFlightBatches: BATCH_CONSUMER_DEFAULTS.maxInFlightBatches,
-    /** @defaultValue 5 */
-    maxAttempts: BATCH_CONSUMER_DEFAULTS.maxAttempts,
-    /** @defaultValue 100 */
-    retryBaseMs: BATCH_CONSUMER_DEFAULTS.retryBaseMs,
-    /** @defaultValue 5000 */
-    retryMaxMs: BATCH_CONSUMER_DEFAULTS.retryMaxMs,
-    /** @defaultValue 30000 */
-    batchTimeoutMs: BATCH_CONSUMER_DEFAULTS.batchTimeoutMs,
-    /** @defaultValue 30000 */
-    shutdownTimeoutMs: BATCH_CONSUMER_DEFAULTS.shutdownTimeoutMs,
-    /** @defaultValue 250 */
-    breakerProbeBaseMs: BATCH_CONSUMER_DEFAULTS.breakerProbeBaseMs,
-    /** @defaultValue 2000 */
-    breakerProbeMaxMs: BATCH_CONSUMER_DEFAULTS.breakerProbeMaxMs,
-    /** @defaultValue 30000 */
-    lockDurationMs: BATCH_CONSUMER_DEFAULTS.lockDurationMs,
-    /** @defaultValue 30000 */
-    stalledIntervalMs: BATCH_CONSUMER_DEFAULTS.stalledIntervalMs,
-    /** @defaultValue 5000 (0 disables queue-depth sampling) */
-    queueDepthIntervalMs: BATCH_CONSUMER_DEFAULTS.queueDepthIntervalMs,
-  }),
+  /**
+   * Batch tuning for every schema; each schema entry may override any of these. The fields and
+   * their defaults are `BatchConsumer`'s own (see `BatchConsumerOptions` for each one's meaning
+   * and `@defaultValue`), so the library and the service never disagree.
+   */
+  defaults: Object.freeze(
+    Object.fromEntries(Object.keys(BATCH_CONSUMER_TUNING).map((field) => [field, BATCH_CONSUMER_DEFAULTS[field as BatchConsumerTuningField]])) as Record<
+      BatchConsumerTuningField,
+      number
+    >,
+  ),
 });
 
 /** Names of the batch tuning fields that `defaults` holds and each schema may override. */
-export type TuningField = keyof typeof CONFIG_DEFAULTS.defaults;
+export type TuningField = BatchConsumerTuningField;

@@ -3,22 +3,23 @@ import { findSink, sinkTypes } from '../drivers/registry.js';
 import type { SinkConfig } from '../drivers/sink-definition.js';
 import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisUrl } from './config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { BATCH_CONSUMER_TUNING, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
 
-/** Batch tuning fields: all optional here; `defaults` fills them in. */
+const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number>>> = Object.freeze({
+  positive: positiveInt,
+  nonNegative: nonNegativeInt,
+  ratio: z.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' }),
+});
+
+/**
+ * Batch tuning fields, all optional here (`defaults` fills them in), derived from
+ * `BATCH_CONSUMER_TUNING`: a new consumer option is accepted by the config file without an edit here.
+ */
 const tuningShape = {
-  flushSize: positiveInt.optional(),
-  flushIntervalMs: positiveInt.optional(),
-  maxInFlightBatches: positiveInt.optional(),
-  maxAttempts: positiveInt.optional(),
-  retryBaseMs: positiveInt.optional(),
-  retryMaxMs: positiveInt.optional(),
-  batchTimeoutMs: positiveInt.optional(),
-  shutdownTimeoutMs: positiveInt.optional(),
-  breakerProbeBaseMs: positiveInt.optional(),
-  breakerProbeMaxMs: positiveInt.optional(),
-  lockDurationMs: positiveInt.optional(),
-  stalledIntervalMs: positiveInt.optional(),
-  queueDepthIntervalMs: nonNegativeInt.optional(),
+  ...(Object.fromEntries(Object.entries(BATCH_CONSUMER_TUNING).map(([field, kind]) => [field, NUMERIC[kind].optional()])) as Record<
+    BatchConsumerTuningField,
+    z.ZodOptional<z.ZodType<number>>
+  >),
   /** Jobs held at once; computed from flushSize × (maxInFlightBatches + 1) when absent. */
   concurrency: positiveInt.optional(),
 };

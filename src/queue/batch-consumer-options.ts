@@ -110,24 +110,53 @@ export function resolveBatchConsumerOptions(options: BatchConsumerOptions): Reso
   return resolved;
 }
 
+/** What a numeric option accepts: an integer > 0, an integer ≥ 0 (0 = off), or a share in (0, 1]. */
+export type NumericOptionKind = 'positive' | 'nonNegative' | 'ratio';
+
+/**
+ * The numeric tuning fields of {@link BatchConsumerOptions} and what each accepts: the one list
+ * that `BatchConsumer`'s validation and the worker config file's schema and defaults derive from.
+ */
+export const BATCH_CONSUMER_TUNING = Object.freeze({
+  flushSize: 'positive',
+  flushIntervalMs: 'positive',
+  maxInFlightBatches: 'positive',
+  maxAttempts: 'positive',
+  retryBaseMs: 'positive',
+  retryMaxMs: 'positive',
+  batchTimeoutMs: 'positive',
+  shutdownTimeoutMs: 'positive',
+  breakerThreshold: 'positive',
+  breakerProbeBaseMs: 'positive',
+  breakerProbeMaxMs: 'positive',
+  lockDurationMs: 'positive',
+  stalledIntervalMs: 'positive',
+  maxStalledCount: 'positive',
+  stormMinRows: 'positive',
+  stormWindowRows: 'positive',
+  stormRatio: 'ratio',
+  maxHeldJobBytes: 'positive',
+  queueDepthIntervalMs: 'nonNegative',
+  failedJobSweepIntervalMs: 'nonNegative',
+  metricsMaxDataPoints: 'nonNegative',
+} as const satisfies Partial<Record<keyof typeof BATCH_CONSUMER_DEFAULTS, NumericOptionKind>>);
+
+/** A numeric tuning field's name. */
+export type BatchConsumerTuningField = keyof typeof BATCH_CONSUMER_TUNING;
+
+const KIND_RULES: Readonly<Record<NumericOptionKind, { ok: (v: number) => boolean; text: string }>> = Object.freeze({
+  positive: { ok: (v) => Number.isInteger(v) && v > 0, text: 'a positive integer' },
+  nonNegative: { ok: (v) => Number.isInteger(v) && v >= 0, text: '0 (off) or a positive integer' },
+  ratio: { ok: (v) => v > 0 && v <= 1, text: 'a number in (0, 1]' },
+});
+
+/** Throws a `ConfigError` naming `field` unless `value` is of `kind`. */
+export function checkNumericOption(field: string, kind: NumericOptionKind, value: unknown): void {
+  const rule = KIND_RULES[kind];
+  if (typeof value !== 'number' || !rule.ok(value)) throw new ConfigError(field, `must be ${rule.text}, got ${JSON.stringify(value)}`);
+}
+
 function validate(o: ResolvedBatchConsumerOptions): void {
-  const positive = [
-    'flushSize', 'flushIntervalMs', 'maxInFlightBatches', 'maxAttempts', 'batchTimeoutMs', 'lockDurationMs', 'stalledIntervalMs',
-    'shutdownTimeoutMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerProbeBaseMs', 'breakerProbeMaxMs', 'maxStalledCount',
-    'stormMinRows', 'stormWindowRows', 'maxHeldJobBytes',
-  ] as const;
-  for (const field of ['queueDepthIntervalMs', 'failedJobSweepIntervalMs', 'metricsMaxDataPoints'] as const) {
-    const value = o[field];
-    if (!Number.isInteger(value) || value < 0) throw new ConfigError(field, `must be 0 (off) or a positive integer, got ${JSON.stringify(value)}`);
-  }
-  for (const field of positive) {
-    const value = o[field];
-    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  if (typeof o.stormRatio !== 'number' || !(o.stormRatio > 0 && o.stormRatio <= 1)) {
-    throw new ConfigError('stormRatio', `must be a number in (0, 1], got ${JSON.stringify(o.stormRatio)}`);
-  }
-  if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency <= 0)) {
-    throw new ConfigError('concurrency', `must be a positive integer, got ${JSON.stringify(o.concurrency)}`);
-  }
+  for (const [field, kind] of Object.entries(BATCH_CONSUMER_TUNING)) checkNumericOption(field, kind, o[field as BatchConsumerTuningField]);
+  if (o.concurrency !== undefined) checkNumericOption('concurrency', 'positive', o.concurrency);
 }
