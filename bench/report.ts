@@ -18,8 +18,13 @@ function scenarioRow(s: ScenarioResult): string[] {
   const rows = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : `${n / 1000}k`);
   const rss = s.rssAtMarks?.map((m) => `${rows(m.rows)} rows: RSS ${mb(m.rssBytes)} (heap ${mb(m.heapUsedBytes)})`).join(', ') ?? '';
   const memory = s.redisMemory ? `Redis ${mb(s.redisMemory.beforeBytes)} → ${mb(s.redisMemory.afterBytes)}` : '';
-  const seconds = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(1)} s`);
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, seconds(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), seconds(s.producerCpuSeconds), seconds(s.redisCpuSeconds), [latency, rss, memory].filter(Boolean).join('; ')];
+  const perRow = (cpuSeconds: number | undefined) => (cpuSeconds === undefined || s.rowsSubmitted === 0 ? '–' : (cpuSeconds * 1e6 / s.rowsSubmitted).toFixed(1));
+  const seq = s.sequential;
+  const sequential = seq
+    ? `submit→commit p50/p99: packing default ${int(seq.packingDefault.p50Ms)}/${int(seq.packingDefault.p99Ms)} ms, off ${int(seq.packingOff.p50Ms)}/${int(seq.packingOff.p99Ms)} ms; submit→stored p50: default ${seq.packingDefault.storedP50Ms.toFixed(2)} ms, off ${seq.packingOff.storedP50Ms.toFixed(2)} ms`
+    : '';
+  const flood = s.flood ? `consumer ${int(s.flood.consumerRowsPerSecondDuringFlood)} rows/s during the flood (${int(s.flood.rowsDuringFlood)} rows by the last submit)` : '';
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
 }
 
 /** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */
@@ -46,7 +51,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '## Scenarios',
     '',
-    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'machine CPU busy', 'worker CPU', 'producer CPU', 'Redis CPU', 'notes'], result.scenarios.map(scenarioRow)),
+    table(['sink', 'scenario', 'rows/s', 'seconds', 'verified', 'worker peak RSS', 'machine CPU busy', 'worker CPU µs/row', 'producer (raw: client) CPU µs/row', 'Redis CPU µs/row', 'notes'], result.scenarios.map(scenarioRow)),
     '',
     '## Targets',
     '',

@@ -8,7 +8,27 @@ export type ScenarioKind =
   | 'batchflow-one-job' // BatchFlow end to end, one job per request
   | 'batchflow-packing' // BatchFlow end to end, producer packing on
   | 'latency' // BatchFlow, paced producer at half the one-job throughput
+  | 'defaults' // BatchFlow with nothing tuned (adaptive packing), 64 concurrent single submits: the headline
+  | 'drain' // default consumer draining a queue filled beforehand, alone
+  | 'flood' // default producer at full speed while the default consumer drains
+  | 'latency-sequential' // one submit in flight at a time, packing default vs off
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
+
+/** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
+export interface SequentialLatencyMode {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** The `submit()` promise alone: until Redis stored the job. */
+  readonly storedP50Ms: number;
+  readonly storedP99Ms: number;
+  readonly samples: number;
+}
+
+/** The sequential-latency scenario's two modes, measured in alternating phases. */
+export interface SequentialLatency {
+  readonly packingDefault: SequentialLatencyMode;
+  readonly packingOff: SequentialLatencyMode;
+}
 
 /** The consumer's memory when it had committed `rows` rows: RSS, and the V8 heap in use (what a leak would grow). */
 export interface MemoryMark {
@@ -65,6 +85,9 @@ export interface ScenarioResult {
    */
   readonly redisMemory?: { beforeBytes: number; afterBytes: number; leftKeys: Array<{ key: string; bytes: number }> };
   readonly latency?: LatencyMeasurements;
+  readonly sequential?: SequentialLatency;
+  /** Flood: rows the consumer committed while the producer was still submitting, and that rate. */
+  readonly flood?: { readonly rowsDuringFlood: number; readonly consumerRowsPerSecondDuringFlood: number };
   readonly rssAtMarks?: MemoryMark[];
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;

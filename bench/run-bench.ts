@@ -13,6 +13,8 @@ import { runLatency } from './scenarios/latency.js';
 import { runNaiveWorker } from './scenarios/naive-worker.js';
 import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
+import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
+import { runSequentialLatency } from './scenarios/sequential-latency.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -87,13 +89,20 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
 
 type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => Promise<ScenarioResult | undefined>;
 
-/** The per-sink scenarios: (c) raw, (a) naive, BatchFlow without and with packing, then latency at half the one-job rate. */
+/**
+ * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow
+ * without and with fixed packing, latency at half the one-job rate, then sequential latency.
+ */
 async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
   await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
   await attempt('naive', sink.name, () => runNaiveWorker(ctx, sink));
+  await attempt('defaults', sink.name, () => runDefaults(ctx, sink));
+  await attempt('drain', sink.name, () => runDrain(ctx, sink));
+  await attempt('flood', sink.name, () => runFlood(ctx, sink));
   const oneJob = await attempt('batchflow-one-job', sink.name, () => runBatchflowE2E(ctx, sink, false));
   await attempt('batchflow-packing', sink.name, () => runBatchflowE2E(ctx, sink, ctx.options.packing));
   if (oneJob) await attempt('latency', sink.name, () => runLatency(ctx, sink, oneJob.rowsPerSecond));
+  await attempt('latency-sequential', sink.name, () => runSequentialLatency(ctx, sink));
 }
 
 /** The Redis server's version (the queue's server), whether or not the Redis sink runs. */

@@ -25,19 +25,31 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
     const packed = find('batchflow-packing', sink);
     const naive = find('naive', sink);
     const raw = find('raw', sink);
-    judge('one job per request vs BullMQ no-op Worker (b)', sink, ratio(oneJob, noop), false, 0.8, 'rows/s ratio');
+    const defaults = find('defaults', sink);
+    const drain = find('drain', sink);
+    const flood = find('flood', sink)?.flood;
+    judge('defaults end to end vs naive worker (a)', sink, ratio(defaults, naive), false, sink === 'redis' ? 5 : 10, 'rows/s ratio; defaults: nothing tuned, 64 concurrent submit() calls');
+    if (sink === 'postgres' || sink === 'mysql') judge('drain vs raw DB ceiling (c)', sink, ratio(drain, raw), false, 0.8, 'rows/s ratio; the default consumer alone on a filled queue');
+    judge('flood: consumer rate during the flood vs its drain-alone rate', sink, flood && drain ? flood.consumerRowsPerSecondDuringFlood / drain.rowsPerSecond : undefined, false, 0.5,
+      flood ? `${Math.round(flood.consumerRowsPerSecondDuringFlood)} rows/s while flooded, drain ${drain ? Math.round(drain.rowsPerSecond) : '–'} rows/s` : 'flood scenario did not run');
+    const seq = find('latency-sequential', sink)?.sequential;
+    judge('sequential submit→commit p50, packing default minus packing off (ms)', sink, seq ? seq.packingDefault.p50Ms - seq.packingOff.p50Ms : undefined, true, 1,
+      seq ? `default p50 ${seq.packingDefault.p50Ms} ms vs off ${seq.packingOff.p50Ms} ms; submit→stored p50 ${seq.packingDefault.storedP50Ms.toFixed(2)} vs ${seq.packingOff.storedP50Ms.toFixed(2)} ms` : 'sequential latency did not run');
+    judge('packing off (one job per request) vs BullMQ no-op Worker (b)', sink, ratio(oneJob, noop), false, 0.9, 'rows/s ratio: no regression of the one-job path');
     judge('one job per request vs naive worker (a)', sink, ratio(oneJob, naive), false, 4, 'rows/s ratio');
     if (sink === 'postgres' || sink === 'mysql') judge('packing vs raw DB ceiling (c)', sink, ratio(packed, raw), false, 0.5, 'rows/s ratio');
     judge('packing vs naive worker (a)', sink, ratio(packed, naive), false, 20, 'rows/s ratio');
     const latency = find('latency', sink)?.latency;
-    const p99Bound = options.flushIntervalMs + 100;
+    const p99Bound = options.flushIntervalMs + 50;
     judge('p99 submit→commit at ~50% load (ms)', sink, latency?.p99Ms, true, p99Bound, latency ? `p50 ${latency.p50Ms} ms at ${Math.round(latency.achievedRate)}/s` : 'latency scenario did not run');
   }
 
   const marks = scenarios.find((s) => s.kind === 'rss')?.rssAtMarks;
   const at = (rows: number) => marks?.find((m) => m.rows === rows)?.rssBytes;
   const rss100k = at(100_000);
+  const rss250k = at(250_000);
   const rss1m = at(1_000_000);
+  judge('worker RSS after 1M rows vs after 250k', null, rss250k && rss1m ? rss1m / rss250k : undefined, true, 1.1, options.rss ? 'RSS ratio' : 'RSS run skipped (--no-rss, or --quick)');
   judge('worker RSS after 1M rows vs after 100k', null, rss100k && rss1m ? rss1m / rss100k : undefined, true, 1.2, options.rss ? 'RSS ratio' : 'RSS run skipped (--no-rss, or --quick)');
 
   // Worst BatchFlow scenario: memory after the queue drained over memory before it started.

@@ -65,9 +65,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
       prefix: config.prefix,
       schema: sink.schema(config.target),
       executor: config.recordLatency ? timed(driver, sink) : driver,
-      flushSize: config.flushSize,
-      flushIntervalMs: config.flushIntervalMs,
-      concurrency: config.concurrency,
+      ...(!config.defaults && { flushSize: config.flushSize, flushIntervalMs: config.flushIntervalMs, concurrency: config.concurrency }),
     });
     consumer.on('batch:committed', ({ size }) => committed(size));
     consumer.on('dead-lettered', ({ entries }) => (deadLettered += entries.length));

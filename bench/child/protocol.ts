@@ -27,6 +27,8 @@ export interface ConsumerChildConfig {
   readonly flushIntervalMs: number;
   /** Record submit→commit latency of every row (batchflow only). */
   readonly recordLatency: boolean;
+  /** BatchConsumer with nothing tuned (no flushSize, flushIntervalMs nor concurrency given); batchflow only. */
+  readonly defaults?: boolean;
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }

@@ -20,8 +20,20 @@ export interface QueueScenarioSpec {
   readonly sink: BenchSink | null;
   readonly description: string;
   readonly rows: number;
-  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[] };
+  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[]; defaults?: boolean };
   producer(target: string, prefix: string): ScenarioProducer;
+  /**
+   * Drain: the producer fills the queue before the consumer starts, and the clock (and every CPU
+   * figure) covers only the consumer draining it alone.
+   */
+  readonly fillFirst?: boolean;
+}
+
+/** What a queue scenario measured beyond its {@link ScenarioResult}. */
+export interface QueueRunExtras {
+  readonly stats: ChildStats;
+  /** Rows the consumer had committed when the producer's last submit resolved (the flood's end). */
+  readonly doneWhenEnqueued: number;
 }
 
 /** Seconds without progress after which a scenario is declared stuck. */
@@ -32,7 +44,7 @@ const STALL_SECONDS = 60;
  * clock, produce, wait until the child reports the last row committed, stop the child, verify
  * with the sink's own count, and drop the target and the scenario's Redis keys.
  */
-export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpec): Promise<{ result: ScenarioResult; stats: ChildStats }> {
+export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpec): Promise<{ result: ScenarioResult } & QueueRunExtras> {
   const { target, prefix } = scenarioNames(ctx, spec.sink?.name ?? null, spec.kind);
   const o = ctx.options;
   const producer = spec.producer(target, prefix);
@@ -51,14 +63,20 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       flushSize: o.flushSize,
       flushIntervalMs: o.flushIntervalMs,
     };
-    consumer = await spawnConsumer(config, o.cpuProfDir);
     const memoryBefore = await ctx.admin.usedMemory();
+    if (spec.fillFirst) await producer.run();
+    consumer = await spawnConsumer(config, o.cpuProfDir);
     const redisCpuBefore = await ctx.admin.cpuSeconds();
     const producerCpuBefore = process.cpuUsage();
     const machineBefore = readMachineCpu();
     const startedMs = Date.now();
     let enqueuedMs = 0;
-    const producing = producer.run().then(() => (enqueuedMs = Date.now()));
+    let doneWhenEnqueued = 0;
+    const running = consumer;
+    const producing = (spec.fillFirst ? Promise.resolve() : producer.run()).then(() => {
+      enqueuedMs = Date.now();
+      doneWhenEnqueued = running.done();
+    });
     const reachedMs = await watch(consumer, producing, bar.update);
     await producing;
     const producerCpu = process.cpuUsage(producerCpuBefore);
@@ -88,7 +106,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
       redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
     };
-    return { result, stats };
+    return { result, stats, doneWhenEnqueued };
   } finally {
     bar.stop();
     consumer?.kill();

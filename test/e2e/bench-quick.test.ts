@@ -8,7 +8,7 @@ import { PG_URL } from '../helpers/pg.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 const SINKS = ['postgres', 'mysql', 'sqlite', 'redis'] as const;
-const PER_SINK = ['raw', 'naive', 'batchflow-one-job', 'batchflow-packing', 'latency'] as const;
+const PER_SINK = ['raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'latency', 'latency-sequential'] as const;
 const MAIN = new URL('../../dist/bench/main.js', import.meta.url).pathname;
 
 let out: string | undefined;
