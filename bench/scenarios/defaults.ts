@@ -1,4 +1,4 @@
-import { Producer } from '../../src/index.js';
+import { Producer, type Schema } from '../../src/index.js';
 import type { BenchContext } from '../context.js';
 import { pump, PRODUCER_SHAPE } from '../pump.js';
 import { makeRow, makeRows } from '../rows.js';
@@ -10,9 +10,10 @@ import { runQueueScenario, type ScenarioProducer } from './queue-run.js';
 export const DEFAULTS_SUBMITTERS = 64;
 
 /** The Producer a new user writes: `new Producer({ connection, schemas })` (plus the run's prefix, for isolation). */
-function defaultProducer(ctx: BenchContext, sink: BenchSink, target: string, prefix: string, run: (producer: Producer) => Promise<void>): ScenarioProducer {
-  const producer = new Producer({ connection: ctx.urls.redisUrl, schemas: [sink.schema(target)], prefix });
-  return { run: () => run(producer), close: () => producer.close() };
+function defaultProducer(ctx: BenchContext, sink: BenchSink, target: string, prefix: string, run: (producer: Producer, schema: Schema) => Promise<void>): ScenarioProducer {
+  const schema = sink.schema(target);
+  const producer = new Producer({ connection: ctx.urls.redisUrl, schemas: [schema], prefix });
+  return { run: () => run(producer, schema), close: () => producer.close() };
 }
 
 const DEFAULT_CONSUMER = { kind: 'batchflow', concurrency: undefined, recordLatency: false, defaults: true } as const;
@@ -31,8 +32,7 @@ export async function runDefaults(ctx: BenchContext, sink: BenchSink): Promise<S
     rows,
     consumer: DEFAULT_CONSUMER,
     producer: (target, prefix) =>
-      defaultProducer(ctx, sink, target, prefix, (producer) => {
-        const schema = sink.schema(target);
+      defaultProducer(ctx, sink, target, prefix, (producer, schema) => {
         return pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target)));
       }),
   });
@@ -42,9 +42,9 @@ export async function runDefaults(ctx: BenchContext, sink: BenchSink): Promise<S
 /** `submitMany` at full speed (1,000-row chunks, 4 in flight) through a default Producer. */
 function fullSpeed(ctx: BenchContext, sink: BenchSink, rows: number) {
   return (target: string, prefix: string) =>
-    defaultProducer(ctx, sink, target, prefix, (producer) =>
+    defaultProducer(ctx, sink, target, prefix, (producer, schema) =>
       pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) =>
-        producer.submitMany(sink.schema(target), makeRows(first, count).map((row) => sink.toRequestRow(row, target))),
+        producer.submitMany(schema, makeRows(first, count).map((row) => sink.toRequestRow(row, target))),
       ),
     );
 }

@@ -29,8 +29,8 @@ export async function runSequentialLatency(ctx: BenchContext, sink: BenchSink): 
       rows: rowsPerPhase,
       consumer: { kind: 'batchflow', concurrency: undefined, recordLatency: true, defaults: true },
       producer: (target, prefix) => {
-        const producer = new Producer({ connection: ctx.urls.redisUrl, schemas: [sink.schema(target)], prefix, ...(mode === 'off' && { packing: false }) });
         const schema = sink.schema(target);
+        const producer = new Producer({ connection: ctx.urls.redisUrl, schemas: [schema], prefix, ...(mode === 'off' && { packing: false }) });
         return {
           async run() {
             for (let i = 0; i < rowsPerPhase; i++) {
