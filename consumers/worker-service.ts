@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeConfig } from '../src/config/describe-config.js';
 import type { WorkerConfig } from '../src/config/worker-config.js';
@@ -6,7 +6,7 @@ import { createSinkTables, openSink } from '../src/drivers/open-sink.js';
 import type { SinkExecutor } from '../src/drivers/sink-definition.js';
 import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
 import { BatchConsumer } from '../src/queue/batch-consumer.js';
-import { createRedis } from '../src/queue/connection.js';
+import { createRedis, type RedisClient } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
 import { logConsumerEvents } from './consumer-log.js';
@@ -47,7 +47,7 @@ export class WorkerService {
   readonly #executors = new Map<string, SinkExecutor>();
   readonly #consumers: BatchConsumer[] = [];
   readonly #views: SchemaQueueView[] = [];
-  #redis: Redis | undefined;
+  #redis: RedisClient | undefined;
   #producer: Producer | undefined;
   #http: ListeningHttpServer | undefined;
   #ready = false;
@@ -83,11 +83,11 @@ export class WorkerService {
       // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
       void this.#watch.checkSink(name, sink, executor);
     }
-    this.#redis = createRedis(config.redisUrl, 'worker');
+    this.#redis = createRedis(config.redis, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
-    this.#watch.watchRedis(this.#redis, config.redisUrl);
+    if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redisUrl, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
       this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix));
@@ -131,9 +131,9 @@ export class WorkerService {
   }
 
   async #startHttp(): Promise<void> {
-    const { http, prefix, redisUrl, schemas, keepCompletedJobs } = this.#config;
+    const { http, prefix, redis, schemas, keepCompletedJobs } = this.#config;
     if (http.ingest) {
-      this.#producer = new Producer({ connection: redisUrl, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
+      this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
     }
     const server = createHttpServer({
       host: http.host,

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load-config.js';
 import { redactSecrets } from '../../src/config/redact-secrets.js';
 import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_CONFIG } from '../demo-schema.js';
 
@@ -27,13 +27,14 @@ export function findSchema(config: WorkerConfig, name: string): SchemaConfig {
 }
 
 /**
- * Connects to Redis, failing within `timeoutMs` with a message that names the (redacted) URL
- * instead of retrying forever as a long-running worker would.
+ * Connects to Redis (one server, or a cluster from its seed nodes), failing within `timeoutMs`
+ * with a message that names the (redacted) URL or seeds instead of retrying forever as a
+ * long-running worker would.
  */
-export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
+export async function connectRedis(connection: WorkerConfig['redis'], timeoutMs = 5000): Promise<RedisClient> {
   // Lazy: ioredis is the slowest module to load, and --help or a usage error needs none of it.
   const { createRedis } = await import('../../src/queue/connection.js');
-  const redis = createRedis(url, 'producer');
+  const redis = createRedis(connection, 'producer');
   let lastError: Error | undefined;
   redis.on('error', (err: Error) => (lastError = err));
   const ready = new Promise<boolean>((resolve) => {
@@ -46,14 +47,15 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
   if (!(await ready)) {
     redis.disconnect();
     const detail = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? 'timed out';
-    throw new CliError(`cannot reach Redis at ${redactSecrets(url)} (${detail})`);
+    const where = typeof connection === 'string' ? redactSecrets(connection) : `cluster seeds ${connection.cluster.nodes.map((node) => (node.includes('://') ? redactSecrets(node) : node)).join(', ')}`;
+    throw new CliError(`cannot reach Redis at ${where} (${detail})`);
   }
   return redis;
 }
 
 /** Runs `work` with a Redis connection, disconnecting afterwards whatever happens. */
-export async function withRedis<T>(config: WorkerConfig, work: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(config.redisUrl);
+export async function withRedis<T>(config: WorkerConfig, work: (redis: RedisClient) => Promise<T>): Promise<T> {
+  const redis = await connectRedis(config.redis);
   try {
     return await work(redis);
   } finally {

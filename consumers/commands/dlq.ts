@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/connection.js';
 import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
 import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult } from '../../src/queue/dead-letter-queue.js';
 import { CliError } from '../cli-error.js';
@@ -86,7 +86,7 @@ async function withDlq(command: Command, schema: string, work: (queue: DeadLette
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
   const schemaConfig: SchemaConfig = findSchema(config, schema);
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
-  await withRedis(config, async (redis: Redis) => {
+  await withRedis(config, async (redis: RedisClient) => {
     const queue = new DeadLetterQueue(schema, redis, config.prefix, { schema: schemaConfig.schema });
     try {
       await work(queue);

@@ -47,9 +47,9 @@ export function registerEnqueue(program: Command): void {
         rows = await readInput(schema, file, options.format);
       }
       // Fail fast with a clear message when Redis is down; the producer then opens its own connection.
-      (await connectRedis(config.redisUrl)).disconnect();
+      (await connectRedis(config.redis)).disconnect();
       const { Producer } = await import('../../src/queue/producer.js');
-      const producer = new Producer({ connection: config.redisUrl, schemas: [schema], prefix: config.prefix, keepCompletedJobs: config.keepCompletedJobs });
+      const producer = new Producer({ connection: config.redis, schemas: [schema], prefix: config.prefix, keepCompletedJobs: config.keepCompletedJobs });
       try {
         await enqueue(producer, schema, rows);
       } finally {

@@ -31,3 +31,6 @@ export function urlWithScheme(schemes: readonly string[]) {
 
 /** A Redis URL (`redis://` or `rediss://`). */
 export const redisUrl = urlWithScheme(['redis', 'rediss']);
+
+/** A Redis Cluster seed node: `host:port`, or a Redis URL (which may carry credentials). */
+export const redisClusterNode = z.union([z.string().regex(/^[^\s:/@]+:\d{1,5}$/), redisUrl], { error: 'must be "host:port" or a URL starting with redis:// or rediss://' });

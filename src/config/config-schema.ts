@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { findSink, sinkTypes } from '../drivers/registry.js';
 import type { SinkConfig } from '../drivers/sink-definition.js';
-import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisUrl } from './config-fields.js';
+import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from './config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { BATCH_CONSUMER_TUNING, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
 
@@ -61,12 +61,13 @@ const schemaEntry = z
     }),
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     createTable: bool.optional(),
+    evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
     if (entry.table === undefined) {
       if (entry.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required when there is no table' });
-      for (const field of ['conflict', 'keys', 'createTable'] as const) {
+      for (const field of ['conflict', 'keys', 'createTable', 'evolve'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
     } else if (entry.conflict === undefined) {
@@ -74,6 +75,9 @@ const schemaEntry = z
     }
     if (entry.createTable && Array.isArray(entry.columns)) {
       ctx.addIssue({ code: 'custom', path: ['createTable'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });
+    }
+    if (entry.evolve === 'add-columns' && Array.isArray(entry.columns)) {
+      ctx.addIssue({ code: 'custom', path: ['evolve'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });
     }
   });
 
@@ -96,6 +100,12 @@ const httpAuth = z
 export const configFileSchema = z
   .strictObject({
     redisUrl: redisUrl.default(CONFIG_DEFAULTS.redisUrl),
+    // Redis Cluster seed nodes; when given they replace `redisUrl`. Env REDIS_CLUSTER_NODES (comma-separated) overrides.
+    redis: z
+      .strictObject({
+        cluster: z.strictObject({ nodes: z.array(redisClusterNode).min(1, { error: 'must list at least one seed node' }) }).optional(),
+      })
+      .prefault({}),
     prefix: z
       .string({ error: 'must be a string' })
       .regex(/^[^:\s]+$/, { error: 'must be non-empty, without ":" or spaces' })

@@ -5,6 +5,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Environment variables that override a config field, with the dotted field each one sets. */
 export const ENV_OVERRIDES = Object.freeze({
   REDIS_URL: 'redisUrl',
+  REDIS_CLUSTER_NODES: 'redis.cluster.nodes',
   BATCHFLOW_PREFIX: 'prefix',
   BATCHFLOW_LOG_LEVEL: 'logLevel',
   BATCHFLOW_HTTP_HOST: 'http.host',
@@ -31,6 +32,10 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): { mer
       const key = field.slice('http.'.length);
       http[key] = key === 'port' ? parsePort(name, value) : value;
       merged.http = http;
+    } else if (field === 'redis.cluster.nodes') {
+      const redis = isObject(merged.redis) ? { ...merged.redis } : {};
+      redis.cluster = { ...(isObject(redis.cluster) ? redis.cluster : {}), nodes: value.split(',').map((node) => node.trim()).filter((node) => node !== '') };
+      merged.redis = redis;
     } else {
       merged[field] = value;
     }

@@ -14,6 +14,12 @@ export interface SchemaConfig {
   readonly sink: string;
   /** Create the table (`CREATE TABLE IF NOT EXISTS`) at start-up. */
   readonly createTable: boolean;
+  /**
+   * What the start-up schema check may change: `'add-columns'` adds missing nullable columns
+   * (`ALTER TABLE … ADD COLUMN`, each statement logged); `'none'` only compares.
+   * @defaultValue `'none'`
+   */
+  readonly evolve: 'none' | 'add-columns';
   readonly tuning: SchemaTuning;
 }
 
@@ -29,6 +35,8 @@ export interface WorkerConfig {
   /** Directory relative paths in the config resolve against: the config file's, else the working directory. */
   readonly baseDir: string;
   readonly redisUrl: string;
+  /** What every producer, consumer and CLI command connects with: the cluster seeds when `redis.cluster` is set, else `redisUrl`. */
+  readonly redis: string | { readonly cluster: { readonly nodes: readonly string[] } };
   readonly prefix: string;
   readonly logLevel: ConfigFile['logLevel'];
   /** Completed jobs kept per schema queue (Bull Board's history), for the producers the service and CLI create. */

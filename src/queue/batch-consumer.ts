@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WaitingError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { BatchAccumulator } from '../core/batch-accumulator.js';
 import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
@@ -13,7 +12,7 @@ import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.j
 import { safeMetrics } from '../metrics/safe-metrics.js';
 import { resolveBatchConsumerOptions, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
 import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './batch-consumer-events.js';
-import { createRedis } from './connection.js';
+import { createRedis, type RedisClient } from './connection.js';
 import type { ReplayHistory } from './dead-letter-entry.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DeadLetterWorker } from './dead-letter-worker.js';
@@ -61,7 +60,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly dlq: DeadLetterQueue;
   readonly #options: ResolvedBatchConsumerOptions;
   readonly #metrics: MetricsReporter;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #worker: TolerantWorker;
   readonly #dlqWorker: DeadLetterWorker | undefined;
   readonly #queue: Queue;

@@ -1,20 +1,58 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
 
-/** Where Redis is: a `redis://` URL or ioredis options. */
-export type RedisConnection = string | RedisOptions;
+/** Seed nodes of a Redis Cluster: ioredis discovers the rest of the cluster from any of them. */
+export interface RedisClusterSeeds {
+  cluster: {
+    /** Seed nodes: `"host:port"`, `redis://[user:password@]host:port` URLs, or `{ host, port }`. */
+    nodes: readonly ClusterNode[];
+    /** ioredis Cluster options (`redisOptions` carries per-node ones such as `password` or `tls`). */
+    options?: ClusterOptions;
+  };
+}
+
+/**
+ * Where Redis is: a `redis://` URL, ioredis options, Redis Cluster seed nodes, or an ioredis
+ * `Redis` / `Cluster` instance. An instance is never used directly: each component takes a
+ * `duplicate()` with the options it needs (see {@link createRedis}), and the instance stays yours
+ * to close.
+ */
+export type RedisConnection = string | RedisOptions | RedisClusterSeeds | Redis | Cluster;
+
+/** A client BatchFlow talks to Redis through: one server, or a whole cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** True when `connection` is cluster seed nodes rather than one server's options. */
+export function isClusterSeeds(connection: RedisConnection): connection is RedisClusterSeeds {
+  return typeof connection === 'object' && 'cluster' in connection && !(connection instanceof Redis) && !(connection instanceof Cluster);
+}
 
 /**
  * Creates an ioredis client for BullMQ. Workers need `maxRetriesPerRequest: null` so blocking
  * commands survive reconnects; producers instead fail fast (`failFast`) so `submit()` rejects with
  * a clear error while Redis is down rather than hanging in ioredis's offline queue.
+ *
+ * On a cluster the same per-node options apply (`redisOptions`), and ioredis follows failovers by
+ * itself (`MOVED` redirections and slot refreshes); the offline queue stays on there, because a
+ * cluster client queues commands during a slot refresh, and `enqueueTimeoutMs` bounds the wait.
  */
-export function createRedis(connection: RedisConnection, role: 'worker' | 'producer'): Redis {
+export function createRedis(connection: RedisConnection, role: 'worker' | 'producer'): RedisClient {
   const roleOptions: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
-  const redis = typeof connection === 'string' ? new Redis(connection, roleOptions) : new Redis({ ...connection, ...roleOptions });
+  const nodeOptions: RedisOptions = role === 'worker' ? roleOptions : { maxRetriesPerRequest: 1, connectTimeout: 5000 };
+  let redis: RedisClient;
+  if (connection instanceof Cluster) {
+    redis = connection.duplicate(undefined, { redisOptions: { ...connection.options.redisOptions, ...nodeOptions } });
+  } else if (connection instanceof Redis) {
+    redis = connection.duplicate({ ...roleOptions });
+  } else if (isClusterSeeds(connection)) {
+    const options = connection.cluster.options ?? {};
+    redis = new Cluster([...connection.cluster.nodes], { ...options, redisOptions: { ...options.redisOptions, ...nodeOptions } });
+  } else {
+    redis = typeof connection === 'string' ? new Redis(connection, roleOptions) : new Redis({ ...connection, ...roleOptions });
+  }
   // First listener on the client: a refused AUTH is scrubbed before any other listener, or any
   // command it rejects, can log it (the same error object reaches all of them).
   redis.on('error', redactCommandCredentials);

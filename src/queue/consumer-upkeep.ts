@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { BreakerState, HoldCause } from '../core/circuit-breaker.js';
 import type { Schema } from '../core/schema.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
@@ -14,7 +14,7 @@ export interface ConsumerUpkeepOptions {
   readonly sink: string;
   readonly queue: Queue;
   readonly dlq: DeadLetterQueue;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly metrics: MetricsReporter;
   readonly queueDepthIntervalMs: number;

@@ -1,5 +1,6 @@
 import { Job, type Queue } from 'bullmq';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { EncodedValue } from '../core/codec.js';
 import type { Schema } from '../core/schema.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -116,12 +117,12 @@ type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused';
 export class DeadLetterQueue {
   readonly queue: Queue<DeadLetterEntry>;
   readonly #target: Queue;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #jobAttempts: number;
   readonly #pageSize: number;
   readonly #schema: Schema | undefined;
 
-  constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
+  constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;

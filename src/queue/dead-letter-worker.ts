@@ -1,9 +1,9 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors/validation-error.js';
+import type { RedisClient } from './connection.js';
 import type { DeadLetterEntry } from './dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { deadLetterQueueName } from './queue-names.js';
+import { deadLetterQueueName, queueKeyPrefix } from './queue-names.js';
 
 /**
  * Keeps a DLQ in the shape Bull Board understands:
@@ -17,7 +17,7 @@ import { deadLetterQueueName } from './queue-names.js';
 export class DeadLetterWorker {
   readonly worker: Worker<DeadLetterEntry>;
 
-  constructor(dlq: DeadLetterQueue, connection: Redis, prefix: string) {
+  constructor(dlq: DeadLetterQueue, connection: RedisClient, prefix: string) {
     this.worker = new Worker<DeadLetterEntry>(
       deadLetterQueueName(dlq.schema),
       async (job: Job<DeadLetterEntry>) => {
@@ -30,7 +30,7 @@ export class DeadLetterWorker {
           throw err;
         }
       },
-      { connection, prefix, concurrency: 10 },
+      { connection, prefix: queueKeyPrefix(prefix, deadLetterQueueName(dlq.schema)), concurrency: 10 },
     );
     this.worker.on('error', () => {});
   }

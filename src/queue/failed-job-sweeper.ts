@@ -1,5 +1,5 @@
 import { Job, type JobJson, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Schema } from '../core/schema.js';
 import { ConfigError } from '../errors/config-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
@@ -15,7 +15,7 @@ export interface FailedJobSweeperOptions {
   /** The schema's dead-letter queue, e.g. `consumer.dlq`. */
   dlq: DeadLetterQueue;
   /** A Redis connection (shared; the sweeper never closes it). */
-  connection: Redis;
+  connection: RedisClient;
   /** Redis key prefix shared with producers and consumers. @defaultValue `'batchflow'` */
   prefix?: string;
   /** Failed jobs read per page. @defaultValue 100 */
@@ -50,7 +50,7 @@ export class FailedJobSweeper {
   readonly #schema: Schema;
   readonly #dlq: DeadLetterQueue;
   readonly #queue: Queue;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #pageSize: number;
   readonly #metrics: MetricsReporter;
   readonly #sink: string;

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
+import { queueKeyPrefix } from './queue-names.js';
 
 /**
  * Events kept in each queue's BullMQ events stream. BullMQ's default (10,000) leaves about half a
@@ -9,11 +10,12 @@ import type { Redis } from 'ioredis';
 export const EVENTS_STREAM_MAX_LEN = 1000;
 
 /**
- * Opens a BullMQ Queue the way every BatchFlow component does: shared connection, prefix, bounded
- * events stream, and a quiet `error` listener (failures surface through the rejected call instead).
+ * Opens a BullMQ Queue the way every BatchFlow component does: shared connection, the queue's
+ * hash-tagged key prefix ({@link queueKeyPrefix}), bounded events stream, and a quiet `error`
+ * listener (failures surface through the rejected call instead).
  */
-export function openQueue<T = unknown>(name: string, connection: Redis, prefix: string): Queue<T> {
-  const queue = new Queue<T>(name, { connection, prefix, streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } } });
+export function openQueue<T = unknown>(name: string, connection: RedisClient, prefix: string): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix: queueKeyPrefix(prefix, name), streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } } });
   queue.on('error', () => {});
   return queue;
 }

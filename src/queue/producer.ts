@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
 import type { Row, Schema } from '../core/schema.js';
@@ -8,7 +7,7 @@ import { AbortedError } from '../errors/aborted-error.js';
 import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
-import { createRedis } from './connection.js';
+import { createRedis, type RedisClient } from './connection.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { queueName } from './queue-names.js';
@@ -47,7 +46,7 @@ type EncodedRow = Record<string, EncodedValue>;
  */
 export class Producer {
   readonly #registry: SchemaRegistry;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #queues = new Map<string, Queue>();
   readonly #packers = new Map<string, PackingBuffer>();
   readonly #options: ResolvedProducerOptions;

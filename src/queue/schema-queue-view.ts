@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DEFAULT_PREFIX, queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
@@ -31,7 +31,7 @@ export class SchemaQueueView {
   readonly queue: Queue;
   readonly dlq: DeadLetterQueue;
 
-  constructor(readonly schema: string, connection: Redis, prefix: string = DEFAULT_PREFIX) {
+  constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX) {
     this.queue = openQueue(queueName(schema), connection, prefix);
     this.dlq = new DeadLetterQueue(schema, connection, prefix);
   }

@@ -15,6 +15,7 @@ import { BAD_CONFIG_FILES, CONFIG_SECRET, brokenConfig, goodConfig } from '../he
 import { atScale, recordFigures, since } from '../helpers/chaos-figures.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const defer = useCleanups();
 const ROUNDS = atScale(5000, 1500); // per in-process target; the I/O targets get a fifth of it
@@ -93,7 +94,7 @@ describe('chaos: bad input fuzz', () => {
     // Producer and HTTP ingest against a real Redis: every input refused before anything is stored.
     const prefix = uniquePrefix('fuzz');
     const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix, maxPayloadBytes: 4096 });
-    const queue = new Queue(schema.name, { connection: { url: REDIS_URL }, prefix });
+    const queue = new Queue(schema.name, { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, schema.name) });
     defer(async () => {
       await Promise.all([producer.close(), queue.close()]);
       await deletePrefix(prefix);

@@ -4,6 +4,7 @@ import { Producer, SQLSchema } from '../../src/index.js';
 import { spawnNode, type Spawned } from '../helpers/child-process.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const WORKER = new URL('../fixtures/pg-worker.mjs', import.meta.url).pathname;
 const cleanups: Array<() => Promise<unknown> | void> = [];
@@ -17,8 +18,8 @@ async function setup(label: string) {
   await pgQuery(`CREATE TABLE ${table} (id bigint PRIMARY KEY, name text NOT NULL, score int)`);
   const schema = SQLSchema(table, 'update', { id: 'int64', name: 'string', score: 'int32' });
   const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix });
-  const queue = new Queue(schema.name, { connection: { url: REDIS_URL }, prefix });
-  const dlq = new Queue(`${schema.name}.dlq`, { connection: { url: REDIS_URL }, prefix });
+  const queue = new Queue(schema.name, { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, schema.name) });
+  const dlq = new Queue(`${schema.name}.dlq`, { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, `${schema.name}.dlq`) });
   cleanups.push(async () => {
     await Promise.all([producer.close(), queue.close(), dlq.close()]);
     await deletePrefix(prefix);

@@ -4,6 +4,7 @@ import { DeadLetterQueue, Producer, SQLSchema, type ProducerOptions } from '../.
 import { spawnNode, type Spawned } from './child-process.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from './pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 /** The worker process every chaos scenario runs: a BatchConsumer over the built package. */
 export const PG_WORKER = new URL('../fixtures/pg-worker.mjs', import.meta.url).pathname;
@@ -37,7 +38,7 @@ export async function pgScenario(label: string, defer: (cleanup: () => unknown) 
   const producer = new Producer({ connection: redisUrl, schemas: [schema], prefix, ...options.producer });
   // The test's own read connection; retries forever, so it rides out a Redis restart.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(schema.name, { connection: redis, prefix });
+  const queue = new Queue(schema.name, { connection: redis, prefix: queueKeyPrefix(prefix, schema.name) });
   const dlq = new DeadLetterQueue(schema.name, redis, prefix);
   queue.on('error', () => {});
   const workers: Spawned[] = [];

@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { BatchConsumer, decodeValue, DeadLetterQueue, Producer, type BatchConsumerOptions, type BatchExecutor, type Row, type Schema } from '../../src/index.js';
 import { atScale, recordFigures, since, type ChaosFigures, type FaultFigures } from './chaos-figures.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from './redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 /** The default poison pattern: 1% of the rows (index % 100 === 42). */
 export const onePercentPoison = (index: number): boolean => index % 100 === 42;
@@ -133,7 +134,7 @@ export async function measureFaultScenario(s: FaultScenario): Promise<FaultScena
   const executor = observed(s.executor(), errorsSeen);
   const producer = new Producer({ connection: redisUrl, schemas: [s.schema], prefix });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(s.schema.name, { connection: redis, prefix });
+  const queue = new Queue(s.schema.name, { connection: redis, prefix: queueKeyPrefix(prefix, s.schema.name) });
   queue.on('error', () => undefined);
   const dlq = new DeadLetterQueue(s.schema.name, redis, prefix);
   const consumer = new BatchConsumer({ connection: redisUrl, schema: s.schema, executor, prefix, flushSize: 200, flushIntervalMs: 100, ...s.consumer });

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { BatchConsumer, type BatchConsumerOptions } from '../../src/index.js';
 import { REDIS_URL } from './redis.js';
+import { DEFAULT_PREFIX, queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 /** `Authorization` header value for HTTP Basic auth. */
 export function basicAuth(username: string, password: string): string {
@@ -13,7 +14,7 @@ export function basicAuth(username: string, password: string): string {
  */
 export function consumerWithBoardQueues(options: Omit<BatchConsumerOptions, 'connection'>): { consumer: BatchConsumer; queues: Queue[]; close(): Promise<void> } {
   const consumer = new BatchConsumer({ connection: REDIS_URL, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, ...options });
-  const schemaQueue = new Queue(options.schema.name, { connection: { url: REDIS_URL }, prefix: options.prefix });
+  const schemaQueue = new Queue(options.schema.name, { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(options.prefix ?? DEFAULT_PREFIX, options.schema.name) });
   return {
     consumer,
     queues: [schemaQueue, consumer.dlq.queue],

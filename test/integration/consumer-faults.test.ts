@@ -7,6 +7,7 @@ import { BatchConsumer, MockExecutor, noopMetrics, Producer, Schema, SinkError, 
 import { useCleanups } from '../helpers/cleanups.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const events = Schema('events', { id: 'int64', body: 'string' });
 const defer = useCleanups();
@@ -17,7 +18,7 @@ function setup(executor: MockExecutor, options: Partial<BatchConsumerOptions> = 
   const consumer = new BatchConsumer({ connection, schema: events, executor, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, ...options });
   const queueRedis = new Redis(connection, { maxRetriesPerRequest: null });
   queueRedis.on('error', () => {}); // the private Redis is killed on purpose in one test
-  const queue = new Queue('events', { connection: queueRedis, prefix });
+  const queue = new Queue('events', { connection: queueRedis, prefix: queueKeyPrefix(prefix, 'events') });
   defer(async () => {
     await producer.close();
     await consumer.close();
@@ -87,9 +88,9 @@ describe('BatchConsumer under faults (real Redis)', () => {
     await consumer.close(); // stop fetching while the bad job is planted
     const admin = new Redis(REDIS_URL);
     defer(() => admin.quit());
-    const plain = new Queue('events', { connection: admin, prefix });
+    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
     const job = await plain.add('events', { v: 1, rows: [] });
-    await admin.hset(`${prefix}:events:${job.id}`, 'data', '{"v":1,"rows":[ this is not json');
+    await admin.hset(`${queueKeyPrefix(prefix, 'events')}:events:${job.id}`, 'data', '{"v":1,"rows":[ this is not json');
     await producer.submit(events, { id: 2n, body: 'after' });
     const second = new BatchConsumer({ connection: REDIS_URL, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
     defer(() => second.close());
@@ -105,7 +106,7 @@ describe('BatchConsumer under faults (real Redis)', () => {
     const { consumer, prefix } = setup(mock);
     const admin = new Redis(REDIS_URL);
     defer(() => admin.quit());
-    const plain = new Queue('events', { connection: admin, prefix });
+    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
     const good = (i: number) => ({ id: { $int64: String(i) }, body: `b${i}` });
     await plain.add('events', { v: 1, s: 'events', rows: [good(1), good(2), { id: 'not an int64', body: 3 }, good(4)] });
     expect(await waitFor(async () => (await consumer.dlq.count()) === 1 && mock.committedRequests().length === 3)).toBe(true);
@@ -185,8 +186,8 @@ describe('BatchConsumer under faults (real Redis)', () => {
     const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     defer(() => admin.quit());
     const { Worker } = await import('bullmq');
-    const failing = new Worker('events', async () => { throw new Error('processor crashed'); }, { connection: admin, prefix });
-    const plain = new Queue('events', { connection: admin, prefix });
+    const failing = new Worker('events', async () => { throw new Error('processor crashed'); }, { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
+    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
     // The producer's own jobs get many attempts; one attempt makes BullMQ fail it at once.
     await plain.add('events', { v: 1, s: 'events', rows: [{ id: { $int64: '42' }, body: 'crashed' }] }, { attempts: 1 });
     expect(await waitFor(async () => (await plain.getJobCounts('failed')).failed === 1)).toBe(true);

@@ -10,6 +10,7 @@ import { Producer } from '../../src/queue/producer.js';
 import { MockExecutor } from '../../src/testing/mock-executor.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const defer = useCleanups();
 const events = Schema('events', { id: 'int64', body: 'string' });
@@ -23,7 +24,7 @@ function redisSetup(dlqOptions?: ConstructorParameters<typeof DeadLetterQueue>[3
   const prefix = uniquePrefix('dlqreplay');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const dlq = new DeadLetterQueue('events', redis, prefix, dlqOptions);
-  const target = new Queue('events', { connection: redis, prefix });
+  const target = new Queue('events', { connection: redis, prefix: queueKeyPrefix(prefix, 'events') });
   defer(async () => {
     await dlq.close();
     await target.close();
@@ -45,7 +46,7 @@ describe('DLQ replay survives a crash between requeue and remove', () => {
     expect(await dlq.count()).toBe(1);
     // The replayed job is processed and, with removeOnComplete, gone without a trace.
     let processed = 0;
-    const worker = new Worker('events', async () => void processed++, { connection: redis.duplicate(), prefix });
+    const worker = new Worker('events', async () => void processed++, { connection: redis.duplicate(), prefix: queueKeyPrefix(prefix, 'events') });
     defer(() => worker.close());
     expect(await waitFor(async () => processed === 1 && (await target.getJob('r_d_7_0')) === undefined)).toBe(true);
 

@@ -10,6 +10,7 @@ import type { MetricsReporter } from '../../src/metrics/metrics-reporter.js';
 import { noopMetrics } from '../../src/metrics/metrics-reporter.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const defer = useCleanups();
 const events = Schema('events', { id: 'int64', body: 'string' });
@@ -19,7 +20,7 @@ async function setup() {
   const prefix = uniquePrefix('sweep');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix, jobAttempts: 1, packing: { maxRequestsPerJob: 3, lingerMs: 1 } });
-  const queue = new Queue('events', { connection: redis, prefix });
+  const queue = new Queue('events', { connection: redis, prefix: queueKeyPrefix(prefix, 'events') });
   const dlq = new DeadLetterQueue('events', redis, prefix);
   const dead: Array<[string, number]> = [];
   const metrics: MetricsReporter = { ...noopMetrics, rowsDeadLettered: (_schema, _sink, reason, count) => void dead.push([reason, count]) };
@@ -33,7 +34,7 @@ async function setup() {
     await deletePrefix(prefix);
   });
   const failAll = async (expected: number) => {
-    const worker = new Worker('events', async () => Promise.reject(new Error('redis went away while dead-lettering')), { connection: redis.duplicate(), prefix });
+    const worker = new Worker('events', async () => Promise.reject(new Error('redis went away while dead-lettering')), { connection: redis.duplicate(), prefix: queueKeyPrefix(prefix, 'events') });
     expect(await waitFor(async () => (await queue.getJobCounts('failed')).failed === expected)).toBe(true);
     await worker.close();
   };

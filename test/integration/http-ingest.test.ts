@@ -4,6 +4,7 @@ import { createHttpServer, type ListeningHttpServer } from '../../consumers/http
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema } from '../../src/index.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const TOKEN = 'ingest-token-for-tests-0123456789';
 const prefix = uniquePrefix('ingest');
@@ -24,7 +25,7 @@ beforeAll(async () => {
   driver = new PostgresDriver({ connectionString: PG_URL });
   consumer = new BatchConsumer({ connection: REDIS_URL, schema: events, executor: driver, prefix, flushSize: 100, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
   producer = new Producer({ connection: REDIS_URL, schemas: [events, parked], prefix });
-  parkedQueue = new Queue('parked', { connection: { url: REDIS_URL }, prefix });
+  parkedQueue = new Queue('parked', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'parked') });
   server = await createHttpServer({ port: 0, producer, ingestToken: TOKEN, bodyLimit: '4kb' }).listen();
 });
 

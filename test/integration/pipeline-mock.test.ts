@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BatchConsumer, EVENTS_STREAM_MAX_LEN, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions, type ProducerOptions } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const events = Schema('events', { id: 'int64', body: 'string' });
 const cleanups: Array<() => Promise<void>> = [];
@@ -39,7 +40,7 @@ describe('pipeline with MockExecutor (real Redis)', () => {
     await producer.submitMany(events, Array.from({ length: 4000 }, (_, i) => ({ id: BigInt(i), body: 'x' })));
     expect(await waitFor(() => mock.committedRequests().length >= 4000)).toBe(true);
     const redis = new Redis(REDIS_URL);
-    const keys = `${prefix}:events`;
+    const keys = `${queueKeyPrefix(prefix, 'events')}:events`;
     const length = await redis.xlen(`${keys}:events`);
     // The kept jobs are trimmed to the count as jobs complete: their hashes are all that remain.
     expect(await waitFor(async () => (await redis.zcard(`${keys}:completed`)) === 500)).toBe(true);

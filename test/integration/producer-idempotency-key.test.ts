@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Producer, SQLSchema, ValidationError } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string' });
 const cleanups: Array<() => Promise<void>> = [];
@@ -15,7 +16,7 @@ describe('Producer idempotencyKey', () => {
   it.each([false, { maxRequestsPerJob: 10, lingerMs: 5 }] as const)('refuses an empty key before enqueueing anything (packing %o)', async (packing) => {
     const prefix = uniquePrefix('idem');
     const producer = new Producer({ connection: REDIS_URL, schemas: [users], prefix, packing });
-    const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix });
+    const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'users') });
     cleanups.push(async () => {
       await producer.close();
       await queue.close();

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortedError, Producer, QueueUnavailableError, Request, SQLSchema, Schema, ValidationError, type ValidationKind } from '../../src/index.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', nickname: 'string?' });
 const other = Schema('other', ['a']);
@@ -13,7 +14,7 @@ afterEach(async () => {
 function setup(packing: false | { maxRequestsPerJob: number; lingerMs: number } = false) {
   const prefix = uniquePrefix('prod');
   const producer = new Producer({ connection: REDIS_URL, schemas: [users], prefix, maxPayloadBytes: 1000, packing });
-  const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix });
+  const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'users') });
   cleanups.push(async () => {
     await producer.close();
     await queue.close();
