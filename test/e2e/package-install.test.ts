@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,7 +159,13 @@ describe('the packed package, installed into an empty app', () => {
 
   it("compiles the README's Node code as strict TypeScript against the shipped types and runs it on Redis and PostgreSQL; npx batchflow worker runs the demo", { timeout: 180_000 }, async () => {
     // better-sqlite3 is the package's optional dependency, installed as `npm install bullmq-batchflow` would.
-    await npmInstall('pg@^8.16.3', 'better-sqlite3@^12.6.2');
+    // Its native addon has no prebuilt download here and takes minutes to compile, so the app gets
+    // the very version the repo has built, with its install script skipped and the repo's addon copied in.
+    const sqliteVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
+    await npmInstall('--ignore-scripts', 'pg@^8.16.3', `better-sqlite3@${sqliteVersion}`);
+    const release = join(app, 'node_modules', 'better-sqlite3', 'build', 'Release');
+    mkdirSync(release, { recursive: true });
+    cpSync(join(REPO, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'), join(release, 'better_sqlite3.node'));
     writeFileSync(join(app, 'main.ts'), readmeProgram());
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
