@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { BatchFlowError } from '../src/errors/batchflow-error.js';
 import { CliError, USAGE_EXIT_CODE } from './cli-error.js';
 import { registerBench } from './commands/bench.js';
+import { registerCheck } from './commands/check.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerEnqueue } from './commands/enqueue.js';
 import { registerStats } from './commands/stats.js';
@@ -20,6 +21,7 @@ export type CliOutcome = number | 'running';
  * @example
  * ```sh
  * batchflow worker --config batchflow.json
+ * batchflow check --config batchflow.json
  * batchflow enqueue --demo 10000
  * batchflow dlq replay demo_events --class non_retryable --dry-run
  * ```
@@ -35,6 +37,7 @@ export async function runCli(argv: readonly string[]): Promise<CliOutcome> {
   registerEnqueue(program);
   registerDlq(program);
   registerStats(program);
+  registerCheck(program);
   registerBench(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeConfig } from '../src/config/describe-config.js';
 import type { WorkerConfig } from '../src/config/worker-config.js';
+import type { SchemaDiff } from '../src/core/schema-diff.js';
 import { createSinkTables, openSink } from '../src/drivers/open-sink.js';
 import type { SinkExecutor } from '../src/drivers/sink-definition.js';
 import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
@@ -9,7 +10,9 @@ import { BatchConsumer } from '../src/queue/batch-consumer.js';
 import { createRedis, type RedisClient } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
+import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
+import { checkSchemasAtStart } from './schema-check.js';
 import { REDIS_ADVICE } from './dependency-hints.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
@@ -65,10 +68,15 @@ export class WorkerService {
     return this.#http?.url;
   }
 
-  /** Creates missing tables, starts the consumers and the HTTP server; resolves once consuming. */
+  /**
+   * Creates missing tables, checks every SQL schema against its table (rejecting with a
+   * `SchemaDriftError` on a mismatch, before any consumer exists), starts the consumers and the
+   * HTTP server; resolves once consuming.
+   */
   async start(): Promise<void> {
     const config = this.#config;
     this.#log.info({ event: 'starting', config: describeConfig(config) }, 'worker starting');
+    const diffs: SchemaDiff[] = [];
     for (const [name, sink] of Object.entries(config.sinks)) {
       const schemas = config.schemas.filter((s) => s.sink === name);
       if (schemas.length === 0) continue;
@@ -78,11 +86,14 @@ export class WorkerService {
         this.#watch.reportSinkFailure(name, sink, err);
         throw err;
       });
+      diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
       const executor = await openSink(place, sink);
       this.#executors.set(name, executor);
       // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
       void this.#watch.checkSink(name, sink, executor);
     }
+    // Refuse to start on drift before any consumer exists: nothing is taken, nothing dead-lettered.
+    if (diffs.some((diff) => !diff.ok)) throw new SchemaDriftError(diffs);
     this.#redis = createRedis(config.redis, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);

@@ -36,7 +36,7 @@ export function buildSchemas(file: ConfigFile): SchemaConfig[] {
     const previous = seen.get(schema.name);
     if (previous !== undefined) throw new ConfigError(`${at}.name`, `schema "${schema.name}" is already defined by schemas.${previous}`);
     seen.set(schema.name, i);
-    return { schema, sink: entry.sink, createTable: entry.createTable ?? false, tuning: tuningOf(file, entry) };
+    return { schema, sink: entry.sink, createTable: entry.createTable ?? false, evolve: entry.evolve ?? 'none', tuning: tuningOf(file, entry) };
   });
 }
 

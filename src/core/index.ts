@@ -15,3 +15,4 @@ export * from './batch-accumulator.js';
 export * from './settle-within.js';
 export * from './dead-letter-storm-guard.js';
 export * from './resolve-options.js';
+export * from './schema-diff.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { BatchExecutor } from '../core/batch-executor.js';
 import type { SQLSchema } from '../core/schema.js';
+import type { DialectSchemaRules, TableShape } from '../core/schema-diff.js';
 import type { SinkError } from '../errors/sink-error.js';
 import type { BenchSink, BenchSinkTarget } from './bench-sink.js';
 import type { DialectAdapter } from './sql/conformance-dialect.js';
@@ -41,6 +42,22 @@ export interface SinkTables<C extends SinkConfigBase> {
    * batches), preparing what the sink needs first (a SQLite file's directory).
    */
   createTables(config: C, statements: readonly string[]): Promise<void>;
+}
+
+/**
+ * Table introspection, for the start-up schema check and `batchflow check` (see
+ * `checkSinkSchemas`): what the tables look like and how the dialect's types compare.
+ */
+export interface SinkIntrospection<C extends SinkConfigBase> {
+  /** The dialect's type compatibility table and name rules (the entry may change them: SQLite's `timestampFormat`). */
+  rules(config: C): DialectSchemaRules;
+  /**
+   * Reads each table's columns and unique indexes over a short-lived connection of its own, in
+   * order; a missing table comes back with `exists: false`.
+   */
+  readTables(config: C, tables: readonly string[]): Promise<TableShape[]>;
+  /** `ALTER TABLE … ADD COLUMN` for a missing nullable column (`evolve: 'add-columns'`), quoted for the dialect; run through `tables.createTables`. */
+  addColumnSql(schema: SQLSchema, column: string, config: C): string;
 }
 
 /** The benchmark's view of a sink (see `bench/`): loaded only by the benchmark. */
@@ -105,6 +122,8 @@ export interface SinkDefinition<C extends SinkConfigBase = SinkConfig> {
   classifyError(err: unknown): SinkError;
   /** `CREATE TABLE` support; absent for sinks without tables. */
   readonly tables?: SinkTables<C>;
+  /** Table introspection for the schema check; absent for sinks without tables (the check skips them). */
+  readonly introspect?: SinkIntrospection<C>;
   /** Its benchmark sink; absent for sinks the benchmark does not run. */
   readonly bench?: SinkBench;
   /** Its conformance dialect; absent for sinks outside the SQL conformance suite. */

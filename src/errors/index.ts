@@ -8,3 +8,4 @@ export * from './sink-error.js';
 export * from './queue-unavailable-error.js';
 export * from './partial-write-error.js';
 export * from './missing-client-error.js';
+export * from './schema-drift-error.js';

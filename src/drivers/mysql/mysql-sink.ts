@@ -3,8 +3,10 @@ import { nonNegativeInt, positiveInt, urlWithScheme } from '../../config/config-
 import { redactSecrets } from '../../config/redact-secrets.js';
 import { loadClient } from '../load-client.js';
 import { defineSink } from '../sink-definition.js';
+import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifyMySqlError } from './error-codes.js';
+import { MYSQL_SCHEMA_RULES, readMySqlTable } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `mysql` (MySQL or MariaDB): the {@link MySqlDriverOptions} with `url` for `connectionString`. */
 export const mysqlSinkConfig = z.strictObject({
@@ -54,6 +56,22 @@ export const mysqlSink = defineSink<MySqlSinkConfig>({
         await connection.end();
       }
     },
+  },
+  introspect: {
+    rules: () => MYSQL_SCHEMA_RULES,
+    async readTables(config, tables) {
+      const { default: mysql } = await loadMysql();
+      const connection = await mysql.createConnection({ uri: config.url, ...(config.connectTimeoutMs !== undefined && { connectTimeout: config.connectTimeoutMs }) });
+      try {
+        const shapes = [];
+        for (const table of tables) shapes.push(await readMySqlTable((sql, params) => connection.query(sql, params as unknown[]), table));
+        return shapes;
+      } finally {
+        await connection.end();
+      }
+    },
+    // Key columns are never added (they are NOT NULL), so TEXT/BLOB is right here.
+    addColumnSql: (schema, column) => buildAddColumn(schema, column, '`', MYSQL_DDL_TYPES),
   },
   bench: {
     defaultUrl: 'mysql://root@127.0.0.1:3306/test',

@@ -3,8 +3,10 @@ import { nonNegativeInt, positiveInt, urlWithScheme } from '../../config/config-
 import { redactSecrets } from '../../config/redact-secrets.js';
 import { loadClient } from '../load-client.js';
 import { defineSink } from '../sink-definition.js';
+import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifyPostgresError } from './error-codes.js';
+import { POSTGRES_SCHEMA_RULES, readPostgresTable } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `postgres`: the {@link PostgresDriverOptions} with `url` for `connectionString`. */
 export const postgresSinkConfig = z.strictObject({
@@ -53,6 +55,23 @@ export const postgresSink = defineSink<PostgresSinkConfig>({
         await client.end();
       }
     },
+  },
+  introspect: {
+    rules: () => POSTGRES_SCHEMA_RULES,
+    async readTables(config, tables) {
+      const { default: pg } = await loadPg();
+      const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000 });
+      await client.connect();
+      try {
+        const query = async (sql: string, values: unknown[]) => (await client.query(sql, values)).rows as Record<string, unknown>[];
+        const shapes = [];
+        for (const table of tables) shapes.push(await readPostgresTable(query, table));
+        return shapes;
+      } finally {
+        await client.end();
+      }
+    },
+    addColumnSql: (schema, column) => buildAddColumn(schema, column, '"', POSTGRES_DDL_TYPES),
   },
   bench: {
     defaultUrl: 'postgres://postgres@127.0.0.1:5432/test',

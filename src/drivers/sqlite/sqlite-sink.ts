@@ -1,11 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { nonEmpty, nonNegativeInt, positiveInt } from '../../config/config-fields.js';
 import { loadClient } from '../load-client.js';
 import { defineSink } from '../sink-definition.js';
+import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifySqliteError } from './error-codes.js';
+import { readSqliteTable, sqliteSchemaRules } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `sqlite`: the {@link SqliteDriverOptions} with `filename`. */
 export const sqliteSinkConfig = z.strictObject({
@@ -58,6 +60,21 @@ export const sqliteSink = defineSink<SqliteSinkConfig>({
         db.close();
       }
     },
+  },
+  introspect: {
+    rules: (config) => sqliteSchemaRules(config.timestampFormat),
+    async readTables(config, tables) {
+      const { default: Database } = await loadSqlite();
+      // A missing file is a missing table, not a new empty file next to the config.
+      if (config.filename !== ':memory:' && !existsSync(config.filename)) return tables.map((table) => ({ table, exists: false, columns: [], uniqueIndexes: [] }));
+      const db = new Database(config.filename, { readonly: config.filename !== ':memory:', timeout: config.busyTimeoutMs ?? 5000 });
+      try {
+        return tables.map((table) => readSqliteTable((sql) => db.prepare(sql).all() as Record<string, unknown>[], table));
+      } finally {
+        db.close();
+      }
+    },
+    addColumnSql: (schema, column, config) => buildAddColumn(schema, column, '"', config.timestampFormat === 'epoch_ms' ? SQLITE_EPOCH_MS_TYPES : SQLITE_DDL_TYPES),
   },
   bench: { load: async () => (await import('./bench-sink.js')).sqliteBenchSink },
   conformance: { load: async () => (await import('./conformance.js')).sqliteConformance },
