@@ -16,3 +16,4 @@ export * from './settle-within.js';
 export * from './dead-letter-storm-guard.js';
 export * from './resolve-options.js';
 export * from './schema-diff.js';
+export * from './numeric-option.js';

@@ -6,7 +6,7 @@ import { DEAD_LETTER_STORM_GUARD_DEFAULTS } from '../core/dead-letter-storm-guar
 import { CIRCUIT_BREAKER_DEFAULTS } from '../core/circuit-breaker.js';
 import { resolveOptions } from '../core/resolve-options.js';
 import type { Schema } from '../core/schema.js';
-import { ConfigError } from '../errors/config-error.js';
+import { checkNumericOption, type NumericOptionKind } from '../core/numeric-option.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { RedisConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
@@ -110,9 +110,6 @@ export function resolveBatchConsumerOptions(options: BatchConsumerOptions): Reso
   return resolved;
 }
 
-/** What a numeric option accepts: an integer > 0, an integer ≥ 0 (0 = off), or a share in (0, 1]. */
-export type NumericOptionKind = 'positive' | 'nonNegative' | 'ratio';
-
 /**
  * The numeric tuning fields of {@link BatchConsumerOptions} and what each accepts: the one list
  * that `BatchConsumer`'s validation and the worker config file's schema and defaults derive from.
@@ -144,17 +141,7 @@ export const BATCH_CONSUMER_TUNING = Object.freeze({
 /** A numeric tuning field's name. */
 export type BatchConsumerTuningField = keyof typeof BATCH_CONSUMER_TUNING;
 
-const KIND_RULES: Readonly<Record<NumericOptionKind, { ok: (v: number) => boolean; text: string }>> = Object.freeze({
-  positive: { ok: (v) => Number.isInteger(v) && v > 0, text: 'a positive integer' },
-  nonNegative: { ok: (v) => Number.isInteger(v) && v >= 0, text: '0 (off) or a positive integer' },
-  ratio: { ok: (v) => v > 0 && v <= 1, text: 'a number in (0, 1]' },
-});
-
-/** Throws a `ConfigError` naming `field` unless `value` is of `kind`. */
-export function checkNumericOption(field: string, kind: NumericOptionKind, value: unknown): void {
-  const rule = KIND_RULES[kind];
-  if (typeof value !== 'number' || !rule.ok(value)) throw new ConfigError(field, `must be ${rule.text}, got ${JSON.stringify(value)}`);
-}
+export type { NumericOptionKind };
 
 function validate(o: ResolvedBatchConsumerOptions): void {
   for (const [field, kind] of Object.entries(BATCH_CONSUMER_TUNING)) checkNumericOption(field, kind, o[field as BatchConsumerTuningField]);

@@ -3,91 +3,26 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import type { EncodedValue } from '../core/codec.js';
 import type { Schema } from '../core/schema.js';
+import { checkNumericOption } from '../core/numeric-option.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { ValidationError } from '../errors/validation-error.js';
-import { decideReplay, holdsRawJobData, replayRow, type DeadLetterTransform, type ReplayDecision } from './dead-letter-edit.js';
+import { decideReplay, holdsRawJobData, replayRow, type ReplayDecision } from './dead-letter-edit.js';
 import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
 import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
-import { SCHEMA_JOB_DEFAULTS, keyedJobOptions, schemaJobOptions } from './job-options.js';
+import { keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
+import { DEAD_LETTER_QUEUE_DEFAULTS, type DeadLetterBulkOptions, type DeadLetterBulkResult, type DeadLetterQueueOptions } from './dead-letter-queue-options.js';
+import type { DeadLetterRefusal, DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
 import { openQueue } from './open-queue.js';
 import { ReplayPacer } from './replay-pacer.js';
 
 export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
 export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
-
-/** Options of {@link DeadLetterQueue}. */
-export interface DeadLetterQueueOptions {
-  /**
-   * BullMQ attempts of a replayed job when its entry does not record its source job's own
-   * `attempts` (entries written before it was recorded). Pass the producer's `jobAttempts`.
-   * @defaultValue 25 (the producer's default)
-   */
-  jobAttempts?: number;
-  /** Entries read from Redis per page by `entries()`, `list()`, `replay()` and `purge()`. @defaultValue 500 */
-  pageSize?: number;
-  /**
-   * The schema the entries belong to. With it, every replayed row (edited or not, also from
-   * Bull Board's "Retry") is validated before it is enqueued, and `replay({ transform })` works;
-   * a row that does not fit is refused and stays in the DLQ. @defaultValue none: rows replay as stored
-   */
-  schema?: Schema;
-}
-
-/** Defaults of {@link DeadLetterQueueOptions}. */
-export const DEAD_LETTER_QUEUE_DEFAULTS = Object.freeze({ jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts, pageSize: 500 });
-
-/** Options of bulk DLQ operations. */
-export interface DeadLetterBulkOptions extends DeadLetterScanOptions {
-  /** Count what would be done without doing it. @defaultValue false */
-  dryRun?: boolean;
-}
-
-/** Options of {@link DeadLetterQueue.replay}. */
-export interface DeadLetterReplayOptions extends DeadLetterBulkOptions {
-  /**
-   * Edits each selected row before it is replayed, or drops the entry (`null`); the result is
-   * validated against the schema (so the DLQ needs its `schema` option). Must be pure: a dry run
-   * calls it too. @defaultValue none: rows replay as stored
-   */
-  transform?: DeadLetterTransform;
-  /** Most entries enqueued per second, so a large replay does not flood a recovering sink. @defaultValue unlimited */
-  ratePerSecond?: number;
-  /** Called with what is done to each selected entry (also on a dry run, in walk order), e.g. to preview statements. */
-  onDecision?: (decision: ReplayDecision) => void | Promise<void>;
-}
-
-/** An entry a replay refused: its (edited) request does not fit the schema. */
-export interface DeadLetterRefusal {
-  readonly id: string;
-  /** Names the column (`error.column`) and the entry. */
-  readonly error: ValidationError;
-}
-
-/** Outcome of a bulk operation. */
-export interface DeadLetterBulkResult {
-  /** Entries selected by the filter and limit. */
-  readonly selected: number;
-  /** Entries replayed or purged (0 on a dry run). */
-  readonly done: number;
-  /** Entries that vanished or were locked meanwhile (e.g. replayed concurrently from Bull Board). */
-  readonly skipped: number;
-}
-
-/** Outcome of a replay. */
-export interface DeadLetterReplayResult extends DeadLetterBulkResult {
-  /** Entries the transform dropped (removed without replaying; on a dry run, that would be). */
-  readonly dropped: number;
-  /** Entries left in the DLQ, unchanged, because their (edited) request does not fit the schema. */
-  readonly refused: number;
-  /** The first refusals (at most 20), with the column each one names. */
-  readonly refusals: readonly DeadLetterRefusal[];
-}
+export * from './dead-letter-queue-options.js';
 
 const MAX_REFUSALS = 20;
 
@@ -356,6 +291,6 @@ async function removeQuietly(job: Job): Promise<Outcome> {
 }
 
 function positiveInt(field: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${value}`);
+  checkNumericOption(field, 'positive', value);
   return value;
 }
