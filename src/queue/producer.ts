@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
+import { settleWithin } from '../core/settle-within.js';
 import type { Row, Schema } from '../core/schema.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
@@ -108,9 +109,13 @@ export class Producer {
     await Promise.all([...bySchema].map(([schema, group]) => this.#enqueue(schema, group.rows, group.bytes, options)));
   }
 
-  /** Sends any lingering packed requests, then closes the queues and the Redis connection. */
+  /**
+   * Sends any packed requests still waiting, waits for sends in flight (at most `enqueueTimeoutMs`),
+   * then closes the queues and the Redis connection.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#packers.values()].map((packer) => packer.close()));
+    // Bounded: a send to an unreachable Redis never settles, and its submits were already rejected after enqueueTimeoutMs.
+    await Promise.allSettled([...this.#packers.values()].map((packer) => settleWithin(packer.close(), this.#options.enqueueTimeoutMs)));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
     this.#redis.disconnect();
   }
