@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/config-error.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { Schema } from '../core/schema.js';
 import type { RedisConnection } from './connection.js';
-import { SCHEMA_JOB_DEFAULTS } from './job-options.js';
+import { SCHEMA_JOB_DEFAULTS, validateKeepCompletedJobs, type KeepCompletedJobs } from './job-options.js';
 import type { PackingLimits } from './packing-buffer.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
 
@@ -67,6 +67,12 @@ export interface ProducerOptions {
    * @defaultValue 10000
    */
   enqueueTimeoutMs?: number;
+  /**
+   * Completed jobs Redis keeps per schema queue, for Bull Board's Completed tab; `false` removes
+   * each job once its batch commits. Jobs with an `idempotencyKey` are always removed on completion.
+   * @defaultValue `{ count: 1000, ageSeconds: 3600 }`
+   */
+  keepCompletedJobs?: KeepCompletedJobs;
   /** @defaultValue the no-op reporter */
   metrics?: MetricsReporter;
 }
@@ -81,6 +87,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   packing: true as boolean | PackingOptions,
   jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts,
   enqueueTimeoutMs: 10_000,
+  keepCompletedJobs: SCHEMA_JOB_DEFAULTS.keepCompletedJobs as KeepCompletedJobs,
 });
 
 /** Producer options after defaults are applied: `packing` is resolved limits, or `false`. */
@@ -92,6 +99,7 @@ export interface ResolvedProducerOptions {
   readonly packing: Readonly<PackingLimits> | false;
   readonly jobAttempts: number;
   readonly enqueueTimeoutMs: number;
+  readonly keepCompletedJobs: KeepCompletedJobs;
   readonly metrics?: MetricsReporter;
 }
 
@@ -99,6 +107,7 @@ export interface ResolvedProducerOptions {
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   const o = resolveOptions<Required<Omit<ProducerOptions, 'metrics'>> & Pick<ProducerOptions, 'metrics'>>(PRODUCER_DEFAULTS, options);
   for (const field of ['maxPayloadBytes', 'jobAttempts', 'enqueueTimeoutMs'] as const) positiveInt(field, o[field]);
+  validateKeepCompletedJobs('keepCompletedJobs', o.keepCompletedJobs);
   if (typeof o.prefix !== 'string' || o.prefix.length === 0) throw new ConfigError('prefix', `must be a non-empty string, got ${JSON.stringify(o.prefix)}`);
   let packing: Readonly<PackingLimits> | false = false;
   if (o.packing === true) packing = PACKING_DEFAULTS;

@@ -14,7 +14,7 @@ import { assertPayloadSize } from './payload-size.js';
 import { queueName } from './queue-names.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
-import { schemaJobOptions } from './job-options.js';
+import { keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { schemaJobData } from './job-data.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
@@ -25,6 +25,7 @@ export interface SubmitOptions {
   /**
    * Deduplicates a repeated submit of the same request: it becomes the BullMQ job id, so while
    * the job exists (waiting, active or delayed) another submit with the key is not enqueued again.
+   * Such a job is removed as soon as it completes (see `keepCompletedJobs`), so the key is free again.
    * A keyed request travels alone in its job (also with packing, which it bypasses).
    */
   idempotencyKey?: string;
@@ -59,7 +60,7 @@ export class Producer {
     this.#options = resolveProducerOptions(options);
     this.#registry = new SchemaRegistry(this.#options.schemas);
     this.#metrics = this.#options.metrics ?? noopMetrics;
-    this.#jobOptions = schemaJobOptions(this.#options.jobAttempts);
+    this.#jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
     this.#redis = createRedis(this.#options.connection, 'producer');
     // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
     this.#redis.on('error', () => {});
@@ -136,7 +137,7 @@ export class Producer {
     if (this.#options.packing && jobId === undefined) return this.#packer(schema).addMany(rows, bytes);
     const queue = this.#queue(schema);
     if (rows.length === 1) {
-      await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? { ...this.#jobOptions, jobId } : this.#jobOptions);
+      await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
       return;
     }
     for (let i = 0; i < rows.length; i += 1000) {
