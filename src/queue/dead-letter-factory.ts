@@ -127,7 +127,8 @@ export function deadLetterFromRow(schema: string, job: Job, rowIndex: number, me
     key: `${job.id}_${rowIndex}`,
     entry: {
       schema,
-      request: { v: (job.data as { v?: unknown }).v, s: schema, rows: [rows[rowIndex]] },
+      // The job's own data with just this row, so a replay re-offers it alone and nothing else of the job is lost.
+      request: { ...(job.data as object), rows: [rows[rowIndex]] },
       class: 'undecodable',
       reason: 'decode',
       errorCode: null,
