@@ -3,10 +3,15 @@ import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { SinkError } from '../../errors/sink-error.js';
+import { abortedSinkError, throwIfAborted } from '../abort-guard.js';
 import { buildCommands, DEFAULT_REDIS_ALLOWLIST, NEVER_ALLOWED_REDIS_COMMANDS } from './command-builder.js';
 import { throwOnFailedReplies } from './command-replies.js';
 import { toRedisSinkError } from './error-codes.js';
 import { createOwnedClient, type RedisClientLike } from './redis-client.js';
+
+const SINK = 'redis';
+/** Why an abort before `exec()` loses nothing: no command has left the process yet. */
+const NOT_SENT = 'batch aborted before it was sent';
 
 /** Options of {@link RedisDriver}. Give exactly one of `client` and `url`. */
 export interface RedisDriverOptions {
@@ -87,7 +92,7 @@ export const REDIS_DRIVER_DEFAULTS = Object.freeze({ allowlist: DEFAULT_REDIS_AL
  */
 export class RedisDriver implements BatchExecutor {
   /** Sink name for metric labels and logs. */
-  readonly sink = 'redis';
+  readonly sink = SINK;
   readonly #client: RedisClientLike;
   readonly #owned: ReturnType<typeof createOwnedClient> | undefined;
   readonly #allowlist: ReadonlySet<string>;
@@ -125,10 +130,10 @@ export class RedisDriver implements BatchExecutor {
    *   before EXEC's reply or before any pipeline reply; the batch is sent again, at-least-once).
    */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
+    throwIfAborted(SINK, signal, NOT_SENT);
     const commands = buildCommands(requests, this.#allowlist);
     if (commands.length === 0) return;
-    throwIfAborted(signal);
+    throwIfAborted(SINK, signal, NOT_SENT);
     const batch = this.#transaction ? this.#client.multi() : this.#client.pipeline();
     for (const { name, args } of commands) batch.call(name, ...args);
     let results: Awaited<ReturnType<typeof batch.exec>>;
@@ -144,7 +149,7 @@ export class RedisDriver implements BatchExecutor {
 
   /** Sends PING; a failure is classified like a batch failure. */
   async ping(signal?: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
+    throwIfAborted(SINK, signal, 'ping aborted before it was sent');
     try {
       await untilAborted(this.#client.ping(), signal);
     } catch (err) {
@@ -164,15 +169,11 @@ export class RedisDriver implements BatchExecutor {
   }
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new SinkError('context', 'redis: batch aborted before it was sent', { cause: signal.reason });
-}
-
 /** Settles with `promise`, or rejects as `context` as soon as `signal` aborts (the commands cannot be recalled). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SinkError('context', 'redis: aborted while waiting for the reply; sent commands may still apply', { cause: signal.reason }));
+    const onAbort = () => reject(abortedSinkError(SINK, signal, 'aborted while waiting for the reply; sent commands may still apply'));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

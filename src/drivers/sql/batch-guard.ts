@@ -11,13 +11,3 @@ export function requireSqlSchema(schema: Schema, sink: string): SQLSchema {
   }
   return schema;
 }
-
-/** The `context` {@link SinkError} every driver throws when its caller's signal aborted the batch. */
-export function abortedSinkError(sink: string, signal?: AbortSignal): SinkError {
-  return new SinkError('context', `${sink}: batch aborted, rolled back`, { cause: signal?.reason });
-}
-
-/** Throws {@link abortedSinkError} when `signal` has already aborted. */
-export function throwIfAborted(sink: string, signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortedSinkError(sink, signal);
-}

@@ -2,7 +2,8 @@ import type { Value } from '../../core/column-type.js';
 import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { requireSqlSchema, throwIfAborted } from './batch-guard.js';
+import { throwIfAborted } from '../abort-guard.js';
+import { requireSqlSchema } from './batch-guard.js';
 
 /** A batch as every SQL driver starts from it: its SQL schema and its rows' values. */
 export interface SqlBatch {

@@ -1,5 +1,5 @@
 import type { SinkError } from '../../errors/sink-error.js';
-import { abortedSinkError, throwIfAborted } from './batch-guard.js';
+import { abortedSinkError, throwIfAborted } from '../abort-guard.js';
 
 /** One checked-out connection, as the shared transaction runner sees it. */
 export interface SqlSession {
@@ -31,7 +31,7 @@ export interface TransactionSpec extends SessionSpec {
  * cheap probe. Failures are classified like any batch failure.
  */
 export async function pingSession(spec: SessionSpec): Promise<void> {
-  throwIfAborted(spec.sink, spec.signal);
+  throwIfAborted(spec.sink, spec.signal, 'ping aborted before it was sent');
   let session: SqlSession | undefined;
   try {
     session = await spec.acquire();

@@ -5,7 +5,7 @@ import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { throwIfAborted } from '../sql/batch-guard.js';
+import { throwIfAborted } from '../abort-guard.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
