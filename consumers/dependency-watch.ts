@@ -1,3 +1,4 @@
+import { withTimeout } from '../src/core/with-timeout.js';
 import type { Logger } from 'pino';
 import type { SinkConfig, SinkExecutor } from '../src/drivers/sink-definition.js';
 import { redisHint, sinkHint, type DependencyHint } from './dependency-hints.js';
@@ -93,14 +94,6 @@ export class DependencyWatch {
 }
 
 /** Rejects with a `timeout` error (ETIMEDOUT) when `work` has not settled within `ms`. */
-async function raceTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function raceTimeout(work: Promise<void>, ms: number): Promise<void> {
+  return withTimeout(work, ms, () => Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' }));
 }

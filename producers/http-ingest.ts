@@ -1,3 +1,4 @@
+import { withTimeout } from '../src/core/with-timeout.js';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Request } from '../src/core/request.js';
 import type { Row, Schema } from '../src/core/schema.js';
@@ -125,18 +126,9 @@ function knownSchema(schemas: ReadonlyMap<string, Schema>): RequestHandler {
   };
 }
 
-async function submitWithin(producer: IngestProducer, requests: Request[], timeoutMs: number): Promise<void> {
-  const submitted = producer.submitMany(requests);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new BatchFlowError('ERR_INGEST_TIMEOUT', `Redis did not confirm ${requests.length} row(s) within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    await Promise.race([submitted, timeout]);
-  } finally {
-    clearTimeout(timer);
-    submitted.catch(() => {}); // a late failure after the timeout has already been answered
-  }
+function submitWithin(producer: IngestProducer, requests: Request[], timeoutMs: number): Promise<void> {
+  const timedOut = () => new BatchFlowError('ERR_INGEST_TIMEOUT', `Redis did not confirm ${requests.length} row(s) within ${timeoutMs} ms`);
+  return withTimeout(producer.submitMany(requests), timeoutMs, timedOut);
 }
 
 function isJson(req: { headers: { 'content-type'?: string | undefined } }): boolean {

@@ -1,3 +1,4 @@
+import { withTimeout } from '../../src/core/with-timeout.js';
 import { Router } from 'express';
 
 /**
@@ -46,18 +47,15 @@ export function healthRouter(options: HealthRouterOptions): Router {
 
 async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<{ ready: boolean; checks?: Record<string, boolean>; sinks?: Record<string, SinkHealth>; missing?: Record<string, string>; error?: string }> {
   if (!check) return { ready: true };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const timedOut = new Error('timeout');
   try {
-    const result = await Promise.race([Promise.resolve().then(check), timeout]);
-    if (result === 'timeout') return { ready: false, error: `readiness check did not answer within ${timeoutMs} ms` };
+    const result = await withTimeout(Promise.resolve().then(check), timeoutMs, () => timedOut);
     return typeof result === 'boolean'
       ? { ready: result }
       : { ready: result.ready === true, ...(result.checks ? { checks: result.checks } : {}), ...(result.sinks ? { sinks: result.sinks } : {}), ...(result.missing ? { missing: result.missing } : {}) };
-  } catch {
+  } catch (err) {
+    if (err === timedOut) return { ready: false, error: `readiness check did not answer within ${timeoutMs} ms` };
     // The error's message may name hosts or carry a connection string: report only the verdict.
     return { ready: false, error: 'readiness check failed' };
-  } finally {
-    clearTimeout(timer);
   }
 }

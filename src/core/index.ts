@@ -17,3 +17,4 @@ export * from './dead-letter-storm-guard.js';
 export * from './resolve-options.js';
 export * from './schema-diff.js';
 export * from './numeric-option.js';
+export * from './with-timeout.js';
