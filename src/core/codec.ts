@@ -58,11 +58,6 @@ export function encodeRequest(request: Request): Record<string, EncodedValue> {
   return row;
 }
 
-/** Builds the job payload for one or more requests of the same schema. */
-export function encodePayload(requests: readonly Request[]): JobPayload {
-  return { v: PAYLOAD_VERSION, rows: requests.map(encodeRequest) };
-}
-
 /** Decodes a tagged value; throws {@link DecodeError} on anything malformed. */
 export function decodeValue(encoded: unknown): Value {
   if (encoded === null || typeof encoded !== 'object') {

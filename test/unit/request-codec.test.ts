@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Request, SQLSchema, Schema, decodePayload, encodePayload, ValidationError, SchemaDefinitionError, DecodeError } from '../../src/index.js';
+import { Request, SQLSchema, Schema, decodePayload, encodeRequest, schemaJobData, ValidationError, SchemaDefinitionError, DecodeError } from '../../src/index.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', created_at: 'timestamp', nickname: 'string?', score: 'float64', avatar: 'bytes?', active: 'bool', n: 'int32' });
 
@@ -65,7 +65,9 @@ describe('payload codec', () => {
       active: false,
       n: -(2 ** 31),
     });
-    const json = JSON.parse(JSON.stringify(encodePayload([request])));
+    // Built the way the producer builds a job's data: { v, s, rows }.
+    const json = JSON.parse(JSON.stringify(schemaJobData(users.name, [encodeRequest(request)])));
+    expect(json.s).toBe(users.name);
     const [decoded] = decodePayload(users, json);
     expect(decoded?.toRow()).toEqual(request.toRow());
     expect(decoded?.getTime('created_at').getTime()).toBe(Date.parse('2024-02-29T23:59:59.123Z'));
