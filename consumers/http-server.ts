@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../src/config/loopback.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { createIngestRouter, INGEST_DEFAULTS, type IngestProducer } from '../producers/http-ingest.js';
 import { readOnlyGuard, sameOriginGuard } from './http/admin-guards.js';
-import { checkAuth, requireAuth, type HttpAuth } from './http/auth.js';
+import { checkAuth, requireAuth, type HttpAuth } from '../producers/http-auth.js';
 import { bullBoardRouter, type BoardQueue } from './http/bull-board.js';
 import { healthRouter, type ReadinessCheck } from './http/health.js';
 import { metricsRouter, type MetricsSource } from './http/metrics.js';

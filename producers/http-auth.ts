@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { isLoopbackHost } from '../../src/config/loopback.js';
-import { ConfigError } from '../../src/errors/config-error.js';
+import { isLoopbackHost } from '../src/config/loopback.js';
+import { ConfigError } from '../src/errors/config-error.js';
 
 /**
  * Credentials for the admin side (Bull Board, DLQ actions). Give a username and password for
