@@ -9,3 +9,4 @@ export * from './queue-unavailable-error.js';
 export * from './partial-write-error.js';
 export * from './missing-client-error.js';
 export * from './schema-drift-error.js';
+export * from './replication-timeout-error.js';

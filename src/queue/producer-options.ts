@@ -6,6 +6,7 @@ import type { RedisConnection } from './connection.js';
 import { SCHEMA_JOB_DEFAULTS, validateKeepCompletedJobs, type KeepCompletedJobs } from './job-options.js';
 import type { PackingLimits } from './packing-buffer.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
+import { resolveReplicaWait, type ReplicaWaitOptions } from './replica-wait.js';
 
 /** Options of producer packing (see {@link ProducerOptions.packing}). */
 export interface PackingOptions {
@@ -73,6 +74,15 @@ export interface ProducerOptions {
    * @defaultValue `{ count: 1000, ageSeconds: 3600 }`
    */
   keepCompletedJobs?: KeepCompletedJobs;
+  /**
+   * Durability across a failover: `submit()` resolves only once `count` replicas hold the job
+   * (`WAIT count timeoutMs` on the master that stored it, also on a cluster), and rejects with a
+   * `ReplicationTimeoutError` when fewer acknowledged in time. Redis replicates asynchronously, so
+   * without it a master that dies just after acknowledging can lose the job. Costs one WAIT round
+   * trip per group of concurrent submits (see README "Redis Cluster").
+   * @defaultValue `false` (resolve once the master stored the job)
+   */
+  replicas?: false | ReplicaWaitOptions;
   /** @defaultValue the no-op reporter */
   metrics?: MetricsReporter;
 }
@@ -87,6 +97,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   packing: true as boolean | PackingOptions,
   jobAttempts: SCHEMA_JOB_DEFAULTS.jobAttempts,
   enqueueTimeoutMs: 10_000,
+  replicas: false as false | ReplicaWaitOptions,
   keepCompletedJobs: SCHEMA_JOB_DEFAULTS.keepCompletedJobs as KeepCompletedJobs,
 });
 
@@ -99,6 +110,7 @@ export interface ResolvedProducerOptions {
   readonly packing: Readonly<PackingLimits> | false;
   readonly jobAttempts: number;
   readonly enqueueTimeoutMs: number;
+  readonly replicas: Readonly<Required<ReplicaWaitOptions>> | false;
   readonly keepCompletedJobs: KeepCompletedJobs;
   readonly metrics?: MetricsReporter;
 }
@@ -120,7 +132,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       throw new ConfigError('packing.lingerMs', `must be 0 (no fixed wait) or a positive integer, got ${JSON.stringify(packing.lingerMs)}`);
     }
   }
-  return Object.freeze({ ...o, packing });
+  return Object.freeze({ ...o, packing, replicas: resolveReplicaWait(o.replicas) });
 }
 
 function positiveInt(field: string, value: unknown): void {

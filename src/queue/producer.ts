@@ -9,6 +9,7 @@ import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { createRedis, type RedisClient } from './connection.js';
+import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { queueName } from './queue-names.js';
@@ -54,6 +55,7 @@ export class Producer {
   readonly #options: ResolvedProducerOptions;
   readonly #metrics: MetricsReporter;
   readonly #jobOptions: JobsOptions;
+  readonly #replicas: ReplicaWaiter | undefined;
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -64,6 +66,7 @@ export class Producer {
     this.#redis = createRedis(this.#options.connection, 'producer');
     // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
     this.#redis.on('error', () => {});
+    this.#replicas = this.#options.replicas ? new ReplicaWaiter(this.#redis, this.#options.prefix, this.#options.replicas) : undefined;
   }
 
   /** Schemas this producer accepts. */
@@ -129,7 +132,9 @@ export class Producer {
     const started = performance.now();
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
     const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
+    const replicated = this.#replicas?.prepare(schema.name); // before the write: pins the slot's master
     await withTimeout(this.#store(schema, rows, bytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+    await replicated?.();
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 

@@ -97,6 +97,7 @@ export class RedisCluster {
       await until(async () => (await Promise.all(cluster.ports.map((p) => cluster.#ping(p)))).every(Boolean), 20_000, 'servers did not answer PING');
       await run('redis-cli', ['--cluster', 'create', ...cluster.seeds, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await until(() => cluster.#healthy(), 30_000, 'cluster_state did not become ok on every node');
+      await cluster.waitReplicasInSync();
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -158,9 +159,35 @@ export class RedisCluster {
     this.#children.delete(port);
   }
 
+  /**
+   * Starts a killed node again with its `nodes.conf` (no data: persistence is off). It rejoins the
+   * cluster as a replica of the master that replaced it and resyncs from it.
+   */
+  async restart(port: number): Promise<void> {
+    if (this.#children.has(port)) throw new Error(`node ${port} is running`);
+    this.#spawn(port);
+    await until(() => this.#ping(port), 20_000, `node ${port} did not answer PING after restart`);
+  }
+
   /** Waits until every live node reports `cluster_state:ok` and a live master for each slot range. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await until(() => this.#healthy(), timeoutMs, 'cluster_state did not become ok');
+  }
+
+  /**
+   * Waits until every live replica has finished its initial sync (`master_link_status:up`): until
+   * then a master's WAIT cannot be acknowledged.
+   */
+  async waitReplicasInSync(timeoutMs = 30_000): Promise<void> {
+    await until(
+      async () => {
+        const replicas = (await this.nodes()).filter((n) => n.role === 'replica' && !n.failed && this.#children.has(n.port));
+        const infos = await Promise.all(replicas.map((n) => this.command(n.port, 'INFO', 'replication').then(String)));
+        return infos.every((info) => info.includes('master_link_status:up') && info.includes('master_sync_in_progress:0'));
+      },
+      timeoutMs,
+      'replicas did not finish their initial sync',
+    );
   }
 
   /** Kills every server and removes the temp dir. */
