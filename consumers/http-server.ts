@@ -1,11 +1,11 @@
 import { resolveOptions } from '../src/core/resolve-options.js';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { isLoopbackHost } from '../src/config/loopback.js';
+import { checkHttpExposure, type HttpAuth } from '../src/config/http-auth.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { createIngestRouter, INGEST_DEFAULTS, type IngestProducer } from '../producers/http-ingest.js';
 import { readOnlyGuard, sameOriginGuard } from './http/admin-guards.js';
-import { checkAuth, requireAuth, type HttpAuth } from '../producers/http-auth.js';
+import { requireAuth } from '../producers/http-auth.js';
 import { bullBoardRouter, type BoardQueue } from './http/bull-board.js';
 import { healthRouter, type ReadinessCheck } from './http/health.js';
 import { metricsRouter, type MetricsSource } from './http/metrics.js';
@@ -164,10 +164,6 @@ function validate(o: Resolved): void {
   for (const field of ['readyTimeoutMs', 'ingestTimeoutMs', 'shutdownTimeoutMs'] as const) {
     if (!Number.isInteger(o[field]) || o[field] <= 0) throw new ConfigError(field, 'must be a positive integer');
   }
-  checkAuth(o.auth, o.host);
   if (o.ingestToken !== undefined && !o.producer) throw new ConfigError('ingestToken', 'is set but no producer is given, so there is no ingest to protect');
-  // Like the admin side: ingest reachable beyond loopback must not be open to whoever finds the port.
-  if (o.producer && o.ingestToken === undefined && !isLoopbackHost(o.host)) {
-    throw new ConfigError('ingestToken', `HTTP ingest would be reachable beyond loopback on host ${JSON.stringify(o.host)} without a token; set ingestToken or listen on 127.0.0.1`);
-  }
+  checkHttpExposure({ host: o.host, auth: o.auth, ingest: o.producer !== undefined, ingestToken: o.ingestToken });
 }

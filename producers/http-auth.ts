@@ -1,21 +1,8 @@
+// Request-time checks of HTTP credentials, for ingest here and for the admin side the worker service
+// mounts next to it. The rules a configuration must meet are in src/config/http-auth.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { isLoopbackHost } from '../src/config/loopback.js';
-import { ConfigError } from '../src/errors/config-error.js';
-
-/**
- * Credentials for the admin side (Bull Board, DLQ actions). Give a username and password for
- * HTTP Basic auth (what a browser prompts for), a token for `Authorization: Bearer`, or both;
- * a request passes with either.
- */
-export interface HttpAuth {
-  /** Basic auth user name; needs {@link HttpAuth.password}. @defaultValue none */
-  username?: string;
-  /** Basic auth password; needs {@link HttpAuth.username}. @defaultValue none */
-  password?: string;
-  /** Bearer token. @defaultValue none */
-  token?: string;
-}
+import type { HttpAuth } from '../src/config/http-auth.js';
 
 /**
  * Compares two secrets in constant time. Both sides are hashed first so that neither the
@@ -25,32 +12,6 @@ export function safeEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/**
- * Validates auth once, failing fast and naming the field (never its value). Refuses a server that
- * would expose admin endpoints beyond loopback without credentials.
- */
-export function checkAuth(auth: HttpAuth | undefined, host: string, field = 'auth'): void {
-  if (auth) {
-    const { username, password, token } = auth;
-    if ((username === undefined) !== (password === undefined)) {
-      throw new ConfigError(field, 'username and password must be given together');
-    }
-    for (const [name, value] of Object.entries({ username, password, token })) {
-      if (value !== undefined && (typeof value !== 'string' || value.length === 0)) throw new ConfigError(`${field}.${name}`, 'must be a non-empty string');
-    }
-    if (username?.includes(':')) throw new ConfigError(`${field}.username`, 'must not contain ":" (Basic auth cannot carry it)');
-    if (username === undefined && token === undefined) throw new ConfigError(field, 'give username and password, or token, or both');
-    return;
-  }
-  if (!isLoopbackHost(host)) {
-    throw new ConfigError(
-      field,
-      `the admin endpoints (Bull Board, DLQ actions) would be reachable beyond loopback on host ${JSON.stringify(host)}; ` +
-        'configure auth ({ username, password } and/or { token }) or listen on 127.0.0.1',
-    );
-  }
 }
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent or another scheme. */

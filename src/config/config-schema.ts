@@ -3,6 +3,7 @@ import { findSink, sinkTypes } from '../drivers/registry.js';
 import type { SinkConfig } from '../drivers/sink-definition.js';
 import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from './config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth.js';
 import { BATCH_CONSUMER_TUNING, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
 
 const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number>>> = Object.freeze({
@@ -82,19 +83,17 @@ const schemaEntry = z
   });
 
 /** Basic credentials (what a browser prompts for), a bearer token, or both: a request passes with either. */
+const authString = z.string({ error: 'must be a string' }).optional();
+// Only the types here: the rules themselves are httpAuthIssues, shared with createHttpServer.
 const httpAuth = z
-  .strictObject({
-    username: nonEmpty.regex(/^[^:]*$/, { error: 'must not contain ":" (Basic auth cannot carry it)' }).optional(),
-    password: nonEmpty.optional(),
-    token: nonEmpty.min(16, { error: 'must be at least 16 characters' }).optional(),
-  })
+  .strictObject({ username: authString, password: authString, token: authString })
   .superRefine((auth, ctx) => {
-    if ((auth.username === undefined) !== (auth.password === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [auth.username === undefined ? 'username' : 'password'], message: 'is required: username and password go together' });
-    } else if (auth.username === undefined && auth.token === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'give { "username", "password" }, { "token" }, or both' });
-    }
-  });
+    for (const issue of httpAuthIssues(auth)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+  }) satisfies z.ZodType<HttpAuth>;
+const bearerToken = z.string({ error: 'must be a string' }).superRefine((token, ctx) => {
+  const problem = tokenIssue(token);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** The config file, as zod validates it (env overrides are already merged in). */
 export const configFileSchema = z
@@ -124,7 +123,7 @@ export const configFileSchema = z
         auth: httpAuth.optional(),
         readOnly: bool.default(CONFIG_DEFAULTS.http.readOnly),
         ingest: bool.default(CONFIG_DEFAULTS.http.ingest),
-        ingestToken: nonEmpty.min(16, { error: 'must be at least 16 characters' }).optional(),
+        ingestToken: bearerToken.optional(),
       })
       .prefault({}),
     sinks: z.record(identifier, sinkSchema).default({}),
@@ -138,5 +137,3 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type { SinkConfig } from '../drivers/sink-definition.js';
 /** One `schemas` entry, as written. */
 export type SchemaEntry = z.infer<typeof schemaEntry>;
-/** HTTP credentials. */
-export type HttpAuth = z.infer<typeof httpAuth>;

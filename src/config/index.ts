@@ -4,6 +4,7 @@ export * from './worker-config.js';
 export * from './env-overrides.js';
 export * from './env-references.js';
 export * from './loopback.js';
+export * from './http-auth.js';
 export * from './load-config.js';
 export * from './describe-config.js';
 export * from './redact-secrets.js';

@@ -5,7 +5,7 @@ import { buildSchemas } from './build-schemas.js';
 import { configFileSchema } from './config-schema.js';
 import { applyEnvOverrides, CONFIG_PATH_ENV } from './env-overrides.js';
 import { resolveEnvReferences } from './env-references.js';
-import { isLoopbackHost } from './loopback.js';
+import { checkHttpExposure } from './http-auth.js';
 import type { ConfigSource, WorkerConfig } from './worker-config.js';
 import { configErrorFromZod } from './zod-issue.js';
 
@@ -63,18 +63,9 @@ export function loadConfig(options: LoadConfigOptions = {}): WorkerConfig {
     throw variable ? new ConfigError(`${error.field} (from ${variable})`, error.message.slice(error.field.length + 2)) : error;
   }
   const file = parsed.data;
-  if (file.http.enabled && !file.http.auth && !isLoopbackHost(file.http.host)) {
-    throw new ConfigError(
-      'http.auth',
-      `http.host "${file.http.host}" is reachable beyond loopback, so the admin endpoints need credentials: ` +
-        'set http.auth to { "username", "password" } or { "token" }, or listen on 127.0.0.1',
-    );
-  }
-  if (file.http.enabled && file.http.ingest && !file.http.ingestToken && !isLoopbackHost(file.http.host)) {
-    throw new ConfigError(
-      'http.ingestToken',
-      `http.host "${file.http.host}" is reachable beyond loopback, so HTTP ingest needs a token: set http.ingestToken, set http.ingest to false, or listen on 127.0.0.1`,
-    );
+  if (file.http.enabled) {
+    const { host, auth, ingest, ingestToken } = file.http;
+    checkHttpExposure({ host, auth, ingest, ingestToken }, { auth: 'http.auth', ingestToken: 'http.ingestToken', ingest: 'http.ingest' });
   }
   const schemas = buildSchemas(file);
   const baseDir = source.kind === 'file' ? dirname(source.path) : resolve(options.cwd ?? process.cwd());

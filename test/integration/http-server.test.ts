@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServerOptions, type ListeningHttpServer } from '../../consumers/http-server.js';
 import { safeEqual } from '../../producers/http-auth.js';
+import { httpAuthIssues } from '../../src/config/http-auth.js';
 import { ConfigError, MockExecutor, PrometheusReporter, Producer, Schema, SinkError } from '../../src/index.js';
 import { basicAuth, consumerWithBoardQueues } from '../helpers/http.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
@@ -76,6 +77,21 @@ describe('createHttpServer: options and start-up', () => {
       expect(message).not.toBe('');
       expect(message).not.toContain('hunter2-secret');
     }
+  });
+
+  it('holds the same auth rules as the config file: a short token fails both, naming the field', () => {
+    const short = { token: 'short-token' };
+    const fieldOf = (run: () => unknown): string | undefined => {
+      try {
+        run();
+      } catch (e) {
+        return e instanceof ConfigError ? e.field : 'not a ConfigError';
+      }
+      return undefined;
+    };
+    expect(fieldOf(() => createHttpServer({ auth: short }))).toBe('auth.token');
+    expect(fieldOf(() => createHttpServer({ producer: { schemas: [], submitMany: async () => {} }, ingestToken: 'short-token' }))).toBe('ingestToken');
+    expect(httpAuthIssues(short)).toEqual([{ path: ['token'], message: 'must be at least 16 characters' }]);
   });
 
   it('compares secrets by value, whatever their lengths', () => {
