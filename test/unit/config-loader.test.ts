@@ -155,7 +155,7 @@ describe('loadConfig', () => {
 describe('the docker-compose worker config', () => {
   it('loads with the same loader the worker uses', () => {
     const config = loadConfig({
-      path: new URL('../../dashboards/compose/batchflow.json', import.meta.url).pathname,
+      path: new URL('../../compose/batchflow.json', import.meta.url).pathname,
       env: { BATCHFLOW_ADMIN_PASSWORD: 'compose-admin-pw', BATCHFLOW_INGEST_TOKEN: 'compose-ingest-token' },
     });
     expect(config.http.host).toBe('0.0.0.0');
