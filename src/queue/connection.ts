@@ -58,14 +58,3 @@ export function createRedis(connection: RedisConnection, role: 'worker' | 'produ
   redis.on('error', redactCommandCredentials);
   return redis;
 }
-
-/** Redacts the password in a Redis URL, for logs and error messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { settleWithin } from '../core/settle-within.js';
 import type { Row, Schema } from '../core/schema.js';
 import { AbortedError } from '../errors/aborted-error.js';
@@ -133,7 +134,7 @@ export class Producer {
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
     const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
     const replicated = this.#replicas?.prepare(schema.name); // before the write: pins the slot's master
-    await withTimeout(this.#store(schema, rows, bytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+    await enqueueWithin(this.#store(schema, rows, bytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
     await replicated?.();
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
@@ -180,18 +181,12 @@ function idempotentJobId(key: string): string {
   return `k_${createHash('sha256').update(key).digest('base64url')}`;
 }
 
-/** Rejects with {@link QueueUnavailableError} when `work` has not settled within `ms`. */
-async function withTimeout(work: Promise<void>, ms: number, schema: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(`schema "${schema}": Redis did not confirm the enqueue within ${ms} ms`)), ms);
-  });
+/** Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within `ms`. */
+async function enqueueWithin(work: Promise<void>, ms: number, schema: string): Promise<void> {
   try {
-    await Promise.race([work, timeout]);
+    await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": Redis did not confirm the enqueue within ${ms} ms`));
   } catch (err) {
     if (err instanceof QueueUnavailableError) throw err;
     throw new QueueUnavailableError(`schema "${schema}": enqueue failed: ${(err as Error).message}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }

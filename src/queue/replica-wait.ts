@@ -4,6 +4,7 @@ import { ReplicationTimeoutError } from '../errors/replication-timeout-error.js'
 import type { RedisClient } from './connection.js';
 import { keySlot } from './key-slot.js';
 import { queueKeyPrefix, queueName } from './queue-names.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /** The producer's `replicas` option: how many replicas must hold a job before `submit()` resolves. */
 export interface ReplicaWaitOptions {
@@ -62,14 +63,8 @@ class WaitRounds {
 
   #start(): Promise<number> {
     const { count, timeoutMs } = this.options;
-    let timer: NodeJS.Timeout | undefined;
-    const reply = Promise.race([
-      this.connection.wait(count, timeoutMs),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply to WAIT within ${timeoutMs + REPLY_GRACE_MS} ms`)), timeoutMs + REPLY_GRACE_MS);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
+    const timedOut = () => new Error(`no reply to WAIT within ${timeoutMs + REPLY_GRACE_MS} ms`);
+    const reply = withTimeout(this.connection.wait(count, timeoutMs), timeoutMs + REPLY_GRACE_MS, timedOut).finally(() => {
       if (this.#inFlight === reply) this.#inFlight = undefined;
     });
     this.#inFlight = reply;
