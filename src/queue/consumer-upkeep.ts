@@ -37,6 +37,8 @@ export class ConsumerUpkeep {
     const o = options;
     this.#sweeper = new FailedJobSweeper({ schema: o.schema, dlq: o.dlq, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink });
     this.#every(o.failedJobSweepIntervalMs, () => this.#sweeper.sweep());
+    // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.
+    void this.publishHealth();
     this.#every(o.queueDepthIntervalMs, async () => {
       await this.#sampleDepth();
       await this.publishHealth();
