@@ -1,9 +1,9 @@
 // TLS failures are the sink's, never the rows': a PostgreSQL endpoint whose certificate the client
-// must reject (self-signed, or for another host) holds the batch with reason `auth` and the TLS
+// must reject (self-signed, for another host, or expired) holds the batch with reason `auth` and the TLS
 // code, dead-letters nothing, and opens the breaker. The endpoint is a real TLS server on loopback
 // that answers PostgreSQL's SSLRequest ('S') and then presents the certificate.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,31 @@ function certificate(cn: string): { key: string; cert: string } {
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`], { stdio: 'ignore' });
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A CA and a leaf for localhost signed by it that expired in January 2020 (`openssl ca` with
+ * explicit dates: `openssl req` cannot backdate a certificate).
+ */
+function expiredCertificate(): { key: string; cert: string; ca: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'bf-tls-ca-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  try {
+    mkdirSync(join(dir, 'newcerts'));
+    writeFileSync(join(dir, 'index.txt'), '');
+    writeFileSync(join(dir, 'serial'), '1000\n');
+    writeFileSync(join(dir, 'ca.cnf'), [
+      '[ ca ]', 'default_ca = CA_default', '[ CA_default ]', 'dir = .', 'database = ./index.txt', 'new_certs_dir = ./newcerts',
+      'serial = ./serial', 'default_md = sha256', 'policy = policy_any', 'copy_extensions = copy', '[ policy_any ]', 'commonName = supplied', '',
+    ].join('\n'));
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=BatchFlow test CA');
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost');
+    run('ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'leaf.csr', '-out', 'leaf.pem', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z');
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    return { key: read('leaf.key'), cert: read('leaf.pem'), ca: read('ca.pem') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,7 +85,7 @@ async function driverError(driver: PostgresDriver, schema: ReturnType<typeof SQL
 describe('TLS faults (real TLS handshakes)', () => {
   const schema = SQLSchema('tls_events', 'update', { id: 'int64', name: 'string' });
 
-  it('a self-signed certificate and a certificate for another host are auth failures with their TLS code', async () => {
+  it('a self-signed, a wrong-host and an expired certificate are auth failures with their TLS code', async () => {
     const self = certificate('localhost');
     const selfPort = await tlsEndpoint(self.key, self.cert);
     const selfSigned = new PostgresDriver({ pool: tlsPool(selfPort, { rejectUnauthorized: true }) });
@@ -71,6 +96,12 @@ describe('TLS faults (real TLS handshakes)', () => {
     // The CA is trusted, but the certificate names another host.
     const wrongHost = new PostgresDriver({ pool: tlsPool(otherPort, { ca: other.cert, rejectUnauthorized: true }) });
     expect(await driverError(wrongHost, schema)).toMatchObject({ reason: 'auth', sinkCode: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+
+    // Signed by a trusted CA, for the right host, but expired.
+    const expired = expiredCertificate();
+    const expiredPort = await tlsEndpoint(expired.key, expired.cert);
+    const lapsed = new PostgresDriver({ pool: tlsPool(expiredPort, { ca: expired.ca, rejectUnauthorized: true }) });
+    expect(await driverError(lapsed, schema)).toMatchObject({ reason: 'auth', sinkCode: 'CERT_HAS_EXPIRED' });
   });
 
   it('through a consumer: the rows are held with the breaker open (auth), nothing is dead-lettered', async () => {
