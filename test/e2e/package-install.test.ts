@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode } from '../helpers/child-process.js';
-import { assertCliBuilt, freePort } from '../helpers/cli.js';
+import { assertCliBuilt, freePort, runCommand, type CliRun } from '../helpers/cli.js';
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
@@ -21,29 +20,9 @@ const prefix = uniquePrefix('pack');
 const table = uniqueTable('readme_users');
 const CLIENTS = ['pg', 'mysql2', 'better-sqlite3'] as const;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} took over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs a program in the app with npm's update notifier off. */
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): Promise<CliRun> {
+  return runCommand(command, args, { cwd, timeoutMs, env: { npm_config_update_notifier: 'false', ...env } });
 }
 
 async function ok(command: string, args: readonly string[], cwd: string, timeoutMs: number, env?: Record<string, string>): Promise<string> {

@@ -18,18 +18,29 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `node dist/consumers/cli.js <args>` (or another build's `script`) to completion. */
-export function runCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; script?: string } = {}): Promise<CliRun> {
+/** Options of {@link runCommand} and {@link runCli}. */
+export interface RunOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  /** Written to the child's stdin, which is then closed. @defaultValue nothing */
+  readonly input?: string;
+  /** The child is killed with SIGKILL and the call rejects after this long. @defaultValue 60000 */
+  readonly timeoutMs?: number;
+}
+
+/** Runs any program to completion, capturing what it printed (npm, tsc, an installed bin). */
+export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.script ?? CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`batchflow ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms; stderr:\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -37,6 +48,11 @@ export function runCli(args: readonly string[], options: { env?: Record<string, 
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs `node dist/consumers/cli.js <args>` (or another build's `script`) to completion. */
+export function runCli(args: readonly string[], options: RunOptions & { script?: string } = {}): Promise<CliRun> {
+  return runCommand(process.execPath, [options.script ?? CLI, ...args], options);
 }
 
 /** A TCP port that was free a moment ago, for a worker's HTTP server. */
