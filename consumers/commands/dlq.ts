@@ -46,7 +46,10 @@ export function registerDlq(program: Command): void {
       withDlqs(command, schema, async (dlqs) => {
         for (const { queue } of dlqs) {
           const record = await queue.get(id);
-          if (record) return console.log(JSON.stringify(record, null, 2));
+          if (record) {
+            console.log(JSON.stringify(record, null, 2));
+            return;
+          }
         }
         throw new CliError(`no entry "${id}" in the dead-letter queue of ${schema}`);
       }),

@@ -15,7 +15,6 @@ import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './
 import { createRedis, type RedisClient } from './connection.js';
 import type { ReplayHistory } from './dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { DeadLetterWorker } from './dead-letter-worker.js';
 import { deadLetterFromFailure, type KeyedDeadLetter } from './dead-letter-factory.js';
 import { readJob } from './job-reader.js';
 import { JobConcurrency } from './job-concurrency.js';
@@ -67,7 +66,6 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #metrics: MetricsReporter;
   readonly #redis: RedisClient;
   readonly #worker: PartitionWorkers;
-  readonly #dlqWorkers: DeadLetterWorker[];
   readonly #queues: Queue[];
   readonly #breaker: CircuitBreaker;
   readonly #writer: BatchWriter;
@@ -98,13 +96,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, o, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
-    // Every partition of the schema (README "Partitions"): one Worker and one DLQ each, one accumulator and breaker for all.
-    const names = schemaQueueNames(o.schema);
+    const names = schemaQueueNames(o.schema); // every partition (README "Partitions"): a Worker and a DLQ each, one accumulator and breaker for all
     this.#queues = names.map((name) => openQueue(name, this.#redis, o.prefix).on('error', (err) => this.#emitError(err)));
-    this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix);
+    this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
     this.dlqs = this.#deadLetters.dlqs;
     this.dlq = this.dlqs[0] as DeadLetterQueue;
-    this.#dlqWorkers = o.deadLetterWorker ? this.dlqs.map((dlq) => new DeadLetterWorker(dlq, this.#redis, o.prefix)) : [];
     const budget = { requests: o.flushSize * (o.maxInFlightBatches + 1), bytes: o.maxHeldJobBytes };
     this.#concurrency = o.concurrency === undefined ? new JobConcurrency(budget, (n) => (this.#worker.concurrency = n)) : undefined;
     this.#worker = new PartitionWorkers(names, (job, token) => this.#process(job, token), {
@@ -171,11 +167,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     // shutdown gets one bounded grace period, after which the connections are cut.
     const rest = (async () => {
       await drained;
-      await Promise.all(this.#dlqWorkers.map((worker) => worker.close(!inTime)));
+      await this.#deadLetters.closeWorkers(!inTime);
       await Promise.allSettled([this.#deadLetters.close(), ...this.#queues.map((queue) => queue.close()), this.#upkeep.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
-      await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#dlqWorkers.map((w) => w.worker.disconnect())]), 500);
+      await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#deadLetters.workers.map((w) => w.worker.disconnect())]), 500);
     }
     this.#redis.disconnect();
   }
@@ -265,7 +261,6 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     }
   }
 
-  /** Stores entries, each in the DLQ of the partition its job came from (`queueOf(index)`). */
   async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[], queueOf: (index: number) => string): Promise<void> {
     await this.#deadLetters.add(entries, queueOf);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);

@@ -2,11 +2,13 @@ import type { Schema } from '../core/schema.js';
 import type { RedisClient } from './connection.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { DeadLetterWorker } from './dead-letter-worker.js';
 
 /**
  * The DLQs of one consumer's schema: one per queue (one, or one per partition), each beside its
  * queue in the same hash slot, so a replay is one MULTI and returns an entry to the partition it
- * came from. An entry goes to the DLQ of the queue its job was read from.
+ * came from. An entry goes to the DLQ of the queue its job was read from. With `workers`, each
+ * DLQ gets its {@link DeadLetterWorker} (parking entries, replaying Bull Board's Retry).
  *
  * @example
  * ```ts
@@ -17,14 +19,17 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 export class PartitionDeadLetters {
   /** The DLQs, in the order of the queues given. */
   readonly dlqs: readonly DeadLetterQueue[];
+  /** Their DLQ workers, when asked for. */
+  readonly workers: readonly DeadLetterWorker[];
   readonly #byQueue = new Map<string, DeadLetterQueue>();
 
-  constructor(schema: Schema, queues: readonly string[], redis: RedisClient, prefix: string) {
+  constructor(schema: Schema, queues: readonly string[], redis: RedisClient, prefix: string, workers = false) {
     this.dlqs = queues.map((queue) => {
       const dlq = new DeadLetterQueue(schema.name, redis, prefix, { schema, queue });
       this.#byQueue.set(queue, dlq);
       return dlq;
     });
+    this.workers = workers ? this.dlqs.map((dlq) => new DeadLetterWorker(dlq, redis, prefix)) : [];
   }
 
   /**
@@ -46,6 +51,12 @@ export class PartitionDeadLetters {
     await Promise.all([...groups].map(([dlq, group]) => dlq.add(group)));
   }
 
+  /** Closes the DLQ workers (waiting for their jobs unless `force`); first, before {@link close}. */
+  async closeWorkers(force = false): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close(force)));
+  }
+
+  /** Closes the DLQ queue objects; the connection stays the caller's. */
   async close(): Promise<void> {
     await Promise.all(this.dlqs.map((dlq) => dlq.close()));
   }

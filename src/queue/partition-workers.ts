@@ -25,7 +25,12 @@ export class PartitionWorkers {
     this.workers = queues.map((queue) => new TolerantWorker(queue, processor, split));
   }
 
-  /** The total concurrency: each worker takes an even share (at least 1). */
+  /** The total concurrency: the workers' shares summed. */
+  get concurrency(): number {
+    return this.workers.reduce((sum, worker) => sum + worker.concurrency, 0);
+  }
+
+  /** Sets the total concurrency: each worker takes an even share (at least 1). */
   set concurrency(total: number) {
     const share = this.#share(total, this.workers.length);
     for (const worker of this.workers) worker.concurrency = share;
