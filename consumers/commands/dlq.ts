@@ -90,9 +90,9 @@ async function replayCommand(command: Command, schema: string, flags: ReplayFlag
       const result = await bulk(flags, 'replay', (o) =>
         queue.replay({ ...o, ...(transform && { transform }), ...(flags.rate !== undefined && { ratePerSecond: flags.rate }), ...(preview && { onDecision: (d) => preview.add(d) }) }),
       );
+      await preview?.end();
       reportReplay(name, flags, result);
     }
-    await preview?.end();
   });
 }
 

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema, partitionOf, schemaQueueNames } from '../../src/index.js';
 import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
@@ -95,12 +99,33 @@ describe('partitioned schema (partitions: 4) on standalone Redis into PostgreSQL
     expect(entry?.entry).toMatchObject({ schema: orders.name, errorCode: '23514', request: { id: { $int64: String(POISON_ID) }, body: 'poison' } });
     const [{ body: firstBody } = { body: '' }] = await pgQuery<{ body: string }>(`SELECT body FROM ${table} WHERE id = 5`);
     expect(firstBody).toBe('first 5'); // ignore: the first submit of a key won, its later ones were no-ops
-    expect(await view.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0, dlq: 1 });
+    const settled = (dlq: number) => JSON.stringify({ waiting: 0, active: 0, delayed: 0, failed: 0, dlq });
+    // Jobs complete just after their rows commit: wait for the last ones to leave `active`.
+    expect(await waitFor(async () => JSON.stringify(await view.counts()) === settled(1), 10_000, 100)).toBe(true);
 
-    // Replay with no worker running: the entry goes back to its own partition's queue, nowhere else.
+    // The CLI sees the schema's DLQs together (`orders`) or one partition's (`orders#p`).
+    assertCliBuilt();
+    const dir = mkdtempSync(path.join(tmpdir(), 'bf-parts-cli-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const configPath = path.join(dir, 'batchflow.json');
+    const schemaEntry = { sink: 'pg', table, conflict: 'ignore', columns: { id: 'int64', body: 'string' }, partitions: PARTITIONS };
+    writeFileSync(configPath, JSON.stringify({ redisUrl: REDIS_URL, prefix, sinks: { pg: { type: 'postgres', url: PG_URL } }, schemas: [schemaEntry] }));
+    const listed = async (name: string) => {
+      const run = await runCli(['--config', configPath, 'dlq', 'list', name, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as Array<{ entry: { request: { id: { $int64: string } } } }>).map((r) => r.entry.request.id.$int64);
+    };
+    expect(await listed(table)).toEqual([String(POISON_ID)]);
+    expect(await listed(`${table}#${poisonPartition}`)).toEqual([String(POISON_ID)]);
+    expect(await listed(`${table}#${(poisonPartition + 1) % PARTITIONS}`)).toEqual([]);
+
+    // Replay (CLI, over every partition) with no worker running: the entry goes back to its own partition's queue, nowhere else.
     await consumer.close();
     await pgQuery(`ALTER TABLE ${table} DROP CONSTRAINT no_poison`);
-    expect(await view.partitionDlqs[poisonPartition]?.replay()).toMatchObject({ selected: 1, done: 1 }); // the consumer's DLQ objects closed with it
+    const replay = await runCli(['--config', configPath, 'dlq', 'replay', table]);
+    expect(replay.code, replay.stderr).toBe(0);
+    console.log(`batchflow dlq replay ${table}:\n${replay.stdout.trim()}`);
+    expect(replay.stdout).toContain(`replayed 1 of 1 selected entries of ${table}#${poisonPartition}`);
     const afterReplay = await waitingRows(view);
     expect(afterReplay.map((rows) => rows.length)).toEqual([0, 1, 2, 3].map((p) => (p === poisonPartition ? 1 : 0)));
     expect(afterReplay[poisonPartition]).toEqual([[POISON_ID, 'poison']]);
@@ -110,6 +135,6 @@ describe('partitioned schema (partitions: 4) on standalone Redis into PostgreSQL
     expect(await waitFor(async () => (await pgCount(table)) === ROWS, 30_000, 100)).toBe(true);
     const [dups] = await pgQuery<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE body = 'poison'`);
     expect(dups?.n).toBe('1');
-    expect(await view.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0, dlq: 0 });
+    expect(await waitFor(async () => JSON.stringify(await view.counts()) === settled(0), 10_000, 100)).toBe(true);
   }, 120_000);
 });
