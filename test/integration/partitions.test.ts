@@ -80,7 +80,7 @@ describe('partitioned schema (partitions: 4) on standalone Redis into PostgreSQL
         seen.set(id, [...(seen.get(id) ?? []), body.split(' ')[0] as string]);
       }
       for (const [id, bodies] of seen) {
-        const expected = ['first', ...(id < RESUBMITTED ? ['again'] : []), ...(id < 20 ? ['third'] : [])];
+        const expected = [id === POISON_ID ? 'poison' : 'first', ...(id < RESUBMITTED ? ['again'] : []), ...(id < 20 ? ['third'] : [])];
         expect(bodies, `order of id ${id} in partition ${p}`).toEqual(expected);
       }
     });
