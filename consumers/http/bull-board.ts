@@ -36,8 +36,10 @@ export function bullBoardRouter(options: BullBoardRouterOptions): Router {
     const description = isDlq
       ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
       : 'Schema queue: one job per request, or per packed group of requests (data.n says how many). Completed shows the latest jobs kept (keepCompletedJobs).';
-    const delimiter = queue.name.includes(PARTITION_SEPARATOR) ? PARTITION_SEPARATOR : '';
-    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description, delimiter });
+    const partitioned = queue.name.includes(PARTITION_SEPARATOR);
+    const [schema = '', partition = ''] = queue.name.replace(DLQ_SUFFIX, '').split(PARTITION_SEPARATOR);
+    const where = partitioned ? `Partition ${partition} of schema ${schema}. ` : '';
+    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: `${where}${description}`, delimiter: partitioned ? PARTITION_SEPARATOR : '' });
   });
   // showMetrics: the per-queue throughput chart (completed and failed per minute) from BullMQ's worker metrics.
   createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow', showMetrics: true } } });

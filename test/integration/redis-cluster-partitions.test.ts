@@ -136,10 +136,11 @@ describe('partitioned schemas on a Redis Cluster (3 masters + 3 replicas), 2 wor
     }
 
     // Bull Board lists the partitions grouped under their schema (delimiter `#`), each with its DLQ.
-    const board = (await (await fetch(`http://127.0.0.1:${ports[0]}/admin/api/queues`)).json()) as { queues: Array<{ name: string; delimiter: string; counts: Record<string, number> }> };
+    const board = (await (await fetch(`http://127.0.0.1:${ports[0]}/admin/api/queues`)).json()) as { queues: Array<{ name: string; delimiter: string; description: string }> };
     const expected = schemas.flatMap((schema) => schemaQueueNames(schema).flatMap((q) => [q, deadLetterQueueName(q)]));
     expect(board.queues.map((q) => q.name).sort()).toEqual([...expected].sort());
     for (const q of board.queues) expect(q.delimiter).toBe('#');
+    expect(board.queues.find((q) => q.name === 'orders#2.dlq')?.description).toMatch(/^Partition 2 of schema orders\. Dead-letter queue of orders#2/);
 
     // `stats` sums the partitions per schema and lists each below it.
     const stats = await runCli(['--config', configPath, 'stats', '--json', '--interval', '1', '--metrics-url', `http://127.0.0.1:${ports[0]}/metrics`]);
