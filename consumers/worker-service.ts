@@ -101,7 +101,7 @@ export class WorkerService {
       const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
-      this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix));
+      this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions));
     }
     if (config.http.enabled) await this.#startHttp();
     await Promise.all(this.#consumers.map((c) => c.waitUntilReady()));

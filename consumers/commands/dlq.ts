@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { RedisClient } from '../../src/queue/connection.js';
 import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
-import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult } from '../../src/queue/dead-letter-queue.js';
+import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter-queue.js';
+import { PARTITION_SEPARATOR, schemaQueueNames } from '../../src/queue/queue-names.js';
 import { CliError } from '../cli-error.js';
 import { cliConfig, findSchema, withRedis, type GlobalOptions } from './cli-context.js';
 import { collectAssignment, editTransform } from './dlq-edit.js';
@@ -19,14 +20,17 @@ export function registerDlq(program: Command): void {
     .option('--ndjson', 'print one JSON entry per line')
     .option('--group-by <fields>', 'count entries per group of fields (class, reason, errorCode, state, message), with the first message of each', parseGroupBy)
     .action((schema: string, flags: FilterFlags & { json?: boolean; ndjson?: boolean; groupBy?: DeadLetterGroupField[] }, command: Command) =>
-      withDlq(command, schema, async (queue) => {
+      withDlqs(command, schema, async (dlqs) => {
         const scan = { filter: filterOf(flags), ...(flags.limit !== undefined && { limit: flags.limit }) };
         if (flags.groupBy) {
-          const groups = await queue.groups(flags.groupBy, scan);
-          for (const line of flags.json || flags.ndjson ? [JSON.stringify(groups, null, flags.json ? 2 : undefined)] : groupTable(schema, flags.groupBy, groups)) await writeLine(line);
+          // A partitioned schema: groups per partition (each DLQ is its own queue), labelled with the partition's queue.
+          for (const { queue, name } of dlqs) {
+            const groups = await queue.groups(flags.groupBy, scan);
+            for (const line of flags.json || flags.ndjson ? [JSON.stringify(groups, null, flags.json ? 2 : undefined)] : groupTable(name, flags.groupBy, groups)) await writeLine(line);
+          }
           return;
         }
-        const records = queue.entries(scan);
+        const records = chainEntries(dlqs, scan);
         if (flags.ndjson) await printNdjson(records);
         else if (flags.json) await printJsonArray(records);
         else await printTable(schema, records);
@@ -39,10 +43,15 @@ export function registerDlq(program: Command): void {
     .argument('<schema>')
     .argument('<id>', 'entry id, as `dlq list` shows it')
     .action((schema: string, id: string, _flags: unknown, command: Command) =>
-      withDlq(command, schema, async (queue) => {
-        const record = await queue.get(id);
-        if (!record) throw new CliError(`no entry "${id}" in the dead-letter queue of ${schema}`);
-        console.log(JSON.stringify(record, null, 2));
+      withDlqs(command, schema, async (dlqs) => {
+        for (const { queue } of dlqs) {
+          const record = await queue.get(id);
+          if (record) {
+            console.log(JSON.stringify(record, null, 2));
+            return;
+          }
+        }
+        throw new CliError(`no entry "${id}" in the dead-letter queue of ${schema}`);
       }),
     );
 
@@ -59,7 +68,9 @@ export function registerDlq(program: Command): void {
     .option('--yes', 'confirm the deletion (required unless --dry-run)')
     .action((schema: string, flags: FilterFlags & { dryRun?: boolean; yes?: boolean }, command: Command) => {
       if (!flags.yes && !flags.dryRun) throw new CliError('purge deletes entries for good: add --yes to confirm, or --dry-run to preview', 2);
-      return withDlq(command, schema, async (queue) => report('purge', schema, flags, await bulk(flags, 'purge', (o) => queue.purge(o))));
+      return withDlqs(command, schema, async (dlqs) => {
+        for (const { queue, name } of dlqs) report('purge', name, flags, await bulk(flags, 'purge', (o) => queue.purge(o)));
+      });
     });
 }
 
@@ -73,27 +84,57 @@ async function replayCommand(command: Command, schema: string, flags: ReplayFlag
   const transform = await editTransform(schemaConfig.schema, flags.set, flags.transform);
   const sink = config.sinks[schemaConfig.sink];
   const preview = flags.sql && sink ? createSqlPreview(schemaConfig.schema, sink, writeLine) : undefined;
-  await withDlq(command, schema, async (queue) => {
-    const result = await bulk(flags, 'replay', (o) =>
-      queue.replay({ ...o, ...(transform && { transform }), ...(flags.rate !== undefined && { ratePerSecond: flags.rate }), ...(preview && { onDecision: (d) => preview.add(d) }) }),
-    );
-    await preview?.end();
-    reportReplay(schema, flags, result);
+  await withDlqs(command, schema, async (dlqs) => {
+    // Each partition's entries replay into their own partition (its DLQ shares the partition's slot).
+    for (const { queue, name } of dlqs) {
+      const result = await bulk(flags, 'replay', (o) =>
+        queue.replay({ ...o, ...(transform && { transform }), ...(flags.rate !== undefined && { ratePerSecond: flags.rate }), ...(preview && { onDecision: (d) => preview.add(d) }) }),
+      );
+      await preview?.end();
+      reportReplay(name, flags, result);
+    }
   });
 }
 
-async function withDlq(command: Command, schema: string, work: (queue: DeadLetterQueue) => Promise<void>): Promise<void> {
+/** One DLQ of a schema: the schema's own, or one partition's (`name` is its queue, e.g. `orders#2`). */
+interface NamedDlq {
+  readonly queue: DeadLetterQueue;
+  readonly name: string;
+}
+
+/**
+ * Opens the DLQs `schema` names: `orders` is every partition of a partitioned schema (one DLQ
+ * otherwise), `orders#2` is partition 2 alone (README "Partitions").
+ */
+async function withDlqs(command: Command, schema: string, work: (dlqs: readonly NamedDlq[]) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
-  const schemaConfig: SchemaConfig = findSchema(config, schema);
+  const [base, partition] = schema.split(PARTITION_SEPARATOR) as [string, string | undefined];
+  const schemaConfig: SchemaConfig = findSchema(config, base);
+  const names = schemaQueueNames(schemaConfig.schema);
+  if (partition !== undefined && !names.includes(schema)) {
+    throw new CliError(`schema ${base} has ${schemaConfig.schema.partitions} partition(s): ${names.join(', ')}`, 2);
+  }
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
   await withRedis(config, async (redis: RedisClient) => {
-    const queue = new DeadLetterQueue(schema, redis, config.prefix, { schema: schemaConfig.schema });
+    const dlqs = (partition === undefined ? names : [schema]).map((name) => ({ name, queue: new DeadLetterQueue(base, redis, config.prefix, { schema: schemaConfig.schema, queue: name }) }));
     try {
-      await work(queue);
+      await work(dlqs);
     } finally {
-      await queue.close();
+      await Promise.all(dlqs.map(({ queue }) => queue.close()));
     }
   });
+}
+
+/** The entries of every DLQ given, partition after partition, as one stream; `limit` holds for the whole. */
+async function* chainEntries(dlqs: readonly NamedDlq[], scan: DeadLetterScanOptions): AsyncGenerator<DeadLetterRecord, void, undefined> {
+  let left = scan.limit ?? Number.POSITIVE_INFINITY;
+  for (const { queue } of dlqs) {
+    if (left <= 0) return;
+    for await (const record of queue.entries({ ...scan, limit: left })) {
+      left--;
+      yield record;
+    }
+  }
 }
 
 type BulkRun<R> = (options: NonNullable<Parameters<DeadLetterQueue['purge']>[0]>) => Promise<R>;

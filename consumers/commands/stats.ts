@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { WorkerConfig } from '../../src/config/worker-config.js';
-import type { SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
+import type { PartitionQueueCounts, SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
 import type { PublishedHealth } from '../../src/queue/health-board.js';
 import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';
 import { parsePositiveInt } from './dlq-options.js';
@@ -20,6 +20,8 @@ interface SchemaStats extends SchemaQueueCounts {
   rowsPerSecond: number | null;
   /** What each live consumer published: its breaker and, while work is held, why. */
   consumers: PublishedHealth[];
+  /** A partitioned schema's queues, each with its own counts (the schema's line sums them). */
+  partitions?: PartitionQueueCounts[];
 }
 
 /** `batchflow stats`: queue depths and DLQ size per schema, plus recent throughput from the worker's metrics. */
@@ -44,9 +46,10 @@ export function registerStats(program: Command): void {
       const counts = await withRedis(config, (redis) =>
         Promise.all(
           config.schemas.map(async ({ schema }) => {
-            const view = new SchemaQueueView(schema.name, redis, config.prefix);
+            const view = new SchemaQueueView(schema.name, redis, config.prefix, schema.partitions);
             try {
-              return { ...(await view.counts()), consumers: await readHealth(redis, config.prefix, schema.name) };
+              const partitions = schema.partitions > 1 ? await view.partitionCounts() : undefined;
+              return { ...(await view.counts()), consumers: await readHealth(redis, config.prefix, schema.name), ...(partitions && { partitions }) };
             } finally {
               await view.close();
             }
@@ -58,7 +61,7 @@ export function registerStats(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const stats: SchemaStats[] = config.schemas.map(({ schema }, i) => ({
         schema: schema.name,
-        ...(counts[i] as SchemaQueueCounts & { consumers: PublishedHealth[] }),
+        ...(counts[i] as SchemaQueueCounts & { consumers: PublishedHealth[]; partitions?: PartitionQueueCounts[] }),
         rowsPerSecond: before && after ? Math.max(0, ((after.get(schema.name) ?? 0) - (before.get(schema.name) ?? 0)) / seconds) : null,
       }));
       if (flags.json) console.log(JSON.stringify({ metricsUrl: url, intervalSeconds: seconds, schemas: stats }, null, 2));
@@ -82,9 +85,11 @@ async function sampleCommitted(url: string): Promise<Map<string, number> | undef
 
 function print(stats: readonly SchemaStats[], url: string, metricsRead: boolean): void {
   const header = ['SCHEMA', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'DLQ', 'ROWS/S', 'SINK'];
-  const rows = stats.map((s) =>
+  // A partitioned schema's line sums its partitions, listed indented below it.
+  const rows = stats.flatMap((s) => [
     [s.schema, s.waiting, s.active, s.delayed, s.failed, s.dlq, s.rowsPerSecond === null ? 'n/a' : s.rowsPerSecond.toFixed(1), sinkState(s.consumers)].map(String),
-  );
+    ...(s.partitions ?? []).map((p) => [`  ${p.queue}`, p.waiting, p.active, p.delayed, p.failed, p.dlq, '', ''].map(String)),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const last = header.length - 1;
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 || i === last ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ').trimEnd());

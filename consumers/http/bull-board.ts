@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Router } from 'express';
-import { deadLetterQueueName } from '../../src/queue/queue-names.js';
+import { PARTITION_SEPARATOR, deadLetterQueueName } from '../../src/queue/queue-names.js';
 
 /**
  * A BullMQ `Queue` as Bull Board takes it. Typed from Bull Board's own adapter so this file needs
@@ -24,7 +24,9 @@ const DLQ_SUFFIX = deadLetterQueueName('');
 
 /**
  * Bull Board for the given queues. A DLQ gets a description saying what its "Retry" does:
- * the DLQ worker replays the entry into the schema's queue.
+ * the DLQ worker replays the entry into the schema's queue. A partitioned schema's queues
+ * (`orders#0`, `orders#0.dlq`, …) get `#` as Bull Board's delimiter, so its menu lists them
+ * grouped under the schema (`orders` › `0`, `0.dlq`, …).
  */
 export function bullBoardRouter(options: BullBoardRouterOptions): Router {
   const serverAdapter = new ExpressAdapter();
@@ -34,7 +36,10 @@ export function bullBoardRouter(options: BullBoardRouterOptions): Router {
     const description = isDlq
       ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
       : 'Schema queue: one job per request, or per packed group of requests (data.n says how many). Completed shows the latest jobs kept (keepCompletedJobs).';
-    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description });
+    const partitioned = queue.name.includes(PARTITION_SEPARATOR);
+    const [schema = '', partition = ''] = queue.name.replace(DLQ_SUFFIX, '').split(PARTITION_SEPARATOR);
+    const where = partitioned ? `Partition ${partition} of schema ${schema}. ` : '';
+    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: `${where}${description}`, delimiter: partitioned ? PARTITION_SEPARATOR : '' });
   });
   // showMetrics: the per-queue throughput chart (completed and failed per minute) from BullMQ's worker metrics.
   createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow', showMetrics: true } } });

@@ -43,8 +43,9 @@ export function buildSchemas(file: ConfigFile): SchemaConfig[] {
 function defineSchema(entry: SchemaEntry, at: string): Schema {
   const columns = entry.columns as readonly string[] | Record<string, ColumnType>;
   try {
-    if (entry.table === undefined) return Schema(entry.name as string, columns);
-    const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }) };
+    const partitions = entry.partitions !== undefined ? { partitions: entry.partitions } : {};
+    if (entry.table === undefined) return Schema(entry.name as string, columns, { ...partitions, ...(entry.partitionBy && { partitionBy: entry.partitionBy }) });
+    const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }), ...partitions };
     return SQLSchema(entry.table, entry.conflict ?? 'ignore', columns, options);
   } catch (err) {
     // SchemaDefinitionError messages name tables and columns only, never values.

@@ -3,6 +3,7 @@ import { findSink, sinkTypes } from '../drivers/registry.js';
 import type { SinkConfig } from '../drivers/sink-definition.js';
 import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from './config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { MAX_PARTITIONS } from '../core/schema.js';
 import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth.js';
 import { BATCH_CONSUMER_TUNING, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
 
@@ -63,6 +64,10 @@ const schemaEntry = z
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     createTable: bool.optional(),
     evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
+    /** Queues the schema is spread over (README "Partitions"); absent is 1. */
+    partitions: positiveInt.max(MAX_PARTITIONS, { error: `must be an integer from 1 to ${MAX_PARTITIONS}` }).optional(),
+    /** A non-SQL schema's routing columns (SQL schemas route by `keys`); absent is the first column. */
+    partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
@@ -71,7 +76,10 @@ const schemaEntry = z
       for (const field of ['conflict', 'keys', 'createTable', 'evolve'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
-    } else if (entry.conflict === undefined) {
+    } else if (entry.partitionBy !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'applies only to schemas without a table: a SQL schema is partitioned by its keys' });
+    }
+    if (entry.table !== undefined && entry.conflict === undefined) {
       ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace or update' });
     }
     if (entry.createTable && Array.isArray(entry.columns)) {

@@ -29,6 +29,13 @@ export interface Schema<R extends Row = Row> {
   readonly types: readonly ParsedColumnType[] | undefined;
   /** Column name to position. */
   readonly columnIndex: ReadonlyMap<string, number>;
+  /**
+   * Queues the schema is spread over (see README "Partitions"); 1 is one queue named after the
+   * schema. Requests are routed by their partition key ({@link partitionKeyColumns}).
+   */
+  readonly partitions: number;
+  /** A non-SQL schema's routing columns ({@link SchemaOptions.partitionBy}); unset means the first column. */
+  readonly partitionBy?: readonly string[];
   /** Phantom field carrying the row type; never set at run time. */
   readonly __row?: R;
 }
@@ -54,7 +61,32 @@ export interface SQLSchemaOptions {
    * @defaultValue the table name, with a `.` namespace separator replaced by `_`
    */
   name?: string;
+  /**
+   * Queues the schema is spread over: each partition is its own queue with its own Redis Cluster
+   * hash tag, and requests with the same key columns always go to the same partition, in order.
+   * @defaultValue 1 (one queue, named after the schema)
+   */
+  partitions?: number;
 }
+
+/** Options of {@link Schema} (a non-SQL schema). */
+export interface SchemaOptions {
+  /**
+   * Queues the schema is spread over; requests are routed by {@link SchemaOptions.partitionBy}.
+   * @defaultValue 1 (one queue, named after the schema)
+   */
+  partitions?: number;
+  /**
+   * Columns whose values route a request to its partition: requests that agree on them keep their
+   * order. For the Redis driver name the key column (`['key']`): its first column is the command,
+   * and routing by it would put every `SET` in one partition.
+   * @defaultValue the first column
+   */
+  partitionBy?: readonly string[];
+}
+
+/** Most partitions one schema may have: each is a queue (and a DLQ) with its own keys and workers. */
+export const MAX_PARTITIONS = 256;
 
 const CONFLICTS: ReadonlySet<string> = new Set(['ignore', 'replace', 'update']);
 
@@ -87,7 +119,7 @@ export function SQLSchema<const C extends Columns>(
     throw new SchemaDefinitionError(`table "${table}": conflict must be ignore, replace or update, got ${JSON.stringify(conflict)}`);
   }
   const name = options.name ?? table.replace('.', '_');
-  const base = buildBase(name, columns, `column of table "${table}"`);
+  const base = buildBase(name, columns, `column of table "${table}"`, options.partitions);
   const keys = options.keys ?? [base.columns[0] as string];
   if (keys.length === 0) throw new SchemaDefinitionError(`table "${table}": keys must not be empty`);
   for (const key of keys) {
@@ -106,13 +138,23 @@ export function SQLSchema<const C extends Columns>(
  * const cache = Schema('cache', ['cmd', 'key', 'ttl', 'value']);
  * ```
  */
-export function Schema<const C extends Columns>(name: string, columns: C): Schema<RowFor<C>> {
-  const base = buildBase(name, columns, `column of schema "${name}"`);
-  return Object.freeze({ ...base, kind: 'generic' as const });
+export function Schema<const C extends Columns>(name: string, columns: C, options: SchemaOptions = {}): Schema<RowFor<C>> {
+  const base = buildBase(name, columns, `column of schema "${name}"`, options.partitions);
+  const partitionBy = options.partitionBy;
+  if (partitionBy !== undefined) {
+    if (partitionBy.length === 0) throw new SchemaDefinitionError(`schema "${name}": partitionBy must not be empty`);
+    for (const column of partitionBy) {
+      if (!base.columnIndex.has(column)) throw new SchemaDefinitionError(`schema "${name}": partitionBy column "${column}" is not one of its columns`);
+    }
+  }
+  return Object.freeze({ ...base, kind: 'generic' as const, ...(partitionBy && { partitionBy: Object.freeze([...partitionBy]) }) });
 }
 
-function buildBase(name: string, columns: Columns, what: string) {
+function buildBase(name: string, columns: Columns, what: string, partitions = 1) {
   assertIdentifier(name, 'schema');
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new SchemaDefinitionError(`schema "${name}": partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${JSON.stringify(partitions)}`);
+  }
   const names = Array.isArray(columns) ? [...(columns as readonly string[])] : Object.keys(columns);
   if (names.length === 0) throw new SchemaDefinitionError(`schema "${name}": at least one column is required`);
   const columnIndex = new Map<string, number>();
@@ -135,10 +177,16 @@ function buildBase(name: string, columns: Columns, what: string) {
     columns: Object.freeze(names),
     types: types && Object.freeze(types),
     columnIndex,
+    partitions,
   };
 }
 
 /** True when the schema targets a SQL table. */
 export function isSQLSchema(schema: Schema): schema is SQLSchema {
   return schema.kind === 'sql';
+}
+
+/** Columns whose values choose a request's partition: a SQL schema's keys, otherwise `partitionBy` (default: the first column). */
+export function partitionKeyColumns(schema: Schema): readonly string[] {
+  return isSQLSchema(schema) ? schema.keys : (schema.partitionBy ?? [schema.columns[0] as string]);
 }

@@ -14,14 +14,14 @@ import { resolveBatchConsumerOptions, type BatchConsumerOptions, type ResolvedBa
 import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './batch-consumer-events.js';
 import { createRedis, type RedisClient } from './connection.js';
 import type { ReplayHistory } from './dead-letter-entry.js';
-import { DeadLetterQueue } from './dead-letter-queue.js';
-import { DeadLetterWorker } from './dead-letter-worker.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { deadLetterFromFailure, type KeyedDeadLetter } from './dead-letter-factory.js';
 import { readJob } from './job-reader.js';
 import { JobConcurrency } from './job-concurrency.js';
-import { queueName } from './queue-names.js';
+import { schemaQueueNames } from './queue-names.js';
 import { openQueue } from './open-queue.js';
-import { TolerantWorker } from './tolerant-worker.js';
+import { PartitionWorkers } from './partition-workers.js';
+import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
@@ -57,13 +57,16 @@ const CLOSE_GRACE_MS = 3000;
  */
 export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly schema: BatchConsumerOptions['schema'];
+  /** The schema's DLQ; for a partitioned schema, partition 0's (every partition's: {@link dlqs}). */
   readonly dlq: DeadLetterQueue;
+  /** One DLQ per queue of the schema (one, or one per partition, in partition order). */
+  readonly dlqs: readonly DeadLetterQueue[];
+  readonly #deadLetters: PartitionDeadLetters;
   readonly #options: ResolvedBatchConsumerOptions;
   readonly #metrics: MetricsReporter;
   readonly #redis: RedisClient;
-  readonly #worker: TolerantWorker;
-  readonly #dlqWorker: DeadLetterWorker | undefined;
-  readonly #queue: Queue;
+  readonly #worker: PartitionWorkers;
+  readonly #queues: Queue[];
   readonly #breaker: CircuitBreaker;
   readonly #writer: BatchWriter;
   readonly #accumulator: BatchAccumulator<PendingRequest>;
@@ -93,13 +96,14 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, o, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
-    this.#queue = openQueue(queueName(o.schema.name), this.#redis, o.prefix);
-    this.#queue.on('error', (err) => this.#emitError(err));
-    this.dlq = new DeadLetterQueue(o.schema.name, this.#redis, o.prefix, { schema: o.schema });
-    this.#dlqWorker = o.deadLetterWorker ? new DeadLetterWorker(this.dlq, this.#redis, o.prefix) : undefined;
+    const names = schemaQueueNames(o.schema); // every partition (README "Partitions"): a Worker and a DLQ each, one accumulator and breaker for all
+    this.#queues = names.map((name) => openQueue(name, this.#redis, o.prefix).on('error', (err) => this.#emitError(err)));
+    this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
+    this.dlqs = this.#deadLetters.dlqs;
+    this.dlq = this.dlqs[0] as DeadLetterQueue;
     const budget = { requests: o.flushSize * (o.maxInFlightBatches + 1), bytes: o.maxHeldJobBytes };
     this.#concurrency = o.concurrency === undefined ? new JobConcurrency(budget, (n) => (this.#worker.concurrency = n)) : undefined;
-    this.#worker = new TolerantWorker(queueName(o.schema.name), (job, token) => this.#process(job, token), {
+    this.#worker = new PartitionWorkers(names, (job, token) => this.#process(job, token), {
       connection: this.#redis,
       prefix: o.prefix,
       concurrency: o.concurrency ?? this.#concurrency?.initial,
@@ -113,8 +117,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#upkeep = new ConsumerUpkeep({
       ...o,
       sink,
-      queue: this.#queue,
-      dlq: this.dlq,
+      queues: this.#queues,
+      dlqs: this.dlqs,
       redis: this.#redis,
       metrics: this.#metrics,
       health: () => this.health,
@@ -163,11 +167,11 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     // shutdown gets one bounded grace period, after which the connections are cut.
     const rest = (async () => {
       await drained;
-      await this.#dlqWorker?.close(!inTime);
-      await Promise.allSettled([this.dlq.close(), this.#queue.close(), this.#upkeep.close()]);
+      await this.#deadLetters.closeWorkers(!inTime);
+      await Promise.allSettled([this.#deadLetters.close(), ...this.#queues.map((queue) => queue.close()), this.#upkeep.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
-      await settleWithin(Promise.allSettled([this.#worker.disconnect(), this.#dlqWorker?.worker.disconnect()]), 500);
+      await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#deadLetters.workers.map((w) => w.worker.disconnect())]), 500);
     }
     this.#redis.disconnect();
   }
@@ -195,7 +199,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
 
   async #consume(job: Job): Promise<void> {
     const { requests, deadLetters, history } = readJob(this.schema, job);
-    if (deadLetters.length > 0) await this.#deadLetter(null, deadLetters);
+    if (deadLetters.length > 0) await this.#deadLetter(null, deadLetters, () => job.queueName);
     if (requests.length === 0) return;
     // Like Promise.all over one promise per request, without allocating them (measurable with
     // packed jobs of 100 requests): resolves once every request is settled, rejects on the first
@@ -227,7 +231,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
           return deadLetterFromFailure(schema, item.request, item.job, item.rowIndex, failure, item.history);
         });
         try {
-          await this.#deadLetter(batchId, entries);
+          await this.#deadLetter(batchId, entries, (i) => (items[failures[i]?.index ?? 0] as PendingRequest).job.queueName);
         } catch (err) {
           // Not stored in the DLQ: fail those jobs so BullMQ redelivers them later; nothing is lost.
           for (const index of failed) items[index]?.reject(err);
@@ -257,8 +261,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     }
   }
 
-  async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[]): Promise<void> {
-    await this.dlq.add(entries);
+  async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[], queueOf: (index: number) => string): Promise<void> {
+    await this.#deadLetters.add(entries, queueOf);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);
     this.#emitSafe('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
   }

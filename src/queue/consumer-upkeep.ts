@@ -12,8 +12,10 @@ import { publishHealth } from './health-board.js';
 export interface ConsumerUpkeepOptions {
   readonly schema: Schema;
   readonly sink: string;
-  readonly queue: Queue;
-  readonly dlq: DeadLetterQueue;
+  /** The schema's queues: one, or one per partition. */
+  readonly queues: readonly Queue[];
+  /** Their DLQs, in the same order. */
+  readonly dlqs: readonly DeadLetterQueue[];
   readonly redis: RedisClient;
   readonly prefix: string;
   readonly metrics: MetricsReporter;
@@ -30,13 +32,16 @@ export interface ConsumerUpkeepOptions {
  */
 export class ConsumerUpkeep {
   readonly #id = randomUUID();
-  readonly #sweeper: FailedJobSweeper;
+  /** One per partition queue: a failed job's entries go to its own partition's DLQ. */
+  readonly #sweepers: FailedJobSweeper[];
   readonly #timers: NodeJS.Timeout[] = [];
 
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
-    this.#sweeper = new FailedJobSweeper({ schema: o.schema, dlq: o.dlq, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink });
-    this.#every(o.failedJobSweepIntervalMs, () => this.#sweeper.sweep());
+    this.#sweepers = o.queues.map(
+      (queue, i) => new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: o.dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink }),
+    );
+    this.#every(o.failedJobSweepIntervalMs, () => Promise.all(this.#sweepers.map((sweeper) => sweeper.sweep())));
     // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.
     void this.publishHealth();
     this.#every(o.queueDepthIntervalMs, async () => {
@@ -61,9 +66,9 @@ export class ConsumerUpkeep {
     for (const timer of this.#timers) clearInterval(timer);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stop();
-    return this.#sweeper.close();
+    await Promise.all(this.#sweepers.map((sweeper) => sweeper.close()));
   }
 
   #every(ms: number, chore: () => Promise<unknown>): void {
@@ -81,9 +86,13 @@ export class ConsumerUpkeep {
   }
 
   async #sampleDepth(): Promise<void> {
-    const { queue, dlq, metrics, schema } = this.options;
-    const [counts, dlqSize] = await Promise.all([queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), dlq.count()]);
-    for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) metrics.queueDepth(schema.name, state, counts[state] ?? 0);
-    metrics.queueDepth(schema.name, 'dlq', dlqSize);
+    const { queues, dlqs, metrics, schema } = this.options;
+    // Partitions are summed: depth gauges stay per schema (README "Partitions").
+    const [counts, dlqSizes] = await Promise.all([
+      Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))),
+      Promise.all(dlqs.map((dlq) => dlq.count())),
+    ]);
+    for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) metrics.queueDepth(schema.name, state, counts.reduce((sum, c) => sum + (c[state] ?? 0), 0));
+    metrics.queueDepth(schema.name, 'dlq', dlqSizes.reduce((a, b) => a + b, 0));
   }
 }

@@ -20,6 +20,13 @@ export interface DeadLetterQueueOptions {
    * a row that does not fit is refused and stays in the DLQ. @defaultValue none: rows replay as stored
    */
   schema?: Schema;
+  /**
+   * The schema queue this DLQ belongs to: for a partitioned schema one partition's queue
+   * (`partitionQueueName(schema, p, n)`, e.g. `orders#2`). The DLQ is `<queue>.dlq`, in the
+   * queue's hash slot, and replays return there.
+   * @defaultValue the schema's own queue (an unpartitioned schema)
+   */
+  queue?: string;
 }
 
 /** Defaults of {@link DeadLetterQueueOptions}. */

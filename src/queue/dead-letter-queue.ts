@@ -62,8 +62,10 @@ export class DeadLetterQueue {
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;
     this.#schema = options.schema;
-    this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(schema), connection, prefix);
-    this.#target = openQueue(queueName(schema), connection, prefix);
+    // A partition's DLQ sits beside its partition queue (same hash tag), so a replay stays one MULTI.
+    const target = options.queue ?? queueName(schema);
+    this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(target), connection, prefix);
+    this.#target = openQueue(target, connection, prefix);
   }
 
   /**

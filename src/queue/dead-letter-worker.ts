@@ -3,7 +3,7 @@ import { ValidationError } from '../errors/validation-error.js';
 import type { RedisClient } from './connection.js';
 import type { DeadLetterEntry } from './dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { deadLetterQueueName, queueKeyPrefix } from './queue-names.js';
+import { queueKeyPrefix } from './queue-names.js';
 
 /**
  * Keeps a DLQ in the shape Bull Board understands:
@@ -19,7 +19,7 @@ export class DeadLetterWorker {
 
   constructor(dlq: DeadLetterQueue, connection: RedisClient, prefix: string) {
     this.worker = new Worker<DeadLetterEntry>(
-      deadLetterQueueName(dlq.schema),
+      dlq.queue.name, // `<schema>.dlq`, or a partition's `<schema>#<p>.dlq`
       async (job: Job<DeadLetterEntry>) => {
         if (job.attemptsMade === 0) throw new UnrecoverableError(`${job.data.class}/${job.data.reason}: ${job.data.message}`);
         try {
@@ -30,7 +30,7 @@ export class DeadLetterWorker {
           throw err;
         }
       },
-      { connection, prefix: queueKeyPrefix(prefix, deadLetterQueueName(dlq.schema)), concurrency: 10 },
+      { connection, prefix: queueKeyPrefix(prefix, dlq.queue.name), concurrency: 10 },
     );
     this.worker.on('error', () => {});
   }

@@ -14,6 +14,8 @@ export interface FailedJobSweeperOptions {
   schema: Schema;
   /** The schema's dead-letter queue, e.g. `consumer.dlq`. */
   dlq: DeadLetterQueue;
+  /** The queue swept: one partition's (`orders#2`, with `dlq` that partition's DLQ). @defaultValue the schema's own queue */
+  queue?: string;
   /** A Redis connection (shared; the sweeper never closes it). */
   connection: RedisClient;
   /** Redis key prefix shared with producers and consumers. @defaultValue `'batchflow'` */
@@ -64,7 +66,7 @@ export class FailedJobSweeper {
     this.#pageSize = pageSize;
     this.#metrics = options.metrics ?? noopMetrics;
     this.#sink = options.sink ?? FAILED_JOB_SWEEPER_DEFAULTS.sink;
-    this.#queue = openQueue(queueName(options.schema.name), options.connection, options.prefix ?? FAILED_JOB_SWEEPER_DEFAULTS.prefix);
+    this.#queue = openQueue(options.queue ?? queueName(options.schema.name), options.connection, options.prefix ?? FAILED_JOB_SWEEPER_DEFAULTS.prefix);
   }
 
   /** Moves every job now in the failed set into the DLQ; resolves with the number of jobs moved. */

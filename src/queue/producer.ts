@@ -13,7 +13,8 @@ import { createRedis, type RedisClient } from './connection.js';
 import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
-import { queueName } from './queue-names.js';
+import { partitionQueueName } from './queue-names.js';
+import { splitByPartition } from '../core/partition-of.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
@@ -133,15 +134,21 @@ export class Producer {
     const started = performance.now();
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
     const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
-    const replicated = this.#replicas?.prepare(schema.name); // before the write: pins the slot's master
-    await enqueueWithin(this.#store(schema, rows, bytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
-    await replicated?.();
+    // Each partition is its own queue (and slot): rows are stored, and replication awaited, per partition.
+    const store = async (partition: number, partRows: EncodedRow[], partBytes: number[]) => {
+      const queue = partitionQueueName(schema.name, partition, schema.partitions);
+      const replicated = this.#replicas?.prepare(queue); // before the write: pins the slot's master
+      await enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+      await replicated?.();
+    };
+    if (schema.partitions <= 1) await store(0, rows, bytes);
+    else await Promise.all(splitByPartition(schema, rows, bytes).map((group) => store(group.partition, group.rows, group.bytes)));
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
-  async #store(schema: Schema, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
-    if (this.#options.packing && jobId === undefined) return this.#packer(schema).addMany(rows, bytes);
-    const queue = this.#queue(schema);
+  async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
+    if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes);
+    const queue = this.#queue(name);
     if (rows.length === 1) {
       await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
       return;
@@ -151,25 +158,27 @@ export class Producer {
     }
   }
 
-  #queue(schema: Schema): Queue {
-    let queue = this.#queues.get(schema.name);
+  /** The queue named `name` (a schema's, or one partition's). */
+  #queue(name: string): Queue {
+    let queue = this.#queues.get(name);
     if (!queue) {
-      queue = openQueue(queueName(schema.name), this.#redis, this.#options.prefix);
-      this.#queues.set(schema.name, queue);
+      queue = openQueue(name, this.#redis, this.#options.prefix);
+      this.#queues.set(name, queue);
     }
     return queue;
   }
 
-  #packer(schema: Schema): PackingBuffer {
-    let packer = this.#packers.get(schema.name);
+  /** One packing buffer per queue: a packed job never mixes partitions. */
+  #packer(schema: Schema, name: string): PackingBuffer {
+    let packer = this.#packers.get(name);
     if (!packer) {
-      const queue = this.#queue(schema);
+      const queue = this.#queue(name);
       // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
       const send = async (jobs: EncodedRow[][]) => {
         await queue.addBulk(jobs.map((rows) => ({ name: schema.name, data: schemaJobData(schema.name, rows), opts: this.#jobOptions })));
       };
       packer = new PackingBuffer(this.#options.packing as PackingLimits, send);
-      this.#packers.set(schema.name, packer);
+      this.#packers.set(name, packer);
     }
     return packer;
   }

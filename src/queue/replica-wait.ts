@@ -91,7 +91,7 @@ export class ReplicaWaiter {
   ) {}
 
   /**
-   * Call before the write to `schema`'s queue; call the returned function once the write resolved.
+   * Call before the write to `schema`'s queue (or a partition's, `orders#2`: the name is the queue's); call the returned function once the write resolved.
    * It resolves when the replicas acknowledged, and rejects with {@link ReplicationTimeoutError}
    * otherwise.
    */

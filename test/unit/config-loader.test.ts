@@ -106,6 +106,10 @@ describe('loadConfig', () => {
     ['half-given credentials', { ...good, http: { auth: { username: 'admin' } } }, 'http.auth.password', 'is required'],
     ['empty credentials', { ...good, http: { auth: {} } }, 'http.auth', '"username", "password"'],
     ['a short token', { ...good, http: { auth: { token: 'abc' } } }, 'http.auth.token', 'at least 16 characters'],
+    ['zero partitions', withSchema({ partitions: 0 }), 'schemas.0.partitions', 'must be a positive integer'],
+    ['too many partitions', withSchema({ partitions: 257 }), 'schemas.0.partitions', 'from 1 to 256'],
+    ['partitionBy on a SQL schema', withSchema({ partitionBy: ['id'] }), 'schemas.0.partitionBy', 'partitioned by its keys'],
+    ['partitionBy naming no column', withSchema({ partitions: 2, partitionBy: ['nope'] }, 1), 'schemas.1', 'partitionBy column "nope"'],
   ])('rejects %s, naming the field', (_label, config, field, message) => {
     const error = errorOf(config);
     expect(error.field).toBe(field);
@@ -160,5 +164,11 @@ describe('the docker-compose worker config', () => {
     });
     expect(config.http.host).toBe('0.0.0.0');
     expect(config.schemas.map((s) => s.schema.name)).toEqual(['demo_events']);
+  });
+
+  it('reads partitions (SQL: routed by keys; others: by partitionBy), 1 when absent', () => {
+    const config = loadConfig({ path: write({ ...good, schemas: [{ ...good.schemas[0], partitions: 4 }, { ...good.schemas[1], partitions: 2, partitionBy: ['key'] }, good.schemas[2]] }), env });
+    expect(config.schemas.map((s) => s.schema.partitions)).toEqual([4, 2, 1]);
+    expect(config.schemas[1]?.schema.partitionBy).toEqual(['key']);
   });
 });

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { fnv1a32, partitionOf, splitByPartition } from '../../src/core/partition-of.js';
+import { Schema, SQLSchema, partitionKeyColumns } from '../../src/core/schema.js';
+import { SchemaDefinitionError } from '../../src/errors/schema-definition-error.js';
+import { partitionQueueName, queueKeyPrefix, schemaOfQueue, schemaQueueNames, deadLetterQueueName } from '../../src/queue/queue-names.js';
+
+describe('partitionOf', () => {
+  it('is a stable FNV-1a hash (known vectors), so every process routes a key alike', () => {
+    // Reference values of 32-bit FNV-1a.
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+    expect(partitionOf(['id'], { id: 42 }, 4)).toBe(partitionOf(['id'], { id: 42, other: 'x' }, 4));
+  });
+
+  it('keeps one key in one partition and spreads many keys over all partitions about evenly', () => {
+    const counts = [0, 0, 0, 0];
+    for (let id = 0; id < 10_000; id++) {
+      const p = partitionOf(['id'], { id: { $int64: String(id) } }, 4);
+      expect(p).toBe(partitionOf(['id'], { id: { $int64: String(id) }, body: 'changed' }, 4));
+      counts[p] = (counts[p] ?? 0) + 1;
+    }
+    for (const n of counts) expect(n).toBeGreaterThan(2000); // 2,500 each when even
+  });
+
+  it('hashes every key column in order, and a missing value like null', () => {
+    const a = partitionOf(['tenant', 'id'], { tenant: 't1', id: 1 }, 64);
+    expect(partitionOf(['tenant', 'id'], { id: 1, tenant: 't1' }, 64)).toBe(a);
+    expect(partitionOf(['id'], { id: null }, 8)).toBe(partitionOf(['id'], {}, 8));
+    expect(partitionOf(['id'], { id: 1 }, 1)).toBe(0);
+  });
+});
+
+describe('splitByPartition', () => {
+  it('groups rows per partition in submit order, with their sizes', () => {
+    const schema = SQLSchema('orders', 'update', ['id', 'v'], { partitions: 3 });
+    const rows = Array.from({ length: 30 }, (_, i) => ({ id: i % 5, v: i }));
+    const groups = splitByPartition(schema, rows, rows.map((r) => r.v));
+    expect(groups.reduce((n, g) => n + g.rows.length, 0)).toBe(30);
+    for (const group of groups) {
+      for (const row of group.rows) expect(partitionOf(['id'], row, 3)).toBe(group.partition);
+      const vs = group.rows.map((r) => r.v);
+      expect(vs).toEqual([...vs].sort((x, y) => x - y)); // submit order kept
+      expect(group.bytes).toEqual(vs);
+    }
+  });
+
+  it('one partition: one group, no hashing', () => {
+    const schema = SQLSchema('orders', 'update', ['id', 'v']);
+    expect(splitByPartition(schema, [{ id: 1, v: 1 }], [7])).toEqual([{ partition: 0, rows: [{ id: 1, v: 1 }], bytes: [7] }]);
+  });
+});
+
+describe('partitions option and queue names', () => {
+  it('defaults to 1 with the schema name as its only queue (the key layout is unchanged)', () => {
+    const orders = SQLSchema('orders', 'ignore', ['id']);
+    expect(orders.partitions).toBe(1);
+    expect(schemaQueueNames(orders)).toEqual(['orders']);
+    expect(queueKeyPrefix('batchflow', schemaQueueNames(orders)[0] as string)).toBe('batchflow:{orders}');
+  });
+
+  it('names partition queues <schema>#<p>, each with its own hash tag shared with its DLQ', () => {
+    const orders = SQLSchema('orders', 'ignore', ['id'], { partitions: 4 });
+    expect(schemaQueueNames(orders)).toEqual(['orders#0', 'orders#1', 'orders#2', 'orders#3']);
+    expect(partitionQueueName('orders', 2, 4)).toBe('orders#2');
+    expect(queueKeyPrefix('batchflow', 'orders#2')).toBe('batchflow:{orders#2}');
+    expect(queueKeyPrefix('batchflow', deadLetterQueueName('orders#2'))).toBe('batchflow:{orders#2}');
+    expect(schemaOfQueue('orders#2.dlq')).toBe('orders');
+    expect(schemaOfQueue('orders.dlq')).toBe('orders');
+  });
+
+  it('routes SQL schemas by their keys and other schemas by their first column', () => {
+    expect(partitionKeyColumns(SQLSchema('t', 'ignore', ['a', 'b', 'c'], { keys: ['b', 'c'] }))).toEqual(['b', 'c']);
+    expect(partitionKeyColumns(Schema('cache', ['cmd', 'key'], { partitions: 2 }))).toEqual(['cmd']);
+    expect(partitionKeyColumns(Schema('cache', ['cmd', 'key'], { partitions: 2, partitionBy: ['key'] }))).toEqual(['key']);
+    expect(() => Schema('cache', ['cmd', 'key'], { partitionBy: ['nope'] })).toThrow(/partitionBy column "nope"/);
+  });
+
+  it('refuses a partition count that is not an integer from 1 to 256', () => {
+    for (const partitions of [0, -1, 1.5, 257]) expect(() => SQLSchema('t', 'ignore', ['id'], { partitions })).toThrow(SchemaDefinitionError);
+    expect(() => Schema('s', ['a'], { partitions: 0 })).toThrow(/partitions must be an integer from 1 to 256/);
+  });
+});
