@@ -63,16 +63,21 @@ const schemaEntry = z
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     createTable: bool.optional(),
     evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
+    versionColumn: identifier.optional(),
+    versionSource: z.enum(['submit', 'row'], { error: "must be 'submit' or 'row'" }).optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
     if (entry.table === undefined) {
       if (entry.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required when there is no table' });
-      for (const field of ['conflict', 'keys', 'createTable', 'evolve'] as const) {
+      for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'versionColumn', 'versionSource'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
     } else if (entry.conflict === undefined) {
       ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace or update' });
+    }
+    if (entry.versionSource !== undefined && entry.versionColumn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['versionSource'], message: 'needs a versionColumn' });
     }
     if (entry.createTable && Array.isArray(entry.columns)) {
       ctx.addIssue({ code: 'custom', path: ['createTable'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });

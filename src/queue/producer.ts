@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
-import { encodeRequest, type EncodedValue } from '../core/codec.js';
+import type { EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { settleWithin } from '../core/settle-within.js';
@@ -13,6 +13,7 @@ import { createRedis, type RedisClient } from './connection.js';
 import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
+import { encodeSubmitted } from './submit-version.js';
 import { queueName } from './queue-names.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
@@ -85,7 +86,7 @@ export class Producer {
     if (options?.signal?.aborted) throw new AbortedError();
     const request = a instanceof Request ? a : this.#toRequest(a, b as Row);
     const schema = this.#registry.resolve(request.schema);
-    const row = encodeRequest(request);
+    const row = encodeSubmitted(schema, request);
     const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
     await this.#enqueue(schema, [row], [bytes], options);
   }
@@ -104,7 +105,7 @@ export class Producer {
     const bySchema = new Map<Schema, { rows: EncodedRow[]; bytes: number[] }>();
     for (const request of requests) {
       const schema = this.#registry.resolve(request.schema);
-      const row = encodeRequest(request);
+      const row = encodeSubmitted(schema, request);
       const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
       let group = bySchema.get(schema);
       if (!group) bySchema.set(schema, (group = { rows: [], bytes: [] }));
