@@ -40,7 +40,7 @@ describe('a schema with versionColumn', () => {
     ['update', {}, { versionColumn: 'name', versionSource: 'row' }, /is string; it must be int32, int64, float64 or timestamp/],
     ['update', {}, { versionSource: 'row' }, /versionSource needs a versionColumn/],
     ['update', {}, { versionColumn: 'v', versionSource: 'later' }, /versionSource must be 'submit' or 'row'/],
-    ['update', {}, { versionColumn: 'bad-name' }, /identifier/i],
+    ['update', {}, { versionColumn: 'bad-name' }, /name "bad-name": must match/],
   ] as const)('is refused with %s and %j %j', (conflict, _, options, message) => {
     const define = () => SQLSchema('t', conflict, { id: 'int64', name: 'string' }, options as Parameters<typeof SQLSchema>[3]);
     expect(define).toThrow(SchemaDefinitionError);
