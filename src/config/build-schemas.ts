@@ -1,7 +1,8 @@
 import type { ColumnType } from '../core/column-type.js';
-import { Schema, SQLSchema } from '../core/schema.js';
+import { Schema, SQLSchema, type SQLSchemaOptions } from '../core/schema.js';
 import { BatchFlowError } from '../errors/batchflow-error.js';
 import { ConfigError } from '../errors/config-error.js';
+import { SchemaDefinitionError } from '../errors/schema-definition-error.js';
 import { findSink } from '../drivers/registry.js';
 import { CONFIG_DEFAULTS, type TuningField } from './config-defaults.js';
 import type { ConfigFile, SchemaEntry } from './config-schema.js';
@@ -46,11 +47,29 @@ function defineSchema(entry: SchemaEntry, at: string): Schema {
     const partitions = entry.partitions !== undefined ? { partitions: entry.partitions } : {};
     if (entry.table === undefined) return Schema(entry.name as string, columns, { ...partitions, ...(entry.partitionBy && { partitionBy: entry.partitionBy }) });
     const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }), ...partitions };
+    if (entry.versionColumn !== undefined) return versionedSchema(entry, columns, options, at);
     return SQLSchema(entry.table, entry.conflict ?? 'ignore', columns, options);
   } catch (err) {
+    if (err instanceof ConfigError) throw err; // already names its field
     // SchemaDefinitionError messages name tables and columns only, never values.
     if (err instanceof BatchFlowError) throw new ConfigError(at, err.message);
     throw err;
+  }
+}
+
+/**
+ * A SQL schema with a version column. A definition error that the same entry without the version
+ * options does not raise is about them, so it names `versionColumn` (or `versionSource`).
+ */
+function versionedSchema(entry: SchemaEntry, columns: readonly string[] | Record<string, ColumnType>, options: SQLSchemaOptions, at: string): Schema {
+  const table = entry.table as string;
+  const conflict = entry.conflict ?? 'ignore';
+  try {
+    return SQLSchema(table, conflict, columns, { ...options, versionColumn: entry.versionColumn, ...(entry.versionSource && { versionSource: entry.versionSource }) });
+  } catch (err) {
+    if (!(err instanceof SchemaDefinitionError)) throw err;
+    SQLSchema(table, conflict, columns, options); // throws the entry's own problem, if that is what it is
+    throw new ConfigError(`${at}.versionColumn`, err.message);
   }
 }
 

@@ -68,12 +68,14 @@ const schemaEntry = z
     partitions: positiveInt.max(MAX_PARTITIONS, { error: `must be an integer from 1 to ${MAX_PARTITIONS}` }).optional(),
     /** A non-SQL schema's routing columns (SQL schemas route by `keys`); absent is the first column. */
     partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
+    versionColumn: identifier.optional(),
+    versionSource: z.enum(['submit', 'row'], { error: "must be 'submit' or 'row'" }).optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
     if (entry.table === undefined) {
       if (entry.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required when there is no table' });
-      for (const field of ['conflict', 'keys', 'createTable', 'evolve'] as const) {
+      for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'versionColumn', 'versionSource'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
     } else if (entry.partitionBy !== undefined) {
@@ -81,6 +83,9 @@ const schemaEntry = z
     }
     if (entry.table !== undefined && entry.conflict === undefined) {
       ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace or update' });
+    }
+    if (entry.versionSource !== undefined && entry.versionColumn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['versionSource'], message: 'needs a versionColumn' });
     }
     if (entry.createTable && Array.isArray(entry.columns)) {
       ctx.addIssue({ code: 'custom', path: ['createTable'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });

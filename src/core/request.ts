@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/validation-error.js';
 import type { Value } from './column-type.js';
+import { stampedVersion } from './row-version.js';
 import type { Row, Schema } from './schema.js';
 import { checkInt64, checkValue } from './value-check.js';
 
@@ -120,7 +121,7 @@ export class Request<S extends Schema = Schema> {
   }
 
   /**
-   * All values in column order. Nullable typed columns left unset read as null;
+   * All values in column order. Nullable typed columns (and a version column the producer stamps) left unset read as null;
    * any other unset column is a `missing_column` {@link ValidationError}.
    */
   get values(): readonly Value[] {
@@ -129,10 +130,12 @@ export class Request<S extends Schema = Schema> {
 
   #complete(): readonly Value[] {
     const slots = this.#slots;
+    // The producer stamps this one at submit, so a request is complete without it.
+    const stamped = stampedVersion(this.schema)?.index;
     for (let i = 0; i < slots.length; i++) {
       if (slots[i] !== UNSET) continue;
       const column = this.schema.columns[i] as string;
-      if (this.schema.types?.[i]?.nullable) {
+      if (this.schema.types?.[i]?.nullable || i === stamped) {
         slots[i] = null;
         continue;
       }

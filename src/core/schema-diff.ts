@@ -1,4 +1,5 @@
 import type { BaseColumnType } from './column-type.js';
+import { stampedVersion } from './row-version.js';
 import type { SQLSchema } from './schema.js';
 
 /** One column of a table as its database reports it (read by the driver's introspection). */
@@ -100,7 +101,7 @@ export function typeAccepts(rules: DialectSchemaRules, base: BaseColumnType, tab
  * and keys only.
  *
  * Key columns are exempt from the nullable check: `CREATE TABLE` makes them NOT NULL whatever
- * their declaration, as every primary key is.
+ * their declaration, as every primary key is. So is a version column the producer stamps.
  *
  * @example
  * ```ts
@@ -139,7 +140,8 @@ export function compareSchema(schema: SQLSchema, shape: TableShape, rules: Diale
     if (!typeAccepts(rules, declared.base, found.type)) {
       problems.push({ kind: 'type-mismatch', column: name, message: `column ${name}: declared ${declared.base}, table has ${shown} (expected one of ${rules.types[declared.base].join(', ')})` });
     }
-    if (declared.nullable && !found.nullable && !isKey) {
+    // The producer always stamps its version column, so the table may well declare it NOT NULL.
+    if (declared.nullable && !found.nullable && !isKey && i !== stampedVersion(schema)?.index) {
       problems.push({ kind: 'nullable-mismatch', column: name, message: `column ${name}: declared nullable (${declared.base}?), table has NOT NULL: a null value would fail` });
     }
   });

@@ -1,6 +1,7 @@
 import { SchemaDefinitionError } from '../errors/schema-definition-error.js';
 import { parseColumnType, type ColumnType, type ParsedColumnType, type Value, type ValueOf } from './column-type.js';
 import { assertIdentifier, assertTableName } from './identifier.js';
+import { rowVersion, versionedColumns, type RowVersion, type RowVersionOptions } from './row-version.js';
 
 /** What happens when a row's key already exists in the table. */
 export type ConflictStrategy = 'ignore' | 'replace' | 'update';
@@ -47,10 +48,12 @@ export interface SQLSchema<R extends Row = Row> extends Schema<R> {
   readonly conflict: ConflictStrategy;
   /** Key columns that identify a row for conflict handling. */
   readonly keys: readonly string[];
+  /** The version column (see `SQLSchemaOptions.versionColumn`); undefined without one. */
+  readonly version?: RowVersion;
 }
 
 /** Options of {@link SQLSchema}. */
-export interface SQLSchemaOptions {
+export interface SQLSchemaOptions extends RowVersionOptions {
   /**
    * Columns that make up the table's primary or unique key, used for `ON CONFLICT` / upserts.
    * @defaultValue the first column
@@ -67,6 +70,20 @@ export interface SQLSchemaOptions {
    * @defaultValue 1 (one queue, named after the schema)
    */
   partitions?: number;
+  /**
+   * Last submit wins: `update` and `replace` write a row only when its version is newer than the
+   * stored one (a stored NULL is older than any version), and inside one batch only the newest
+   * submit of each key is written. Not allowed with `ignore`, nor on a key column.
+   * @defaultValue none: last commit wins
+   */
+  versionColumn?: string;
+  /**
+   * Where the version comes from: `'submit'`, the producer's submit time (the schema adds the column
+   * as a nullable `int64`; do not declare it), or `'row'`, a column you declare and fill
+   * (int32, int64, float64 or timestamp).
+   * @defaultValue `'submit'` when `versionColumn` is set
+   */
+  versionSource?: RowVersionOptions['versionSource'];
 }
 
 /** Options of {@link Schema} (a non-SQL schema). */
@@ -119,7 +136,7 @@ export function SQLSchema<const C extends Columns>(
     throw new SchemaDefinitionError(`table "${table}": conflict must be ignore, replace or update, got ${JSON.stringify(conflict)}`);
   }
   const name = options.name ?? table.replace('.', '_');
-  const base = buildBase(name, columns, `column of table "${table}"`, options.partitions);
+  const base = buildBase(name, versionedColumns(table, columns, options), `column of table "${table}"`, options.partitions);
   const keys = options.keys ?? [base.columns[0] as string];
   if (keys.length === 0) throw new SchemaDefinitionError(`table "${table}": keys must not be empty`);
   for (const key of keys) {
@@ -127,7 +144,8 @@ export function SQLSchema<const C extends Columns>(
       throw new SchemaDefinitionError(`table "${table}": key column "${key}" is not one of its columns`);
     }
   }
-  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]) });
+  const version = rowVersion(table, conflict, base, keys, options);
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), ...(version && { version }) });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
-import { encodeRequest, type EncodedValue } from '../core/codec.js';
+import type { EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { settleWithin } from '../core/settle-within.js';
@@ -15,6 +15,7 @@ import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { partitionQueueName } from './queue-names.js';
 import { splitByPartition } from '../core/partition-of.js';
+import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
@@ -86,7 +87,7 @@ export class Producer {
     if (options?.signal?.aborted) throw new AbortedError();
     const request = a instanceof Request ? a : this.#toRequest(a, b as Row);
     const schema = this.#registry.resolve(request.schema);
-    const row = encodeRequest(request);
+    const row = encodeSubmitted(schema, request);
     const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
     await this.#enqueue(schema, [row], [bytes], options);
   }
@@ -105,7 +106,7 @@ export class Producer {
     const bySchema = new Map<Schema, { rows: EncodedRow[]; bytes: number[] }>();
     for (const request of requests) {
       const schema = this.#registry.resolve(request.schema);
-      const row = encodeRequest(request);
+      const row = encodeSubmitted(schema, request);
       const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
       let group = bySchema.get(schema);
       if (!group) bySchema.set(schema, (group = { rows: [], bytes: [] }));

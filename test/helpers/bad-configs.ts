@@ -31,6 +31,8 @@ const BAD_FIELDS: ReadonlyArray<readonly [string, readonly unknown[]]> = [
   ['schemas.0.conflict', ['merge', 5, null]],
   ['schemas.0.columns', [{}, [], { 'bad-name': 'int64' }, { id: 'int128' }, 'id', { id: 5 }, ['id', 'id']]],
   ['schemas.0.keys', [['nope'], [], 'id']],
+  ['schemas.0.versionColumn', ['id', 'kind', 5, 'bad-name', '']],
+  ['schemas.0.versionSource', ['later', 5, 'row']],
   ['schemas.0.sink', ['other', '', 5]],
   ['schemas.0.flushSize', [0, -5, 1.5, '10']],
   ['schemas.0.extra', [1]],

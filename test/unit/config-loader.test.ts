@@ -110,11 +110,24 @@ describe('loadConfig', () => {
     ['too many partitions', withSchema({ partitions: 257 }), 'schemas.0.partitions', 'from 1 to 256'],
     ['partitionBy on a SQL schema', withSchema({ partitionBy: ['id'] }), 'schemas.0.partitionBy', 'partitioned by its keys'],
     ['partitionBy naming no column', withSchema({ partitions: 2, partitionBy: ['nope'] }, 1), 'schemas.1', 'partitionBy column "nope"'],
+    ['versionColumn with ignore', withSchema({ versionColumn: 'v' }, 2), 'schemas.2.versionColumn', "needs conflict 'update' or 'replace'"],
+    ['a stamped versionColumn that is declared', withSchema({ versionColumn: 'kind' }), 'schemas.0.versionColumn', 'do not declare it'],
+    ['a row versionColumn of a string column', withSchema({ versionColumn: 'kind', versionSource: 'row' }), 'schemas.0.versionColumn', 'must be int32, int64'],
+    ['versionSource without versionColumn', withSchema({ versionSource: 'row' }), 'schemas.0.versionSource', 'needs a versionColumn'],
+    ['versionColumn on a Redis schema', withSchema({ versionColumn: 'v' }, 1), 'schemas.1.versionColumn', 'applies only to SQL schemas'],
+    ['a bad key beside a good versionColumn', withSchema({ keys: ['nope'], versionColumn: 'v' }), 'schemas.0', 'key column "nope"'],
   ])('rejects %s, naming the field', (_label, config, field, message) => {
     const error = errorOf(config);
     expect(error.field).toBe(field);
     expect(error.message).toContain(`${field}: `);
     expect(error.message).toContain(message);
+  });
+
+  it('builds a versioned schema: stamped by default, or a declared column', () => {
+    const stamped = loadConfig({ path: write(withSchema({ versionColumn: 'v' })), env }).schemas[0]?.schema;
+    expect(stamped && isSQLSchema(stamped) && stamped.version).toEqual({ column: 'v', index: 3, source: 'submit' });
+    const own = loadConfig({ path: write(withSchema({ columns: { id: 'int64', rev: 'int64' }, versionColumn: 'rev', versionSource: 'row' })), env }).schemas[0]?.schema;
+    expect(own && isSQLSchema(own) && own.version).toEqual({ column: 'rev', index: 1, source: 'row' });
   });
 
   it('names the environment variable when an override is invalid', () => {

@@ -9,6 +9,7 @@ import { pingSession, runTransaction, type SqlSession } from '../sql/transaction
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
+import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
 import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 import { hasOtherUniqueIndex, readUniqueIndexes, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
@@ -146,7 +147,8 @@ export class MySqlDriver implements BatchExecutor {
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
-    const { schema: sql, rows } = batch;
+    const sql = batch.schema;
+    const rows = newestRowsIfVersioned(sql, batch.rows);
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };

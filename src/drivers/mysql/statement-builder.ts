@@ -1,5 +1,6 @@
 import type { SQLSchema } from '../../core/schema.js';
 import { nonKeyColumns, quoteColumnList, quoteIdentifier, quoteTableName } from '../sql/quote.js';
+import { mySqlKeyedUpdateWhere, mySqlVersionedUpdateList } from './version-guard.js';
 
 /**
  * MySQL/MariaDB SQL text, and nothing else: no connections, no values.
@@ -34,8 +35,9 @@ export function buildMySqlInsert(schema: SQLSchema): string {
   return `${buildMySqlPlainInsert(schema)} ON DUPLICATE KEY UPDATE ${mySqlUpdateList(schema)}`;
 }
 
-/** The `c = VALUES(c), …` list of an upsert, or the key-only no-op for `ignore`. */
+/** The `c = VALUES(c), …` list of an upsert, or the key-only no-op for `ignore`; guarded per column with a version column (see `mySqlVersionedUpdateList`). */
 export function mySqlUpdateList(schema: SQLSchema): string {
+  if (schema.version) return mySqlVersionedUpdateList(schema, schema.version);
   const updates = schema.conflict === 'ignore' ? [] : nonKeyColumns(schema.columns, schema.keys);
   if (updates.length === 0) {
     const key = quoteIdentifier(schema.keys[0] as string, Q);
@@ -71,7 +73,7 @@ export function buildMySqlExistingKeys(schema: SQLSchema, rowCount: number): str
  * `UPDATE t JOIN (SELECT ? AS c0, ? AS c1 UNION ALL SELECT ?, ? …) AS v ON t.key = v.c0 SET t.c = v.c1, …`.
  * Parameters: every row's values in schema column order. A value that collides on another
  * unique index fails with errno 1062 instead of touching the other row. Undefined when every
- * column is a key (nothing to update).
+ * column is a key (nothing to update). A versioned schema adds `WHERE` its version is newer.
  */
 export function buildMySqlKeyedUpdate(schema: SQLSchema, rowCount: number): string | undefined {
   const updates = nonKeyColumns(schema.columns, schema.keys);
@@ -80,7 +82,8 @@ export function buildMySqlKeyedUpdate(schema: SQLSchema, rowCount: number): stri
   const names = schema.columns.map((_, c) => `c${c}`);
   const on = schema.keys.map((key) => `t.${quoteIdentifier(key, Q)} = ${alias(key)}`).join(' AND ');
   const set = updates.map((column) => `t.${quoteIdentifier(column, Q)} = ${alias(column)}`).join(', ');
-  return `UPDATE ${quoteTableName(schema.table, Q)} AS t JOIN (${derivedRows(names, rowCount)}) AS v ON ${on} SET ${set}`;
+  const guard = schema.version ? mySqlKeyedUpdateWhere(schema, alias(schema.version.column)) : '';
+  return `UPDATE ${quoteTableName(schema.table, Q)} AS t JOIN (${derivedRows(names, rowCount)}) AS v ON ${on} SET ${set}${guard}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { readBatch, toColumns } from '../sql/batch-rows.js';
 import { chunkRanges } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
-import { lastRowPerKey } from '../sql/row-key.js';
+import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
@@ -137,7 +137,7 @@ export class PostgresDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    let rows = batch.rows;
+    let rows = newestRowsIfVersioned(sql, batch.rows);
     if (sql.conflict !== 'ignore') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     try {

@@ -1,6 +1,7 @@
 import type { BaseColumnType } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
 import { nonKeyColumns, quoteColumnList, quoteIdentifier, quoteTableName } from '../sql/quote.js';
+import { upsertVersionWhere } from '../sql/version-guard.js';
 
 /**
  * PostgreSQL SQL text, and nothing else: no connections, no values.
@@ -58,7 +59,7 @@ export function buildPostgresInsert(schema: SQLSchema, elementTypes: readonly st
   return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) SELECT * FROM unnest(${params})${postgresConflictClause(schema)}`;
 }
 
-/** The ` ON CONFLICT …` clause for the schema's strategy (empty never: every strategy names its keys). */
+/** The ` ON CONFLICT …` clause for the schema's strategy (empty never: every strategy names its keys); a version column adds `WHERE` it is newer. */
 export function postgresConflictClause(schema: SQLSchema): string {
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
@@ -66,7 +67,7 @@ export function postgresConflictClause(schema: SQLSchema): string {
   // With every column in the key there is nothing to update: ignoring is the same outcome.
   if (schema.conflict === 'ignore' || updates.length === 0) return `${target} DO NOTHING`;
   const set = updates.map((column) => `${quoteIdentifier(column, q)} = EXCLUDED.${quoteIdentifier(column, q)}`).join(', ');
-  return `${target} DO UPDATE SET ${set}`;
+  return `${target} DO UPDATE SET ${set}${upsertVersionWhere(schema, q, 'EXCLUDED')}`;
 }
 
 /**

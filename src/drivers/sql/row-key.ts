@@ -1,4 +1,6 @@
 import type { Value } from '../../core/column-type.js';
+import { compareVersions } from '../../core/row-version.js';
+import type { SQLSchema } from '../../core/schema.js';
 
 /**
  * Keeps only the last row for each key, in their original order. An upsert that touches the
@@ -18,6 +20,33 @@ export function lastRowPerKey<R extends readonly Value[]>(rows: readonly R[], ke
     const key = keys[i];
     return key === undefined || lastIndex.get(key) === i;
   });
+}
+
+/**
+ * Keeps only the newest row for each key (by the value at `versionIndex`, see `compareVersions`;
+ * on a tie the later row), in their original order. This is "last submit wins" inside one batch:
+ * arrival order in the queue says nothing about submit order once batches run concurrently or
+ * are retried. Rows with a null in a key column are all kept, as in {@link lastRowPerKey}.
+ */
+export function newestRowPerKey<R extends readonly Value[]>(rows: readonly R[], keyIndexes: readonly number[], versionIndex: number): R[] {
+  const newest = new Map<string, number>();
+  const keys: (string | undefined)[] = rows.map((row) => rowKey(row, keyIndexes));
+  keys.forEach((key, i) => {
+    if (key === undefined) return;
+    const held = newest.get(key);
+    if (held === undefined || compareVersions((rows[i] as R)[versionIndex], (rows[held] as R)[versionIndex]) >= 0) newest.set(key, i);
+  });
+  if (newest.size === rows.length) return [...rows];
+  return rows.filter((_, i) => {
+    const key = keys[i];
+    return key === undefined || newest.get(key) === i;
+  });
+}
+
+/** The rows of a versioned schema's batch collapsed to the newest per key; other schemas' rows unchanged. */
+export function newestRowsIfVersioned<R extends readonly Value[]>(schema: SQLSchema, rows: R[]): R[] {
+  if (!schema.version) return rows;
+  return newestRowPerKey(rows, schema.keys.map((key) => schema.columnIndex.get(key) as number), schema.version.index);
 }
 
 function rowKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {

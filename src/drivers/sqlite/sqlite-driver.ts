@@ -11,6 +11,7 @@ import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
+import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
 
 /** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
@@ -125,7 +126,8 @@ export class SqliteDriver implements BatchExecutor {
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
-    const { schema: sql, rows } = batch;
+    const sql = batch.schema;
+    const rows = newestRowsIfVersioned(sql, batch.rows);
     const db = await this.#database();
     throwIfAborted(SINK, signal); // opening may have yielded
     // better-sqlite3 binds every JS number as REAL; declared integer columns bind as INTEGER, so a

@@ -1,5 +1,6 @@
 import type { SQLSchema } from '../../core/schema.js';
 import { nonKeyColumns, quoteColumnList, quoteIdentifier, quoteTableName } from '../sql/quote.js';
+import { upsertVersionWhere } from '../sql/version-guard.js';
 
 /**
  * SQLite SQL text, and nothing else: no connections, no values.
@@ -29,11 +30,11 @@ export function buildSqliteInsert(schema: SQLSchema, rowCount: number): string {
   return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) VALUES ${values}${sqliteConflictClause(schema)}`;
 }
 
-/** The ` ON CONFLICT (keys) …` upsert clause for the schema's strategy. */
+/** The ` ON CONFLICT (keys) …` upsert clause for the schema's strategy; a version column adds `WHERE` it is newer. */
 export function sqliteConflictClause(schema: SQLSchema): string {
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
   const updates = schema.conflict === 'ignore' ? [] : nonKeyColumns(schema.columns, schema.keys);
   if (updates.length === 0) return `${target} DO NOTHING`;
-  return `${target} DO UPDATE SET ${updates.map((c) => `${quoteIdentifier(c, q)} = excluded.${quoteIdentifier(c, q)}`).join(', ')}`;
+  return `${target} DO UPDATE SET ${updates.map((c) => `${quoteIdentifier(c, q)} = excluded.${quoteIdentifier(c, q)}`).join(', ')}${upsertVersionWhere(schema, q, 'excluded')}`;
 }
