@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { Producer, SQLSchema } from '../../src/index.js';
 import { queueKeyPrefix } from '../../src/queue/queue-names.js';
-import { atScale, recordFigures, since } from '../helpers/chaos-figures.js';
+import { atScale, CHAOS_SCALE, recordFigures, since } from '../helpers/chaos-figures.js';
 import { spawnNode, type Spawned } from '../helpers/child-process.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
@@ -104,7 +104,8 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('chaos: per-key order on
     expect(result.stale).toBe(0);
   });
 
-  it('without versionColumn (negative control), the same run lets the last commit win', async () => {
+  // The control shows the fault is real; at CI scale once (on PostgreSQL) is enough to keep the run bounded.
+  it.skipIf(CHAOS_SCALE === 'ci' && dialect !== 'postgres')('without versionColumn (negative control), the same run lets the last commit win', async () => {
     const result = await run(dialect, false);
     console.log(`per-key order control on ${dialect}: ${result.stale} of ${KEYS} keys ended at an older submit (${result.injected} injected retries)`);
     expect(result.deadLettered).toBe(0);
