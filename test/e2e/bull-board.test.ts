@@ -1,16 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type ListeningHttpServer } from '../../consumers/http-server.js';
 import { PostgresDriver, PrometheusReporter, Producer, SQLSchema, type BatchConsumer } from '../../src/index.js';
+import { BOARD_ADMIN as ADMIN, SHOTS, launchChromium, loggedIn as loggedInAs, openDeadLetters as openDlq } from '../helpers/board-browser.js';
 import { consumerWithBoardQueues } from '../helpers/http.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
-
-const SHOTS = 'test-output';
-const ADMIN = { username: 'admin', password: 'board-Pa55word' };
-// Debian's Chromium, headless, with nothing that phones home; never a downloaded browser.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const prefix = uniquePrefix('board');
 const table = uniqueTable('board');
@@ -26,7 +21,6 @@ let driver: PostgresDriver;
 let closeConsumer: () => Promise<void>;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   // The sink refuses one row until an operator fixes the table: the classic DLQ story.
   await pgQuery(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text NOT NULL, CONSTRAINT no_bad_notes CHECK (note <> 'bad'))`);
   driver = new PostgresDriver({ connectionString: PG_URL });
@@ -37,7 +31,7 @@ beforeAll(async () => {
   producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix });
   server = await createHttpServer({ port: 0, auth: ADMIN, queues: board.queues, metrics }).listen();
   readOnlyServer = await createHttpServer({ port: 0, auth: ADMIN, queues: board.queues, readOnly: true }).listen();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 
   await producer.submitMany(schema, [1, 2, 3, 4, 5].map((id) => ({ id: BigInt(id), note: id === 3 ? 'bad' : `note ${id}` })));
   const parked = async () => (await pgCount(table)) === 4 && (await consumer.dlq.list()).some((r) => r.state === 'failed');
@@ -55,18 +49,8 @@ afterAll(async () => {
   await pgQuery(`DROP TABLE IF EXISTS ${table}`);
 });
 
-async function loggedIn(): Promise<Page> {
-  const context = await browser.newContext({ httpCredentials: ADMIN, viewport: { width: 1280, height: 900 } });
-  return context.newPage();
-}
-
-/** Opens the DLQ's Failed tab the way a user does: sidebar link, then the tab. */
-async function openDeadLetters(page: Page, base: string): Promise<void> {
-  await page.goto(`${base}/admin`);
-  await page.getByRole('link', { name: dlqName, exact: true }).first().click();
-  await page.getByRole('link', { name: /^failed/i }).first().click();
-  await page.getByText('non_retryable', { exact: true }).first().waitFor();
-}
+const loggedIn = () => loggedInAs(browser);
+const openDeadLetters = (page: Page, base: string) => openDlq(page, base, dlqName);
 
 describe('Bull Board in a real browser (Chromium, PostgreSQL sink)', () => {
   it('answers 401 to a browser without credentials', async () => {
