@@ -172,7 +172,9 @@ describe('Bull Board in a real browser: "Update Data" on a DLQ job, then Retry (
     // The DLQ worker validates the edited row before enqueueing: back to failed, with the column named.
     expect(await waitFor(async () => /column "note"/.test((await consumer.dlq.queue.getJob(dlqId(4)))?.failedReason ?? ''))).toBe(true);
     await page.reload();
+    // A failed job opens on its Error tab, which shows the reason.
     await page.getByText(/column "note"/).first().waitFor();
+    await page.screenshot({ path: `${SHOTS}/bull-board-edit-refused-error.png`, fullPage: true });
     await page.getByText('Data', { exact: true }).click();
     // The Data tab renders the JSON as `key:value` text.
     expect(await waitFor(async () => (await page.locator('body').innerText()).includes('note:42'))).toBe(true);
