@@ -170,7 +170,7 @@ describe('Bull Board in a real browser: "Update Data" on a DLQ job, then Retry (
     await retry(page, 'bull-board-edit-bad-retry-confirm.png');
 
     // The DLQ worker validates the edited row before enqueueing: back to failed, with the column named.
-    expect(await waitFor(async () => /column "note"/.test((await consumer.dlq.queue.getJob(dlqId(4)))?.failedReason ?? ''))).toBe(true);
+    expect(await waitFor(async () => /column "note": expected a string, got number/.test((await consumer.dlq.queue.getJob(dlqId(4)))?.failedReason ?? ''))).toBe(true);
     await page.reload();
     // A failed job opens on its Error tab, which shows the reason.
     await page.getByText(/column "note"/).first().waitFor();
