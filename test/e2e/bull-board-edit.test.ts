@@ -105,7 +105,7 @@ async function updateData(page: Page, line: string, replacement: string, shot: s
   await row.click();
   await page.keyboard.press('End');
   await page.keyboard.press('Shift+Home');
-  // insertText, not type(): typed quotes would trigger the editor's bracket auto-closing.
+  // insertText enters the text as one input, so the editor's quote auto-closing (per typed key) cannot add any.
   await page.keyboard.insertText(`${replacement}${comma}`);
   await page.screenshot({ path: `${SHOTS}/${shot}`, fullPage: true });
   const sent = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith('/update-data'));
