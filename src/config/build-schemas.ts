@@ -44,7 +44,12 @@ function defineSchema(entry: SchemaEntry, at: string): Schema {
   const columns = entry.columns as readonly string[] | Record<string, ColumnType>;
   try {
     if (entry.table === undefined) return Schema(entry.name as string, columns);
-    const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }) };
+    const options = {
+      ...(entry.keys && { keys: entry.keys }),
+      ...(entry.name && { name: entry.name }),
+      ...(entry.delivery && { delivery: entry.delivery }),
+      ...(entry.ledgerTable && { ledgerTable: entry.ledgerTable }),
+    };
     return SQLSchema(entry.table, entry.conflict ?? 'ignore', columns, options);
   } catch (err) {
     // SchemaDefinitionError messages name tables and columns only, never values.

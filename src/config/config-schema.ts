@@ -56,23 +56,25 @@ const schemaEntry = z
     name: identifier.optional(),
     sink: nonEmpty,
     table: nonEmpty.optional(),
-    conflict: z.enum(['ignore', 'replace', 'update'], { error: 'must be ignore, replace or update' }).optional(),
+    conflict: z.enum(['ignore', 'replace', 'update', 'insert'], { error: 'must be ignore, replace, update or insert' }).optional(),
     columns: z.union([z.array(identifier).min(1), z.record(identifier, columnType)], {
       error: 'must be a non-empty array of column names or an object of column name to type',
     }),
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     createTable: bool.optional(),
     evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
+    delivery: z.enum(['at-least-once', 'exactly-once'], { error: "must be 'at-least-once' or 'exactly-once'" }).optional(),
+    ledgerTable: nonEmpty.optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
     if (entry.table === undefined) {
       if (entry.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required when there is no table' });
-      for (const field of ['conflict', 'keys', 'createTable', 'evolve'] as const) {
+      for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'delivery', 'ledgerTable'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
     } else if (entry.conflict === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace or update' });
+      ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace, update or insert' });
     }
     if (entry.createTable && Array.isArray(entry.columns)) {
       ctx.addIssue({ code: 'custom', path: ['createTable'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });

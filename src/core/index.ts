@@ -2,6 +2,7 @@ export * from './failure-reason.js';
 export * from './column-type.js';
 export * from './identifier.js';
 export * from './schema.js';
+export * from './delivery.js';
 export * from './value-check.js';
 export * from './request.js';
 export * from './codec.js';

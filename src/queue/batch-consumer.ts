@@ -23,6 +23,7 @@ import { queueName } from './queue-names.js';
 import { openQueue } from './open-queue.js';
 import { TolerantWorker } from './tolerant-worker.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
+import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -69,6 +70,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #accumulator: BatchAccumulator<PendingRequest>;
   readonly #abort = new AbortController();
   readonly #upkeep: ConsumerUpkeep;
+  readonly #pruner: LedgerPruner | undefined;
   /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
@@ -109,6 +111,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       ...(o.metricsMaxDataPoints > 0 && { metrics: { maxDataPoints: o.metricsMaxDataPoints } }),
     });
     this.#worker.on('error', (err) => this.#emitError(err));
+    this.#pruner = startLedgerPruner(o, this.#worker, (err) => this.#emitError(err));
     this.#metrics.breakerState(o.schema.name, sink, 0);
     this.#upkeep = new ConsumerUpkeep({
       ...o,
@@ -164,7 +167,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const rest = (async () => {
       await drained;
       await this.#dlqWorker?.close(!inTime);
-      await Promise.allSettled([this.dlq.close(), this.#queue.close(), this.#upkeep.close()]);
+      await Promise.allSettled([this.dlq.close(), this.#queue.close(), this.#upkeep.close(), this.#pruner?.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
       await settleWithin(Promise.allSettled([this.#worker.disconnect(), this.#dlqWorker?.worker.disconnect()]), 500);

@@ -6,6 +6,9 @@ import { readBatch } from '../sql/batch-rows.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { SessionLedger } from '../sql/session-ledger.js';
+import { claimMySqlRows, mySqlLedgerSpec } from './ledger.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
@@ -129,6 +132,8 @@ export class MySqlDriver implements BatchExecutor {
   /** Unique indexes per table and when they were read. */
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SessionLedger({ ...mySqlLedgerSpec(), acquire: () => this.#acquire(), classify: classifyMySqlError });
 
   /**
    * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
@@ -146,13 +151,19 @@ export class MySqlDriver implements BatchExecutor {
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
-    const { schema: sql, rows } = batch;
+    const { schema: sql } = batch;
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
+    const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
+    if (once) await this.ledger.ensure(sql);
     try {
       await runTransaction(spec, async (query, checkpoint) => {
-        if (hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
+        // Exactly-once: only the requests this transaction recorded first are written.
+        const rows = once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows;
+        if (rows.length === 0) return;
+        // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
+        if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
           await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
           return;
         }

@@ -9,6 +9,9 @@ import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { SessionLedger } from '../sql/session-ledger.js';
+import { claimPostgresRows, postgresLedgerSpec } from './ledger.js';
 import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
 import {
@@ -119,6 +122,8 @@ export class PostgresDriver implements BatchExecutor {
   #closed = false;
   /** Catalog column types per table, read once (for untyped schemas only). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
 
   /**
    * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
@@ -137,11 +142,15 @@ export class PostgresDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    let rows = batch.rows;
-    if (sql.conflict !== 'ignore') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+    const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
+    if (once) await this.ledger.ensure(sql);
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     try {
       await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
+        // Exactly-once: only the requests this transaction recorded first are written.
+        let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
+        if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+        if (rows.length === 0) return;
         const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
         for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
           checkpoint();

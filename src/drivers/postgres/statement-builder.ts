@@ -58,8 +58,9 @@ export function buildPostgresInsert(schema: SQLSchema, elementTypes: readonly st
   return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) SELECT * FROM unnest(${params})${postgresConflictClause(schema)}`;
 }
 
-/** The ` ON CONFLICT …` clause for the schema's strategy (empty never: every strategy names its keys). */
+/** The ` ON CONFLICT …` clause for the schema's strategy; none for `insert`, where any conflict fails (23505). */
 export function postgresConflictClause(schema: SQLSchema): string {
+  if (schema.conflict === 'insert') return '';
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
   const updates = nonKeyColumns(schema.columns, schema.keys);

@@ -12,11 +12,15 @@ import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-opti
 import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
 import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { claimSqliteRows, SqliteLedger } from './ledger.js';
 
 /** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
 export interface SqliteStatementLike {
   /** Runs the statement with positional parameters. */
   run(params: unknown[]): unknown;
+  /** Reads every row (only `delivery: 'exactly-once'` reads: its ledger lookup). */
+  all?(params: unknown[]): unknown[];
 }
 
 /** The part of a database connection the driver uses; a better-sqlite3 `Database` fits. */
@@ -101,6 +105,8 @@ export class SqliteDriver implements BatchExecutor {
   #closed = false;
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SqliteLedger(() => this.#database());
 
   /**
    * Validates the options (a {@link ConfigError} names the bad field); opens the file only on
@@ -125,7 +131,9 @@ export class SqliteDriver implements BatchExecutor {
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
-    const { schema: sql, rows } = batch;
+    const { schema: sql } = batch;
+    let rows = batch.rows;
+    const once = isExactlyOnce(sql) ? ledgerBatch(rows, requests) : undefined;
     const db = await this.#database();
     throwIfAborted(SINK, signal); // opening may have yielded
     // better-sqlite3 binds every JS number as REAL; declared integer columns bind as INTEGER, so a
@@ -133,7 +141,10 @@ export class SqliteDriver implements BatchExecutor {
     const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     try {
+      if (once) this.ledger.ensure(db, sql);
       db.exec('BEGIN IMMEDIATE');
+      // Exactly-once: only the requests this transaction recorded first are written.
+      if (once) rows = claimSqliteRows(db, sql, once, Date.now());
       for (const { start, end } of preparedChunkRanges(rows.length, size)) {
         const params: unknown[] = [];
         for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
