@@ -58,8 +58,11 @@ export function claimSqliteRows(db: SqliteLedgerDatabase, schema: SQLSchema, bat
 /** The ledger upkeep on the driver's own database (synchronous, like every SQLite call). */
 export class SqliteLedger implements DeliveryLedger {
   readonly #ready = new Set<string>();
+  readonly #database: () => Promise<SqliteLedgerDatabase>;
 
-  constructor(private readonly database: () => Promise<SqliteLedgerDatabase>) {}
+  constructor(database: () => Promise<SqliteLedgerDatabase>) {
+    this.#database = database;
+  }
 
   /** Creates the ledger table unless this driver already did. */
   ensure(db: SqliteLedgerDatabase, schema: SQLSchema): void {
@@ -71,13 +74,13 @@ export class SqliteLedger implements DeliveryLedger {
 
   async prepare(schema: SQLSchemaLike): Promise<string> {
     const sql = buildSqliteLedgerDdl(schema);
-    this.#run(await this.database(), (db) => db.exec(sql));
+    this.#run(await this.#database(), (db) => db.exec(sql));
     this.#ready.add(ledgerTableOf(schema));
     return sql;
   }
 
   async forget(schema: SQLSchemaLike, sources: readonly string[]): Promise<number> {
-    const db = await this.database();
+    const db = await this.#database();
     return this.#run(db, () => {
       let deleted = 0;
       for (const { start, end } of chunkRanges(sources.length, LEDGER_CHUNK)) {
@@ -89,7 +92,7 @@ export class SqliteLedger implements DeliveryLedger {
   }
 
   async sweep(schema: SQLSchemaLike, beforeMs: number): Promise<number> {
-    const db = await this.database();
+    const db = await this.#database();
     return this.#run(db, () => changes(db.prepare(`DELETE FROM ${table(schema)} WHERE written_ms < ?`).run([beforeMs])));
   }
 
