@@ -114,6 +114,10 @@ const OWNER = 'MySqlDriverOptions';
  *   about 0.4–0.9× the rows per second of the single statement on a key-only table. A row that
  *   collides on the other index then fails with errno 1062, so it is dead-lettered alone and no
  *   other row changes.
+ * - `insert`: a plain `INSERT`, whatever the indexes; any duplicate fails with errno 1062.
+ *
+ * `delivery: 'exactly-once'`: the transaction first reads which of the batch's delivery ids the
+ * ledger holds, records the rest, and writes only their rows (see `claimMySqlRows`).
  *
  * @example
  * ```ts

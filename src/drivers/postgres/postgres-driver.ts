@@ -103,7 +103,11 @@ const OWNER = 'PostgresDriverOptions';
  *
  * Conflicts: `ignore` is `ON CONFLICT (keys) DO NOTHING`; `update` and `replace` are both
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
- * occurs twice in one batch the later row wins.
+ * occurs twice in one batch the later row wins. `insert` has no conflict clause (any conflict fails, 23505).
+ *
+ * `delivery: 'exactly-once'`: the transaction first records the batch's delivery ids in the
+ * ledger (`INSERT … ON CONFLICT DO NOTHING RETURNING`, see `claimPostgresRows`) and writes only the
+ * rows whose id came back.
  *
  * @example
  * ```ts

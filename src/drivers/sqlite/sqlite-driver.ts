@@ -87,6 +87,9 @@ const OWNER = 'SqliteDriverOptions';
  * `timestampFormat`), `Uint8Array` a BLOB, and `bigint` a 64-bit INTEGER (read it back with
  * `statement.safeIntegers()` to keep full precision).
  *
+ * `delivery: 'exactly-once'`: inside the same `BEGIN IMMEDIATE` the driver reads which delivery ids
+ * the ledger holds, records the rest and writes only their rows (see `claimSqliteRows`).
+ *
  * better-sqlite3 is synchronous: the signal is checked before the batch starts, and the batch then
  * runs to its end without yielding, so no abort can arrive part-way through.
  *
