@@ -3,7 +3,9 @@
 // driver committed) is written again by the retry; with exactly-once that writes nothing twice,
 // and the ledger is pruned once BullMQ completed the jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { BatchConsumer, Producer, SinkError, SQLSchema, type BatchExecutor, type DeliveryGuarantee } from '../../src/index.js';
+import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 import { conformanceDialects, uniqueTable, type ColumnSpec, type DialectAdapter } from './sql-dialects.js';
@@ -17,7 +19,7 @@ describe.each(DIALECTS)('exactly-once through a consumer: $name', (db: DialectAd
   beforeAll(() => db.open());
   afterAll(() => db.close());
 
-  async function scenario(delivery: DeliveryGuarantee, extra?: string) {
+  async function scenario(delivery: DeliveryGuarantee, extra?: string, ledgerPruneDelayMs = 0) {
     const table = uniqueTable(`bf_eoc_${db.name}`);
     await db.createTable(table, LOG, [], extra);
     defer(() => db.dropTable(table));
@@ -36,7 +38,7 @@ describe.each(DIALECTS)('exactly-once through a consumer: $name', (db: DialectAd
       },
     };
     const consumer = new BatchConsumer({
-      connection: REDIS_URL, schema, executor, prefix, flushSize: 100, flushIntervalMs: 100, retryBaseMs: 50, ledgerPruneDelayMs: 0,
+      connection: REDIS_URL, schema, executor, prefix, flushSize: 100, flushIntervalMs: 100, retryBaseMs: 50, ledgerPruneDelayMs,
     });
     const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix });
     defer(() => deletePrefix(prefix));
@@ -45,7 +47,7 @@ describe.each(DIALECTS)('exactly-once through a consumer: $name', (db: DialectAd
     defer(() => producer.close());
     const committed: number[] = [];
     consumer.on('batch:committed', ({ size }) => committed.push(size));
-    return { table, schema, consumer, producer, committed, ledger: `${table}__batchflow_ledger` };
+    return { table, schema, consumer, producer, committed, ledger: `${table}__batchflow_ledger`, prefix };
   }
   const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ req: `r${i}`, n: BigInt(i) }));
   const distinct = async (table: string) => new Set((await db.read(table, LOG, 'n')).map((r) => r.req)).size;
@@ -81,5 +83,19 @@ describe.each(DIALECTS)('exactly-once through a consumer: $name', (db: DialectAd
     expect(entry?.entry.errorCode).toBe(db.uniqueViolationCode);
     expect(entry?.entry.request).toMatchObject({ req: 'r7' });
     expect(await distinct(s.table)).toBe(20);
+  });
+
+  it('a later submit that reuses an idempotency key (its first job completed and removed) lands, although the ledger still holds the first', async () => {
+    const s = await scenario('exactly-once', undefined, 3_600_000); // no pruning during the test
+    const jobs = new Queue(s.schema.name, { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(s.prefix, s.schema.name) });
+    defer(() => jobs.close());
+    await s.producer.submit(s.schema, { req: 'first', n: 1n }, { idempotencyKey: 'order-7' });
+    expect(await waitFor(async () => (await db.count(s.table)) === 1 && (await jobs.getJobCounts('completed', 'active', 'wait')).active === 0, 20_000)).toBe(true);
+    expect(await waitFor(async () => Object.values(await jobs.getJobCounts('completed', 'active', 'wait', 'delayed')).every((n) => n === 0), 20_000)).toBe(true);
+    expect(await db.count(s.ledger)).toBe(1);
+    await s.producer.submit(s.schema, { req: 'second', n: 2n }, { idempotencyKey: 'order-7' }); // same job id, a new job
+    expect(await waitFor(async () => (await db.count(s.table)) === 2, 20_000)).toBe(true);
+    expect((await db.read(s.table, LOG, 'n')).map((r) => r.req)).toEqual(['first', 'second']);
+    expect(await db.count(s.ledger)).toBe(2);
   });
 });
