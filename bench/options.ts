@@ -17,7 +17,7 @@ function urlKey(type: string): string {
 }
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
-export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'latency', 'latency-sequential'] as const;
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential'] as const;
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

@@ -7,6 +7,7 @@ export type ScenarioKind =
   | 'raw' // (c) fastest direct bulk insert, no queue
   | 'batchflow-one-job' // BatchFlow end to end, one job per request
   | 'batchflow-packing' // BatchFlow end to end, producer packing on
+  | 'exactly-once' // batchflow-packing with delivery: 'exactly-once' (the ledger's cost), SQL sinks
   | 'latency' // BatchFlow, paced producer at half the one-job throughput
   | 'defaults' // BatchFlow with nothing tuned (adaptive packing), 64 concurrent single submits: the headline
   | 'drain' // default consumer draining a queue filled beforehand, alone

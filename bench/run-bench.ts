@@ -15,6 +15,8 @@ import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
 import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
 import { runSequentialLatency } from './scenarios/sequential-latency.js';
+import { runExactlyOnce } from './scenarios/exactly-once.js';
+import { findSink } from '../src/drivers/registry.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -91,7 +93,7 @@ type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<Sc
 
 /**
  * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow
- * without and with fixed packing, latency at half the one-job rate, then sequential latency.
+ * without and with fixed packing, the latter again exactly-once (SQL sinks), latency at half the one-job rate, then sequential latency.
  */
 async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
   await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
@@ -101,6 +103,7 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
   await attempt('flood', sink.name, () => runFlood(ctx, sink));
   const oneJob = await attempt('batchflow-one-job', sink.name, () => runBatchflowE2E(ctx, sink, false));
   await attempt('batchflow-packing', sink.name, () => runBatchflowE2E(ctx, sink, ctx.options.packing));
+  if (findSink(sink.name)?.schemas === 'table') await attempt('exactly-once', sink.name, () => runExactlyOnce(ctx, sink));
   if (oneJob) await attempt('latency', sink.name, () => runLatency(ctx, sink, oneJob.rowsPerSecond));
   await attempt('latency-sequential', sink.name, () => runSequentialLatency(ctx, sink));
 }

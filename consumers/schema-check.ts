@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { SchemaConfig } from '../src/config/worker-config.js';
+import type { BatchExecutor } from '../src/core/batch-executor.js';
 import type { SchemaDiff } from '../src/core/schema-diff.js';
+import { isSQLSchema } from '../src/core/schema.js';
+import { ConfigError } from '../src/errors/config-error.js';
 import { checkSinkSchemas } from '../src/drivers/check-schemas.js';
 import type { SinkConfig } from '../src/drivers/sink-definition.js';
 import type { DependencyWatch } from './dependency-watch.js';
@@ -29,4 +32,22 @@ export async function checkSchemasAtStart(name: string, sink: SinkConfig, schema
     else log.error({ event: 'schema-drift', ...fields }, `table ${diff.table} does not match schema ${diff.schema}`);
   }
   return diffs;
+}
+
+/**
+ * Creates the ledger table of each `delivery: 'exactly-once'` schema of one sink (`CREATE TABLE
+ * IF NOT EXISTS`), logging the DDL. A sink it cannot reach is only logged: its driver creates
+ * the ledger before its first batch anyway.
+ */
+export async function prepareLedgersAtStart(name: string, executor: BatchExecutor, schemas: readonly SchemaConfig[], log: Logger): Promise<void> {
+  for (const { schema } of schemas) {
+    if (!isSQLSchema(schema) || schema.delivery !== 'exactly-once') continue;
+    if (!executor.ledger) throw new ConfigError(`sinks.${name}`, `schema "${schema.name}" is exactly-once, but its ${executor.sink} sink keeps no ledger`);
+    try {
+      const sql = await executor.ledger.prepare(schema);
+      log.info({ event: 'ledger-ddl', sink: name, schema: schema.name, table: schema.ledgerTable, sql }, `exactly-once ledger: ${sql}`);
+    } catch (err) {
+      log.warn({ event: 'ledger-ddl-deferred', sink: name, schema: schema.name, err }, `ledger of ${schema.name} not created yet: the sink cannot be reached; its first batch creates it`);
+    }
+  }
 }

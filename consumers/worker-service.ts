@@ -12,7 +12,7 @@ import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
-import { checkSchemasAtStart } from './schema-check.js';
+import { checkSchemasAtStart, prepareLedgersAtStart } from './schema-check.js';
 import { REDIS_ADVICE } from './dependency-hints.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
@@ -89,6 +89,7 @@ export class WorkerService {
       diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
       const executor = await openSink(place, sink);
       this.#executors.set(name, executor);
+      await prepareLedgersAtStart(name, executor, schemas, this.#log);
       // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
       void this.#watch.checkSink(name, sink, executor);
     }

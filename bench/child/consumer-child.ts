@@ -63,7 +63,9 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
     const consumer = new BatchConsumer({
       connection,
       prefix: config.prefix,
-      schema: sink.schema(config.target),
+      schema: sink.schema(config.target, config.exactlyOnce ? 'exactly-once' : undefined),
+      // Pruning runs inside the timed window, so the ledger's whole cost is measured.
+      ...(config.exactlyOnce && { ledgerPruneDelayMs: 0 }),
       executor: config.recordLatency ? timed(driver, sink) : driver,
       ...(!config.defaults && { flushSize: config.flushSize, flushIntervalMs: config.flushIntervalMs, concurrency: config.concurrency }),
     });

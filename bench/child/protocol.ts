@@ -29,6 +29,8 @@ export interface ConsumerChildConfig {
   readonly recordLatency: boolean;
   /** BatchConsumer with nothing tuned (no flushSize, flushIntervalMs nor concurrency given); batchflow only. */
   readonly defaults?: boolean;
+  /** `delivery: 'exactly-once'` with its ledger pruned as soon as jobs complete (batchflow, SQL sinks only). */
+  readonly exactlyOnce?: boolean;
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }

@@ -46,7 +46,13 @@ function defineSchema(entry: SchemaEntry, at: string): Schema {
   try {
     const partitions = entry.partitions !== undefined ? { partitions: entry.partitions } : {};
     if (entry.table === undefined) return Schema(entry.name as string, columns, { ...partitions, ...(entry.partitionBy && { partitionBy: entry.partitionBy }) });
-    const options = { ...(entry.keys && { keys: entry.keys }), ...(entry.name && { name: entry.name }), ...partitions };
+    const options = {
+      ...(entry.keys && { keys: entry.keys }),
+      ...(entry.name && { name: entry.name }),
+      ...partitions,
+      ...(entry.delivery && { delivery: entry.delivery }),
+      ...(entry.ledgerTable && { ledgerTable: entry.ledgerTable }),
+    };
     if (entry.versionColumn !== undefined) return versionedSchema(entry, columns, options, at);
     return SQLSchema(entry.table, entry.conflict ?? 'ignore', columns, options);
   } catch (err) {

@@ -57,7 +57,7 @@ const schemaEntry = z
     name: identifier.optional(),
     sink: nonEmpty,
     table: nonEmpty.optional(),
-    conflict: z.enum(['ignore', 'replace', 'update'], { error: 'must be ignore, replace or update' }).optional(),
+    conflict: z.enum(['ignore', 'replace', 'update', 'insert'], { error: 'must be ignore, replace, update or insert' }).optional(),
     columns: z.union([z.array(identifier).min(1), z.record(identifier, columnType)], {
       error: 'must be a non-empty array of column names or an object of column name to type',
     }),
@@ -70,19 +70,21 @@ const schemaEntry = z
     partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     versionColumn: identifier.optional(),
     versionSource: z.enum(['submit', 'row'], { error: "must be 'submit' or 'row'" }).optional(),
+    delivery: z.enum(['at-least-once', 'exactly-once'], { error: "must be 'at-least-once' or 'exactly-once'" }).optional(),
+    ledgerTable: nonEmpty.optional(),
     ...tuningShape,
   })
   .superRefine((entry, ctx) => {
     if (entry.table === undefined) {
       if (entry.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required when there is no table' });
-      for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'versionColumn', 'versionSource'] as const) {
+      for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'versionColumn', 'versionSource', 'delivery', 'ledgerTable'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
     } else if (entry.partitionBy !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'applies only to schemas without a table: a SQL schema is partitioned by its keys' });
     }
     if (entry.table !== undefined && entry.conflict === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace or update' });
+      ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace, update or insert' });
     }
     if (entry.versionSource !== undefined && entry.versionColumn === undefined) {
       ctx.addIssue({ code: 'custom', path: ['versionSource'], message: 'needs a versionColumn' });

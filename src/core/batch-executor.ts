@@ -1,3 +1,4 @@
+import type { DeliveryLedger } from './delivery.js';
 import type { Request } from './request.js';
 import type { Schema } from './schema.js';
 
@@ -46,4 +47,6 @@ export interface BatchExecutor {
   ping?(signal?: AbortSignal): Promise<void>;
   /** Releases connections the executor opened itself (never the user's own pool). */
   close?(): Promise<void>;
+  /** The exactly-once ledger (SQL drivers), pruned by the consumer; absent where `delivery: 'exactly-once'` is not supported. */
+  readonly ledger?: DeliveryLedger;
 }

@@ -29,10 +29,15 @@ export function assertIdentifier(name: unknown, what: string): asserts name is s
  * Each part must be a safe identifier.
  */
 export function assertTableName(name: unknown): asserts name is string {
-  const parts = typeof name === 'string' ? name.split('.') : [];
-  if (parts.length < 1 || parts.length > 2 || !parts.every(isIdentifier)) {
+  if (!isTableName(name)) {
     throw new SchemaDefinitionError(
       `invalid table name ${JSON.stringify(name)}: use an identifier or namespace.identifier matching ${IDENTIFIER.source}`,
     );
   }
+}
+
+/** True when `name` is a table name, optionally qualified by one namespace, each part a safe identifier. */
+export function isTableName(name: unknown): name is string {
+  const parts = typeof name === 'string' ? name.split('.') : [];
+  return parts.length >= 1 && parts.length <= 2 && parts.every(isIdentifier);
 }

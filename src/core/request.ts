@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors/validation-error.js';
 import type { Value } from './column-type.js';
 import { stampedVersion } from './row-version.js';
+import type { DeliveryId } from './delivery.js';
 import type { Row, Schema } from './schema.js';
 import { checkInt64, checkValue } from './value-check.js';
 
@@ -21,6 +22,11 @@ export class Request<S extends Schema = Schema> {
   readonly schema: S;
   /** Values in column order; unset columns hold a private marker until {@link Request.values} is read. */
   readonly #slots: Slot[];
+  /**
+   * Where this request came from, stable across redeliveries: set by the queue layer (from the
+   * job) for `exactly-once` schemas, whose drivers skip ids already in the ledger. Opaque here.
+   */
+  delivery: DeliveryId | undefined;
 
   constructor(schema: S) {
     this.schema = schema;

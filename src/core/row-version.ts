@@ -58,7 +58,7 @@ export function versionedColumns<C extends DeclaredColumns>(table: string, colum
 
 /**
  * Checks and describes the schema's version column (undefined without one). Refused with
- * `ignore`, which never overwrites a row, so a version would decide nothing; refused on a key
+ * `ignore` and `insert`, which never overwrite a row, so a version would decide nothing; refused on a key
  * column, and with a `'row'` source on a type that does not order the same way everywhere.
  */
 export function rowVersion(
@@ -71,8 +71,8 @@ export function rowVersion(
   const column = options.versionColumn;
   if (column === undefined) return undefined;
   const source = options.versionSource ?? 'submit';
-  if (conflict === 'ignore') {
-    throw new SchemaDefinitionError(`table "${table}": versionColumn needs conflict 'update' or 'replace' ('ignore' never overwrites a row, so there is no version to compare)`);
+  if (conflict === 'ignore' || conflict === 'insert') {
+    throw new SchemaDefinitionError(`table "${table}": versionColumn needs conflict 'update' or 'replace' ('${conflict}' never overwrites a row, so there is no version to compare)`);
   }
   if (keys.includes(column)) throw new SchemaDefinitionError(`table "${table}": version column "${column}" must not be a key column`);
   const index = shape.columnIndex.get(column) as number;

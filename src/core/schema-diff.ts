@@ -97,7 +97,7 @@ export function typeAccepts(rules: DialectSchemaRules, base: BaseColumnType, tab
  * which declared types the table's types cannot hold, nullable columns the table declares NOT
  * NULL, table columns the inserts would leave empty though NOT NULL without a default, and
  * whether the keys match the primary key or a unique index exactly (the conflict strategy needs
- * that). Other unique indexes are reported as notes. Untyped (seed-style) schemas check names
+ * that; `insert` needs no key). Other unique indexes are reported as notes. Untyped (seed-style) schemas check names
  * and keys only.
  *
  * Key columns are exempt from the nullable check: `CREATE TABLE` makes them NOT NULL whatever
@@ -152,7 +152,7 @@ export function compareSchema(schema: SQLSchema, shape: TableShape, rules: Diale
     }
   }
   const sameAsKeys = (index: TableUniqueIndex) => index.columns.length === keys.size && index.columns.every((column) => keys.has(fold(column)));
-  if (!shape.uniqueIndexes.some(sameAsKeys)) {
+  if (schema.conflict !== 'insert' && !shape.uniqueIndexes.some(sameAsKeys)) {
     problems.push({ kind: 'keys-not-unique', message: `keys (${schema.keys.join(', ')}) are neither the primary key nor a unique index${describeIndexes(shape.uniqueIndexes)}: the ${schema.conflict} conflict strategy needs one` });
   }
   for (const index of shape.uniqueIndexes) {

@@ -1,10 +1,15 @@
 import { SchemaDefinitionError } from '../errors/schema-definition-error.js';
 import { parseColumnType, type ColumnType, type ParsedColumnType, type Value, type ValueOf } from './column-type.js';
+import { deliveryOf, type DeliveryGuarantee } from './delivery.js';
 import { assertIdentifier, assertTableName } from './identifier.js';
 import { rowVersion, versionedColumns, type RowVersion, type RowVersionOptions } from './row-version.js';
 
-/** What happens when a row's key already exists in the table. */
-export type ConflictStrategy = 'ignore' | 'replace' | 'update';
+/**
+ * What happens when a row's key already exists in the table. `insert` is a plain `INSERT` for
+ * append-only tables: it needs no key, and any unique conflict is a data error (the row is
+ * dead-lettered alone), like Kafka Connect's `insert.mode=insert`.
+ */
+export type ConflictStrategy = 'ignore' | 'replace' | 'update' | 'insert';
 
 /** A row as users submit it: column name to value. */
 export type Row = Readonly<Record<string, Value>>;
@@ -46,10 +51,14 @@ export interface SQLSchema<R extends Row = Row> extends Schema<R> {
   readonly kind: 'sql';
   readonly table: string;
   readonly conflict: ConflictStrategy;
-  /** Key columns that identify a row for conflict handling. */
+  /** Key columns that identify a row for conflict handling (empty for `insert` without keys). */
   readonly keys: readonly string[];
   /** The version column (see `SQLSchemaOptions.versionColumn`); undefined without one. */
   readonly version?: RowVersion;
+  /** See {@link SQLSchemaOptions.delivery}. */
+  readonly delivery: DeliveryGuarantee;
+  /** The exactly-once ledger table (see {@link SQLSchemaOptions.ledgerTable}); undefined for `at-least-once`. */
+  readonly ledgerTable: string | undefined;
 }
 
 /** Options of {@link SQLSchema}. */
@@ -64,6 +73,18 @@ export interface SQLSchemaOptions extends RowVersionOptions {
    * @defaultValue the table name, with a `.` namespace separator replaced by `_`
    */
   name?: string;
+  /**
+   * `exactly-once` records each request's delivery id (set by the queue from its job) in
+   * {@link SQLSchemaOptions.ledgerTable} in the batch's own transaction, and skips requests
+   * already recorded: a redelivered batch writes nothing twice, even without a key.
+   * @defaultValue `'at-least-once'`
+   */
+  delivery?: DeliveryGuarantee;
+  /**
+   * The ledger table of `exactly-once` (created if missing), validated like the table name.
+   * @defaultValue the table name + `__batchflow_ledger` (same namespace)
+   */
+  ledgerTable?: string;
   /**
    * Queues the schema is spread over: each partition is its own queue with its own Redis Cluster
    * hash tag, and requests with the same key columns always go to the same partition, in order.
@@ -105,7 +126,7 @@ export interface SchemaOptions {
 /** Most partitions one schema may have: each is a queue (and a DLQ) with its own keys and workers. */
 export const MAX_PARTITIONS = 256;
 
-const CONFLICTS: ReadonlySet<string> = new Set(['ignore', 'replace', 'update']);
+const CONFLICTS: ReadonlySet<string> = new Set(['ignore', 'replace', 'update', 'insert']);
 
 type Columns = readonly string[] | Readonly<Record<string, ColumnType>>;
 type RowFor<C> = C extends readonly string[]
@@ -133,19 +154,21 @@ export function SQLSchema<const C extends Columns>(
 ): SQLSchema<RowFor<C>> {
   assertTableName(table);
   if (!CONFLICTS.has(conflict)) {
-    throw new SchemaDefinitionError(`table "${table}": conflict must be ignore, replace or update, got ${JSON.stringify(conflict)}`);
+    throw new SchemaDefinitionError(`table "${table}": conflict must be ignore, replace, update or insert, got ${JSON.stringify(conflict)}`);
   }
   const name = options.name ?? table.replace('.', '_');
   const base = buildBase(name, versionedColumns(table, columns, options), `column of table "${table}"`, options.partitions);
-  const keys = options.keys ?? [base.columns[0] as string];
-  if (keys.length === 0) throw new SchemaDefinitionError(`table "${table}": keys must not be empty`);
+  // A plain INSERT merges nothing, so it needs no key.
+  const keys = options.keys ?? (conflict === 'insert' ? [] : [base.columns[0] as string]);
+  if (keys.length === 0 && conflict !== 'insert') throw new SchemaDefinitionError(`table "${table}": keys must not be empty`);
   for (const key of keys) {
     if (!base.columnIndex.has(key)) {
       throw new SchemaDefinitionError(`table "${table}": key column "${key}" is not one of its columns`);
     }
   }
   const version = rowVersion(table, conflict, base, keys, options);
-  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), ...(version && { version }) });
+  const { delivery, ledgerTable } = deliveryOf(table, options);
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }) });
 }
 
 /**

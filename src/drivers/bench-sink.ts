@@ -2,6 +2,7 @@
 // own `bench-sink.ts`, loaded lazily through its definition's `bench`), and the row it writes.
 import type { BatchExecutor } from '../core/batch-executor.js';
 import type { Request } from '../core/request.js';
+import type { DeliveryGuarantee } from '../core/delivery.js';
 import { SQLSchema, type Row, type Schema } from '../core/schema.js';
 
 /**
@@ -70,8 +71,8 @@ export interface BenchSink {
   readonly countMethod: string;
   /** Drops the target. */
   drop(target: string): Promise<void>;
-  /** The BatchFlow schema for a target. */
-  schema(target: string): Schema;
+  /** The BatchFlow schema for a target (`exactly-once`: with a delivery ledger, SQL sinks only). */
+  schema(target: string, delivery?: DeliveryGuarantee): Schema;
   /** The row as submitted to BatchFlow for this sink. */
   toRequestRow(row: BenchRow, target: string): Row;
   /** Submit time (ms since epoch) carried by a request, for latency. */
@@ -96,7 +97,7 @@ export function benchRowValues(row: BenchRow): [number, number, number, string, 
 export function sqlBenchCommon(): Pick<BenchSink, 'schema' | 'toRequestRow' | 'submittedAtMs' | 'countMethod'> {
   return {
     countMethod: 'SELECT COUNT(*)',
-    schema: (table) => SQLSchema(table, 'ignore', BENCH_COLUMNS),
+    schema: (table, delivery) => SQLSchema(table, 'ignore', BENCH_COLUMNS, delivery ? { delivery } : {}),
     toRequestRow: (row) => row as unknown as Row,
     submittedAtMs: (request: Request) => request.getTime('created_at').getTime(),
   };

@@ -74,6 +74,20 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
    * @defaultValue 10080 (one week)
    */
   metricsMaxDataPoints?: number;
+  /**
+   * `delivery: 'exactly-once'` schemas: how long after BullMQ completed a job its ledger rows are
+   * deleted (see `LedgerPruner`). Covers a worker that lost a job's lock and still writes it after
+   * another worker completed it; 0 prunes on the next tick.
+   * @defaultValue 60000
+   */
+  ledgerPruneDelayMs?: number;
+  /**
+   * `delivery: 'exactly-once'` schemas: ledger rows older than this are swept whatever their job
+   * (what a crash left unpruned). Must exceed the longest time a committed job can wait to be
+   * redelivered (its worker killed after the commit, and no worker running for that long).
+   * @defaultValue 604800000 (7 days)
+   */
+  ledgerRetentionMs?: number;
   /** Run the DLQ worker that parks entries and replays Bull Board retries. @defaultValue true */
   deadLetterWorker?: boolean;
   /** @defaultValue the no-op reporter */
@@ -97,6 +111,8 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   failedJobSweepIntervalMs: 10_000,
   metricsMaxDataPoints: 10_080,
   deadLetterWorker: true,
+  ledgerPruneDelayMs: 60_000,
+  ledgerRetentionMs: 7 * 24 * 3600_000,
   maxHeldJobBytes: 32 * 1024 * 1024,
 });
 
@@ -136,6 +152,8 @@ export const BATCH_CONSUMER_TUNING = Object.freeze({
   queueDepthIntervalMs: 'nonNegative',
   failedJobSweepIntervalMs: 'nonNegative',
   metricsMaxDataPoints: 'nonNegative',
+  ledgerPruneDelayMs: 'nonNegative',
+  ledgerRetentionMs: 'positive',
 } as const satisfies Partial<Record<keyof typeof BATCH_CONSUMER_DEFAULTS, NumericOptionKind>>);
 
 /** A numeric tuning field's name. */

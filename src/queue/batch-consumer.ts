@@ -23,6 +23,7 @@ import { openQueue } from './open-queue.js';
 import { PartitionWorkers } from './partition-workers.js';
 import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
+import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -72,6 +73,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #accumulator: BatchAccumulator<PendingRequest>;
   readonly #abort = new AbortController();
   readonly #upkeep: ConsumerUpkeep;
+  readonly #pruner: LedgerPruner | undefined;
   /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   #closing: Promise<void> | undefined;
@@ -113,6 +115,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       ...(o.metricsMaxDataPoints > 0 && { metrics: { maxDataPoints: o.metricsMaxDataPoints } }),
     });
     this.#worker.on('error', (err) => this.#emitError(err));
+    this.#pruner = startLedgerPruner(o, this.#worker.workers, (err) => this.#emitError(err));
     this.#metrics.breakerState(o.schema.name, sink, 0);
     this.#upkeep = new ConsumerUpkeep({
       ...o,
@@ -168,7 +171,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const rest = (async () => {
       await drained;
       await this.#deadLetters.closeWorkers(!inTime);
-      await Promise.allSettled([this.#deadLetters.close(), ...this.#queues.map((queue) => queue.close()), this.#upkeep.close()]);
+      await Promise.allSettled([this.#deadLetters.close(), ...this.#queues.map((queue) => queue.close()), this.#upkeep.close(), this.#pruner?.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
       await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#deadLetters.workers.map((w) => w.worker.disconnect())]), 500);

@@ -93,7 +93,7 @@ describe('loadConfig', () => {
     ['an unknown sink type', { ...good, sinks: { ...good.sinks, x: { type: 'oracle', url: 'x' } } }, 'sinks.x.type', 'must be one of postgres, mysql, sqlite, redis, module'],
     ['a wrong URL scheme', { ...good, sinks: { ...good.sinks, main: { type: 'postgres', url: 'mysql://h/db' } } }, 'sinks.main.url', 'postgres://'],
     ['a missing required field', { ...good, sinks: { ...good.sinks, local: { type: 'sqlite' } } }, 'sinks.local.filename', 'is required'],
-    ['a bad conflict strategy', withSchema({ conflict: 'merge' }), 'schemas.0.conflict', 'must be ignore, replace or update'],
+    ['a bad conflict strategy', withSchema({ conflict: 'merge' }), 'schemas.0.conflict', 'must be ignore, replace, update or insert'],
     ['a SQL schema without conflict', withSchema({ conflict: undefined }), 'schemas.0.conflict', 'is required'],
     ['an unknown column type', withSchema({ columns: { id: 'uuid' } }), 'schemas.0.columns.id', 'must be a column type'],
     ['an unsafe column name', withSchema({ columns: ['id', 'x; drop table'] }), 'schemas.0.columns.1', 'must be an identifier'],

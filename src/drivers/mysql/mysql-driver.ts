@@ -6,6 +6,9 @@ import { readBatch } from '../sql/batch-rows.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { SessionLedger } from '../sql/session-ledger.js';
+import { claimMySqlRows, mySqlLedgerSpec } from './ledger.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
@@ -112,6 +115,10 @@ const OWNER = 'MySqlDriverOptions';
  *   about 0.4–0.9× the rows per second of the single statement on a key-only table. A row that
  *   collides on the other index then fails with errno 1062, so it is dead-lettered alone and no
  *   other row changes.
+ * - `insert`: a plain `INSERT`, whatever the indexes; any duplicate fails with errno 1062.
+ *
+ * `delivery: 'exactly-once'`: the transaction first reads which of the batch's delivery ids the
+ * ledger holds, records the rest, and writes only their rows (see `claimMySqlRows`).
  *
  * @example
  * ```ts
@@ -130,6 +137,8 @@ export class MySqlDriver implements BatchExecutor {
   /** Unique indexes per table and when they were read. */
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SessionLedger({ ...mySqlLedgerSpec(), acquire: () => this.#acquire(), classify: classifyMySqlError });
 
   /**
    * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
@@ -148,13 +157,18 @@ export class MySqlDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    const rows = newestRowsIfVersioned(sql, batch.rows);
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
+    const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
+    if (once) await this.ledger.ensure(sql);
     try {
       await runTransaction(spec, async (query, checkpoint) => {
-        if (hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
+        // Exactly-once: only the requests this transaction recorded first are written.
+        const rows = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+        if (rows.length === 0) return;
+        // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
+        if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
           await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
           return;
         }

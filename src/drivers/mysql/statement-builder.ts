@@ -32,6 +32,8 @@ const Q = '`';
  *   silently stored instead of failing and going to the dead-letter queue.
  */
 export function buildMySqlInsert(schema: SQLSchema): string {
+  // `insert`: no conflict clause, so any duplicate key fails with errno 1062 (a data error).
+  if (schema.conflict === 'insert') return buildMySqlPlainInsert(schema);
   return `${buildMySqlPlainInsert(schema)} ON DUPLICATE KEY UPDATE ${mySqlUpdateList(schema)}`;
 }
 

@@ -9,6 +9,9 @@ import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { SessionLedger } from '../sql/session-ledger.js';
+import { claimPostgresRows, postgresLedgerSpec } from './ledger.js';
 import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
 import {
@@ -100,7 +103,11 @@ const OWNER = 'PostgresDriverOptions';
  *
  * Conflicts: `ignore` is `ON CONFLICT (keys) DO NOTHING`; `update` and `replace` are both
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
- * occurs twice in one batch the later row wins.
+ * occurs twice in one batch the later row wins. `insert` has no conflict clause (any conflict fails, 23505).
+ *
+ * `delivery: 'exactly-once'`: the transaction first records the batch's delivery ids in the
+ * ledger (`INSERT … ON CONFLICT DO NOTHING RETURNING`, see `claimPostgresRows`) and writes only the
+ * rows whose id came back.
  *
  * @example
  * ```ts
@@ -119,6 +126,8 @@ export class PostgresDriver implements BatchExecutor {
   #closed = false;
   /** Catalog column types per table, read once (for untyped schemas only). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
 
   /**
    * Validates the options (a `ConfigError` names the bad field); opens no connection yet. With
@@ -137,11 +146,16 @@ export class PostgresDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    let rows = newestRowsIfVersioned(sql, batch.rows);
-    if (sql.conflict !== 'ignore') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+    const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
+    if (once) await this.ledger.ensure(sql);
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     try {
       await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
+        // Exactly-once: only the requests this transaction recorded first are written.
+        let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
+        rows = newestRowsIfVersioned(sql, rows);
+        if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+        if (rows.length === 0) return;
         const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
         for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
           checkpoint();

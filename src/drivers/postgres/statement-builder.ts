@@ -59,8 +59,9 @@ export function buildPostgresInsert(schema: SQLSchema, elementTypes: readonly st
   return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) SELECT * FROM unnest(${params})${postgresConflictClause(schema)}`;
 }
 
-/** The ` ON CONFLICT …` clause for the schema's strategy (empty never: every strategy names its keys); a version column adds `WHERE` it is newer. */
+/** The ` ON CONFLICT …` clause for the schema's strategy (none for `insert`, where any conflict fails with 23505); a version column adds `WHERE` it is newer. */
 export function postgresConflictClause(schema: SQLSchema): string {
+  if (schema.conflict === 'insert') return '';
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
   const updates = nonKeyColumns(schema.columns, schema.keys);

@@ -50,7 +50,9 @@ export interface DialectAdapter {
 /** `CREATE TABLE` for a test table (no `IF NOT EXISTS`: each test makes its own). */
 export function conformanceDdl(q: string, types: Readonly<Record<BaseColumnType, string>>, table: string, columns: Record<string, ColumnSpec>, key: readonly string[], extra?: string): string {
   const cols = Object.entries(columns).map(([name, spec]) => `${q}${name}${q} ${types[spec.type]}${spec.notNull ? ' NOT NULL' : ''}`);
-  const parts = [...cols, `PRIMARY KEY (${key.map((k) => q + k + q).join(', ')})`, ...(extra ? [extra] : [])];
+  // No key: an append-only table (the `insert` strategy) has no primary key.
+  const primary = key.length > 0 ? [`PRIMARY KEY (${key.map((k) => q + k + q).join(', ')})`] : [];
+  const parts = [...cols, ...primary, ...(extra ? [extra] : [])];
   return `CREATE TABLE ${q}${table}${q} (${parts.join(', ')})`;
 }
 

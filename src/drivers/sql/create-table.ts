@@ -12,7 +12,7 @@ export type DdlColumnTypes = Readonly<Record<BaseColumnType, string>> & { readon
 /**
  * `CREATE TABLE IF NOT EXISTS` for a typed schema: one column per schema column (NOT NULL
  * unless declared nullable) and the schema's keys as primary key, which the conflict strategy
- * needs. Identifiers are quoted per dialect; no value is ever part of the text. Each SQL sink
+ * needs (none for `insert` without keys: an append-only table). Identifiers are quoted per dialect; no value is ever part of the text. Each SQL sink
  * definition calls it with its own quote and types.
  *
  * @example
@@ -32,5 +32,6 @@ export function buildCreateTable(schema: SQLSchema, quote: IdentifierQuote, type
     if (isKey && type.base === 'bytes' && types.keyBytes) sqlType = types.keyBytes;
     return `${quoteIdentifier(column, quote)} ${sqlType}${type.nullable && !isKey ? '' : ' NOT NULL'}`;
   });
-  return `CREATE TABLE IF NOT EXISTS ${quoteTableName(schema.table, quote)} (${columns.join(', ')}, PRIMARY KEY (${quoteColumnList(schema.keys, quote)}))`;
+  const key = schema.keys.length > 0 ? `, PRIMARY KEY (${quoteColumnList(schema.keys, quote)})` : '';
+  return `CREATE TABLE IF NOT EXISTS ${quoteTableName(schema.table, quote)} (${columns.join(', ')}${key})`;
 }

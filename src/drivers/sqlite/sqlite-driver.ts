@@ -13,11 +13,15 @@ import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
+import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { claimSqliteRows, SqliteLedger } from './ledger.js';
 
 /** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
 export interface SqliteStatementLike {
   /** Runs the statement with positional parameters. */
   run(params: unknown[]): unknown;
+  /** Reads every row (only `delivery: 'exactly-once'` reads: its ledger lookup). */
+  all?(params: unknown[]): unknown[];
 }
 
 /** The part of a database connection the driver uses; a better-sqlite3 `Database` fits. */
@@ -84,6 +88,9 @@ const OWNER = 'SqliteDriverOptions';
  * `timestampFormat`), `Uint8Array` a BLOB, and `bigint` a 64-bit INTEGER (read it back with
  * `statement.safeIntegers()` to keep full precision).
  *
+ * `delivery: 'exactly-once'`: inside the same `BEGIN IMMEDIATE` the driver reads which delivery ids
+ * the ledger holds, records the rest and writes only their rows (see `claimSqliteRows`).
+ *
  * better-sqlite3 is synchronous: the signal is checked before the batch starts, and the batch then
  * runs to its end without yielding, so no abort can arrive part-way through.
  *
@@ -102,6 +109,8 @@ export class SqliteDriver implements BatchExecutor {
   #closed = false;
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
+  /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
+  readonly ledger = new SqliteLedger(() => this.#database());
 
   /**
    * Validates the options (a {@link ConfigError} names the bad field); opens the file only on
@@ -127,7 +136,8 @@ export class SqliteDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    const rows = newestRowsIfVersioned(sql, batch.rows);
+    let rows = batch.rows;
+    const once = isExactlyOnce(sql) ? ledgerBatch(rows, requests) : undefined;
     const db = await this.#database();
     throwIfAborted(SINK, signal); // opening may have yielded
     // better-sqlite3 binds every JS number as REAL; declared integer columns bind as INTEGER, so a
@@ -135,7 +145,11 @@ export class SqliteDriver implements BatchExecutor {
     const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
     try {
+      if (once) this.ledger.ensure(db, sql);
       db.exec('BEGIN IMMEDIATE');
+      // Exactly-once: only the requests this transaction recorded first are written.
+      if (once) rows = claimSqliteRows(db, sql, once, Date.now());
+      rows = newestRowsIfVersioned(sql, rows);
       for (const { start, end } of preparedChunkRanges(rows.length, size)) {
         const params: unknown[] = [];
         for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));

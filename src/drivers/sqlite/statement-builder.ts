@@ -30,8 +30,9 @@ export function buildSqliteInsert(schema: SQLSchema, rowCount: number): string {
   return `INSERT INTO ${quoteTableName(schema.table, q)} (${quoteColumnList(schema.columns, q)}) VALUES ${values}${sqliteConflictClause(schema)}`;
 }
 
-/** The ` ON CONFLICT (keys) …` upsert clause for the schema's strategy; a version column adds `WHERE` it is newer. */
+/** The ` ON CONFLICT (keys) …` upsert clause for the schema's strategy (none for `insert`, where any conflict fails); a version column adds `WHERE` it is newer. */
 export function sqliteConflictClause(schema: SQLSchema): string {
+  if (schema.conflict === 'insert') return '';
   const q = '"';
   const target = ` ON CONFLICT (${quoteColumnList(schema.keys, q)})`;
   const updates = schema.conflict === 'ignore' ? [] : nonKeyColumns(schema.columns, schema.keys);
