@@ -15,6 +15,7 @@ import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
 import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
 import { runSequentialLatency } from './scenarios/sequential-latency.js';
+import { runFlushSweep } from './scenarios/flush-sweep.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -91,7 +92,8 @@ type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<Sc
 
 /**
  * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow
- * without and with fixed packing, latency at half the one-job rate, then sequential latency.
+ * without and with fixed packing, latency at half the one-job rate, sequential latency, then
+ * (opt-in) the flush sweep.
  */
 async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
   await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
@@ -103,6 +105,8 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
   await attempt('batchflow-packing', sink.name, () => runBatchflowE2E(ctx, sink, ctx.options.packing));
   if (oneJob) await attempt('latency', sink.name, () => runLatency(ctx, sink, oneJob.rowsPerSecond));
   await attempt('latency-sequential', sink.name, () => runSequentialLatency(ctx, sink));
+  // Opt-in (--scenarios flush-sweep): eight more runs per sink.
+  if (ctx.options.scenarios.includes('flush-sweep')) await runFlushSweep(ctx, sink, (run) => attempt('flush-sweep', sink.name, run), oneJob?.rowsPerSecond);
 }
 
 /** The Redis server's version (the queue's server), whether or not the Redis sink runs. */

@@ -18,3 +18,4 @@ export * from './resolve-options.js';
 export * from './schema-diff.js';
 export * from './numeric-option.js';
 export * from './with-timeout.js';
+export * from './flush-size-controller.js';
