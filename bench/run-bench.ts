@@ -42,7 +42,7 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
   const scenarios: ScenarioResult[] = [];
   const servers: Record<string, string> = {};
   const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
-    if (kind !== 'rss' && !options.scenarios.includes(kind)) return undefined;
+    if (kind !== 'rss' && !(options.scenarios as readonly ScenarioKind[]).includes(kind)) return undefined;
     try {
       const result = await run();
       scenarios.push(result);

@@ -57,8 +57,8 @@ function tuningOf(file: ConfigFile, entry: SchemaEntry, at: string): SchemaTunin
   const tuning: Record<string, number | 'auto'> = {};
   for (const field of TUNING_FIELDS) tuning[field] = entry[field] ?? file.defaults[field] ?? CONFIG_DEFAULTS.defaults[field];
   // Bounds merged from `defaults` and the entry: only together can they contradict each other.
-  const { minFlushSize = 0, maxFlushSize = 0 } = tuning;
-  if (minFlushSize > maxFlushSize) {
+  const { minFlushSize, maxFlushSize } = tuning;
+  if (typeof minFlushSize === 'number' && typeof maxFlushSize === 'number' && minFlushSize > maxFlushSize) {
     const where = entry.maxFlushSize !== undefined || file.defaults.maxFlushSize === undefined ? `${at}.maxFlushSize` : 'defaults.maxFlushSize';
     throw new ConfigError(where, `must be at least minFlushSize (${String(minFlushSize)}), got ${String(maxFlushSize)}`);
   }
