@@ -45,8 +45,6 @@ export interface CommitObservation {
 const GROWTH = 2;
 /** Factor of a shrink (slow commit, timeout, retry, hold). */
 const SHRINK = 0.5;
-/** Factor of a decay (a batch sealed by its timer, not full: the load does not need this size). */
-const DECAY = 0.75;
 /** Full, pressured commits measured at one size before the next step is decided. */
 const SAMPLES_PER_STEP = 3;
 /** The per-row cost must fall by this share at the larger size for growth to go on. */
@@ -56,9 +54,9 @@ const MAX_LOSS = 0.1;
 /** Full, pressured commits held at a plateau before growth is probed again. */
 const PLATEAU_COMMITS = 20;
 /**
- * Consecutive commits over `targetCommitMs` that shrink the size: one alone is a busy host's
- * outlier (measured: on a loaded 2-core machine single commits of 500 rows took over 250 ms and
- * halved the size for nothing); a sink that got slow makes every commit slow.
+ * Consecutive commits over `targetCommitMs` that shrink the size: one alone may be a busy host's
+ * outlier (other work on the machine stalls a commit now and then); a sink that got slow makes
+ * every commit slow.
  */
 const SLOW_STREAK = 2;
 
@@ -69,11 +67,14 @@ const SLOW_STREAK = 2;
  *   and the next size's predicted commit (per-row cost × size) stays under `targetCommitMs`.
  *   When growing stops paying, the size stays (a cost 10 % worse steps back) and growth is probed
  *   again after 20 commits.
- * - **Shrink** (×0.5) on two consecutive commits slower than `targetCommitMs`, a timeout, a deadlock retry or any
- *   failure that holds the batch: multiplicative decrease, at most once per commit time (batches
+ * - **Shrink** (×0.5) on two consecutive commits slower than `targetCommitMs`, a timeout, a
+ *   deadlock retry or any failure that holds the batch: multiplicative decrease, at most once per commit time (batches
  *   already in flight were sized before the shrink and say nothing new).
- * - **Decay** (×0.75) when a batch is sealed by its interval timer without filling: the load no longer needs the size.
- * - Nothing else moves it: a consumer at half load with full batches and free flush slots keeps its size.
+ * - Nothing else moves it: a consumer at half load with full batches and free flush slots keeps its
+ *   size, and so does one whose batches are sealed by their timer. (Shrinking on those fed back:
+ *   the jobs the worker holds follow the size, so a smaller size fetched fewer jobs, filled fewer
+ *   batches before the timer and shrank again; in the sweep a half-load consumer fell to 158 and
+ *   could no longer keep up.)
  *
  * @example
  * ```ts
@@ -114,10 +115,9 @@ export class FlushSizeController {
     return this.#size;
   }
 
-  /** A batch was sealed; remembers whether work was waiting, and decays on an underfilled timer seal. */
+  /** A batch was sealed; remembers whether work was waiting (only a full batch says so). */
   sealed(seal: SealObservation): void {
     this.#pressured = seal.reason === 'size' && seal.pressured;
-    if (seal.reason === 'timer' && seal.items < this.#size) this.#resize(Math.max(seal.items, this.#size * DECAY));
   }
 
   /** An executor call committed `size` requests in `commitMs`. */

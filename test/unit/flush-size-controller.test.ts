@@ -133,17 +133,18 @@ describe('FlushSizeController (flushSize: auto)', () => {
     expect(controller.size).toBe(AUTO_FLUSH_START);
   });
 
-  it('decays when a batch is sealed by its timer before filling, never below what arrived', () => {
+  it('keeps its size when batches are sealed by their timer or by flushNow()', () => {
     const controller = new FlushSizeController();
     drain(controller, sink(20, 0.005), 40);
-    controller.sealed({ reason: 'timer', items: 4000, pressured: false });
-    expect(controller.size).toBe(4000);
-    controller.sealed({ reason: 'timer', items: 10, pressured: false });
-    expect(controller.size).toBe(3000);
     for (let i = 0; i < 20; i++) controller.sealed({ reason: 'timer', items: 10, pressured: false });
-    expect(controller.size).toBe(100);
-    // A flushNow() at shutdown says nothing about the load.
     controller.sealed({ reason: 'now', items: 1, pressured: false });
-    expect(controller.size).toBe(100);
+    expect(controller.size).toBe(5000);
+    // Nor does a timer-sealed batch count as pressure for growth.
+    const small = new FlushSizeController();
+    for (let i = 0; i < 10; i++) {
+      small.sealed({ reason: 'timer', items: 500, pressured: true });
+      small.committed({ size: 500, commitMs: 5, atMs: i });
+    }
+    expect(small.size).toBe(AUTO_FLUSH_START);
   });
 });
