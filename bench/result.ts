@@ -13,6 +13,8 @@ export type ScenarioKind =
   | 'drain' // default consumer draining a queue filled beforehand, alone
   | 'flood' // default producer at full speed while the default consumer drains
   | 'latency-sequential' // one submit in flight at a time, packing default vs off
+  | 'flush-sweep' // drain at one fixed flushSize (250 … 5000) or 'auto' (opt-in: --scenarios flush-sweep)
+  | 'flush-sweep-latency' // latency at ~50% load, flushSize 'auto' vs the default (part of flush-sweep)
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
 /** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
@@ -90,6 +92,10 @@ export interface ScenarioResult {
   /** Flood: rows the consumer committed while the producer was still submitting, and that rate. */
   readonly flood?: { readonly rowsDuringFlood: number; readonly consumerRowsPerSecondDuringFlood: number };
   readonly rssAtMarks?: MemoryMark[];
+  /** The consumer's `flushSize` when the scenario sets one (the flush sweep). */
+  readonly flushSize?: number | 'auto';
+  /** The flush sizes the consumer reported: first, largest, last, and the number of changes. */
+  readonly flushSizes?: { readonly first: number; readonly max: number; readonly last: number; readonly changes: number };
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

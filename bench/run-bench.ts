@@ -17,6 +17,7 @@ import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
 import { runSequentialLatency } from './scenarios/sequential-latency.js';
 import { runExactlyOnce } from './scenarios/exactly-once.js';
 import { findSink } from '../src/drivers/registry.js';
+import { runFlushSweep } from './scenarios/flush-sweep.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -43,7 +44,7 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
   const scenarios: ScenarioResult[] = [];
   const servers: Record<string, string> = {};
   const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
-    if (kind !== 'rss' && !options.scenarios.includes(kind)) return undefined;
+    if (kind !== 'rss' && !(options.scenarios as readonly ScenarioKind[]).includes(kind)) return undefined;
     try {
       const result = await run();
       scenarios.push(result);
@@ -93,7 +94,8 @@ type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<Sc
 
 /**
  * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow
- * without and with fixed packing, the latter again exactly-once (SQL sinks), latency at half the one-job rate, then sequential latency.
+ * without and with fixed packing, the latter again exactly-once (SQL sinks), latency at half the one-job rate, sequential latency, then
+ * (opt-in) the flush sweep.
  */
 async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
   await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
@@ -106,6 +108,8 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
   if (findSink(sink.name)?.schemas === 'table') await attempt('exactly-once', sink.name, () => runExactlyOnce(ctx, sink));
   if (oneJob) await attempt('latency', sink.name, () => runLatency(ctx, sink, oneJob.rowsPerSecond));
   await attempt('latency-sequential', sink.name, () => runSequentialLatency(ctx, sink));
+  // Opt-in (--scenarios flush-sweep): eight more runs per sink.
+  if (ctx.options.scenarios.includes('flush-sweep')) await runFlushSweep(ctx, sink, (run) => attempt('flush-sweep', sink.name, run), oneJob?.rowsPerSecond);
 }
 
 /** The Redis server's version (the queue's server), whether or not the Redis sink runs. */

@@ -42,6 +42,7 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
     const latency = find('latency', sink)?.latency;
     const p99Bound = options.flushIntervalMs + 50;
     judge('p99 submit→commit at ~50% load (ms)', sink, latency?.p99Ms, true, p99Bound, latency ? `p50 ${latency.p50Ms} ms at ${Math.round(latency.achievedRate)}/s` : 'latency scenario did not run');
+    if (options.scenarios.includes('flush-sweep')) judgeSweep(scenarios.filter((s) => s.sink === sink), sink, judge);
   }
 
   const marks = scenarios.find((s) => s.kind === 'rss')?.rssAtMarks;
@@ -59,6 +60,24 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
     .sort((a, b) => b.r - a.r)[0];
   judge('Redis used_memory after drain vs before', memory?.s.sink ?? null, memory?.r, true, 1.1, memory ? memoryDetail(memory.s) : 'no BatchFlow scenario ran');
   return verdicts;
+}
+
+type Judge = (target: string, sink: SinkName | null, measured: number | undefined, max: boolean, bound: number, detail: string) => void;
+
+/** The flush sweep's two targets (issue 14.1): `'auto'` drains at ≥ 0.9× the best fixed size, and its p99 at half load is no worse than the default's. */
+function judgeSweep(ofSink: readonly ScenarioResult[], sink: SinkName, judge: Judge): void {
+  const drains = ofSink.filter((s) => s.kind === 'flush-sweep' && !s.error);
+  const auto = drains.find((s) => s.flushSize === 'auto');
+  const best = drains.filter((s) => typeof s.flushSize === 'number').sort((a, b) => b.rowsPerSecond - a.rowsPerSecond)[0];
+  const sizes = auto?.flushSizes;
+  judge('flush sweep: auto drain vs the best fixed flushSize', sink, auto && best ? auto.rowsPerSecond / best.rowsPerSecond : undefined, false, 0.9,
+    auto && best ? `auto ${Math.round(auto.rowsPerSecond)} rows/s (size ${sizes?.first} → max ${sizes?.max}, last ${sizes?.last}); best fixed ${best.flushSize}: ${Math.round(best.rowsPerSecond)} rows/s` : 'sweep incomplete');
+  const latencies = ofSink.filter((s) => s.kind === 'flush-sweep-latency' && s.latency);
+  const autoP99 = latencies.find((s) => s.flushSize === 'auto')?.latency?.p99Ms;
+  const fixed = latencies.find((s) => typeof s.flushSize === 'number');
+  const defaultP99 = fixed?.latency?.p99Ms;
+  judge('flush sweep: auto p99 at ~50% load vs the default flushSize', sink, autoP99 !== undefined && defaultP99 ? autoP99 / defaultP99 : undefined, true, 1,
+    autoP99 !== undefined && defaultP99 !== undefined ? `p99 auto ${autoP99} ms vs flushSize ${fixed?.flushSize} ${defaultP99} ms` : 'sweep latency incomplete');
 }
 
 /** Which scenario was worst, and what its drained queue still held (BullMQ caps each queue's events stream at about 10,000 entries). */

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchConsumer, type BatchExecutor } from '../../src/index.js';
+import { BatchConsumer, noopMetrics, type BatchExecutor } from '../../src/index.js';
 import type { MemoryMark } from '../result.js';
 import type { BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../bench-sinks.js';
@@ -19,6 +19,7 @@ const sendLast = (message: ChildMessage) => process.send?.(message, undefined, u
 const latenciesMs: number[] = [];
 const rssAtMarks: MemoryMark[] = [];
 const errors: string[] = [];
+const flushSizes: number[] = [];
 let deadLettered = 0;
 let done = 0;
 let reached = false;
@@ -67,6 +68,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
       // Pruning runs inside the timed window, so the ledger's whole cost is measured.
       ...(config.exactlyOnce && { ledgerPruneDelayMs: 0 }),
       executor: config.recordLatency ? timed(driver, sink) : driver,
+      metrics: { ...noopMetrics, flushSize: (_schema, size) => flushSizes.push(size) },
       ...(!config.defaults && { flushSize: config.flushSize, flushIntervalMs: config.flushIntervalMs, concurrency: config.concurrency }),
     });
     consumer.on('batch:committed', ({ size }) => committed(size));
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuAtReady);
       sendLast({
         type: 'final',
-        stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, latenciesMs, rssAtMarks, deadLettered, errors },
+        stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, latenciesMs, rssAtMarks, deadLettered, errors, flushSizes },
       });
     })();
   });

@@ -23,7 +23,7 @@ export interface ConsumerChildConfig {
   readonly expected: number;
   /** BullMQ Worker concurrency; for `batchflow`, undefined keeps BatchConsumer's default. */
   readonly concurrency: number | undefined;
-  readonly flushSize: number;
+  readonly flushSize: number | 'auto';
   readonly flushIntervalMs: number;
   /** Record submit→commit latency of every row (batchflow only). */
   readonly recordLatency: boolean;
@@ -58,6 +58,8 @@ export interface ChildStats {
   /** Requests dead-lettered and operational errors seen (both should be zero in a clean run). */
   readonly deadLettered: number;
   readonly errors: string[];
+  /** Every flush size the BatchConsumer reported (its first, then each change): `flushSize: 'auto'` at work. */
+  readonly flushSizes: number[];
 }
 
 /** Messages to the child. */

@@ -40,7 +40,7 @@ export async function runDefaults(ctx: BenchContext, sink: BenchSink): Promise<S
 }
 
 /** `submitMany` at full speed (1,000-row chunks, 4 in flight) through a default Producer. */
-function fullSpeed(ctx: BenchContext, sink: BenchSink, rows: number) {
+export function fullSpeed(ctx: BenchContext, sink: BenchSink, rows: number) {
   return (target: string, prefix: string) =>
     defaultProducer(ctx, sink, target, prefix, (producer, schema) =>
       pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) =>

@@ -13,17 +13,18 @@ import { runQueueScenario } from './queue-run.js';
  * this sink in the same run. Every row carries its submit time; the consumer child takes the
  * time when the driver's `execute()` returned (the transaction committed) and keeps the difference.
  */
-export async function runLatency(ctx: BenchContext, sink: BenchSink, oneJobRowsPerSecond: number): Promise<ScenarioResult> {
-  const { flushSize, flushIntervalMs, latencySeconds } = ctx.options;
+export async function runLatency(ctx: BenchContext, sink: BenchSink, oneJobRowsPerSecond: number, variant?: { kind: 'flush-sweep-latency'; flushSize: number | 'auto' }): Promise<ScenarioResult> {
+  const { flushIntervalMs, latencySeconds } = ctx.options;
+  const flushSize = variant?.flushSize ?? ctx.options.flushSize;
   const targetRate = Math.max(1, Math.round(oneJobRowsPerSecond / 2));
   const rows = Math.max(1, Math.round(targetRate * latencySeconds));
   const pacing = { submitSeconds: 0 };
   const { result, stats } = await runQueueScenario(ctx, {
-    kind: 'latency',
+    kind: variant?.kind ?? 'latency',
     sink,
     description: `BatchFlow one job per request, paced submit() at ${targetRate}/s for ${latencySeconds} s; flushSize ${flushSize}, flushIntervalMs ${flushIntervalMs}`,
     rows,
-    consumer: { kind: 'batchflow', concurrency: undefined, recordLatency: true },
+    consumer: { kind: 'batchflow', concurrency: undefined, recordLatency: true, ...(variant && { flushSize }) },
     producer: (target, prefix) => batchflowProducer(ctx, sink, target, prefix, false, submitPaced(sink, rows, targetRate, pacing)),
   });
   const samples = stats.latenciesMs;

@@ -20,7 +20,7 @@ export interface QueueScenarioSpec {
   readonly sink: BenchSink | null;
   readonly description: string;
   readonly rows: number;
-  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean };
+  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean; flushSize?: number | 'auto' };
   producer(target: string, prefix: string): ScenarioProducer;
   /**
    * Drain: the producer fills the queue before the consumer starts, and the clock (and every CPU
@@ -60,7 +60,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       target,
       prefix,
       expected: spec.rows,
-      flushSize: o.flushSize,
+      flushSize: spec.consumer.flushSize ?? o.flushSize,
       flushIntervalMs: o.flushIntervalMs,
     };
     const memoryBefore = await ctx.admin.usedMemory();
@@ -104,6 +104,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       producerCpuSeconds: (producerCpu.user + producerCpu.system) / 1e6,
       machineCpuBusy,
       consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
+      ...(spec.consumer.flushSize !== undefined && { flushSize: spec.consumer.flushSize, flushSizes: summarizeSizes(stats.flushSizes) }),
       redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
     };
     return { result, stats, doneWhenEnqueued };
@@ -114,6 +115,12 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
     await spec.sink?.drop(target).catch(() => undefined);
     await ctx.admin.deletePrefix(prefix);
   }
+}
+
+/** The flush sizes a consumer reported: where it started, its largest, where it ended, and how often it changed. */
+function summarizeSizes(sizes: readonly number[]): NonNullable<ScenarioResult['flushSizes']> {
+  const first = sizes[0] ?? NaN;
+  return { first, max: sizes.reduce((a, b) => Math.max(a, b), first), last: sizes.at(-1) ?? NaN, changes: Math.max(0, sizes.length - 1) };
 }
 
 /** Waits for the consumer to commit every row, updating the bar; fails on a producer error or a stall. */

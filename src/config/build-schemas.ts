@@ -37,7 +37,7 @@ export function buildSchemas(file: ConfigFile): SchemaConfig[] {
     const previous = seen.get(schema.name);
     if (previous !== undefined) throw new ConfigError(`${at}.name`, `schema "${schema.name}" is already defined by schemas.${previous}`);
     seen.set(schema.name, i);
-    return { schema, sink: entry.sink, createTable: entry.createTable ?? false, evolve: entry.evolve ?? 'none', tuning: tuningOf(file, entry) };
+    return { schema, sink: entry.sink, createTable: entry.createTable ?? false, evolve: entry.evolve ?? 'none', tuning: tuningOf(file, entry, at) };
   });
 }
 
@@ -79,9 +79,15 @@ function versionedSchema(entry: SchemaEntry, columns: readonly string[] | Record
   }
 }
 
-function tuningOf(file: ConfigFile, entry: SchemaEntry): SchemaTuning {
-  const tuning: Record<string, number> = {};
+function tuningOf(file: ConfigFile, entry: SchemaEntry, at: string): SchemaTuning {
+  const tuning: Record<string, number | 'auto'> = {};
   for (const field of TUNING_FIELDS) tuning[field] = entry[field] ?? file.defaults[field] ?? CONFIG_DEFAULTS.defaults[field];
+  // Bounds merged from `defaults` and the entry: only together can they contradict each other.
+  const { minFlushSize, maxFlushSize } = tuning;
+  if (typeof minFlushSize === 'number' && typeof maxFlushSize === 'number' && minFlushSize > maxFlushSize) {
+    const where = entry.maxFlushSize !== undefined || file.defaults.maxFlushSize === undefined ? `${at}.maxFlushSize` : 'defaults.maxFlushSize';
+    throw new ConfigError(where, `must be at least minFlushSize (${String(minFlushSize)}), got ${String(maxFlushSize)}`);
+  }
   const concurrency = entry.concurrency ?? file.defaults.concurrency;
   if (concurrency !== undefined) tuning.concurrency = concurrency;
   return Object.freeze(tuning) as SchemaTuning;

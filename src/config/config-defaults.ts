@@ -1,4 +1,4 @@
-import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuningField } from '../queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../queue/batch-consumer-options.js';
 import { SCHEMA_JOB_DEFAULTS } from '../queue/job-options.js';
 import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 
@@ -38,10 +38,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
    * and `@defaultValue`), so the library and the service never disagree.
    */
   defaults: Object.freeze(
-    Object.fromEntries(Object.keys(BATCH_CONSUMER_TUNING).map((field) => [field, BATCH_CONSUMER_DEFAULTS[field as BatchConsumerTuningField]])) as Record<
-      BatchConsumerTuningField,
-      number
-    >,
+    Object.fromEntries(Object.keys(BATCH_CONSUMER_TUNING).map((field) => [field, BATCH_CONSUMER_DEFAULTS[field as BatchConsumerTuningField]])) as BatchConsumerTuning,
   ),
 });
 

@@ -5,10 +5,11 @@ import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNo
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { MAX_PARTITIONS } from '../core/schema.js';
 import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth.js';
-import { BATCH_CONSUMER_TUNING, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
 
-const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number>>> = Object.freeze({
+const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number | 'auto'>>> = Object.freeze({
   positive: positiveInt,
+  positiveOrAuto: z.union([positiveInt, z.literal('auto')], { error: 'must be a positive integer or "auto"' }),
   nonNegative: nonNegativeInt,
   ratio: z.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' }),
 });
@@ -18,10 +19,9 @@ const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number>>> = Object.f
  * `BATCH_CONSUMER_TUNING`: a new consumer option is accepted by the config file without an edit here.
  */
 const tuningShape = {
-  ...(Object.fromEntries(Object.entries(BATCH_CONSUMER_TUNING).map(([field, kind]) => [field, NUMERIC[kind].optional()])) as Record<
-    BatchConsumerTuningField,
-    z.ZodOptional<z.ZodType<number>>
-  >),
+  ...(Object.fromEntries(Object.entries(BATCH_CONSUMER_TUNING).map(([field, kind]) => [field, NUMERIC[kind].optional()])) as {
+    [F in BatchConsumerTuningField]: z.ZodOptional<z.ZodType<BatchConsumerTuning[F]>>;
+  }),
   /** Jobs held at once; computed from flushSize × (maxInFlightBatches + 1) when absent. */
   concurrency: positiveInt.optional(),
 };

@@ -1,10 +1,10 @@
 import type { Schema } from '../core/schema.js';
 import type { SinkConfig } from '../drivers/sink-definition.js';
 import type { ConfigFile } from './config-schema.js';
-import type { TuningField } from './config-defaults.js';
+import type { BatchConsumerTuning } from '../queue/batch-consumer-options.js';
 
 /** Batch tuning of one schema after `defaults` and the schema's own overrides are merged. */
-export type SchemaTuning = Readonly<Record<TuningField, number>> & { readonly concurrency?: number };
+export type SchemaTuning = BatchConsumerTuning & { readonly concurrency?: number };
 
 /** One schema the worker serves, ready to hand to a `BatchConsumer`. */
 export interface SchemaConfig {

@@ -1,7 +1,20 @@
+import type { SealObservation, SealReason } from './flush-size-controller.js';
+
+/**
+ * A flush size that may change between batches (a {@link FlushSizeController} behind
+ * `flushSize: 'auto'`): read on every item, told how each batch was sealed.
+ */
+export interface FlushSizeSource {
+  /** The size the batch being filled is flushed at. */
+  readonly size: number;
+  /** A batch was sealed; `pressured` says every flush slot was busy, so it had to wait for one. */
+  sealed?(seal: SealObservation): void;
+}
+
 /** Options of {@link BatchAccumulator}. */
 export interface BatchAccumulatorOptions {
-  /** Flush as soon as a batch holds this many items. @defaultValue 500 */
-  flushSize?: number;
+  /** Flush as soon as a batch holds this many items (or the source's current size). @defaultValue 500 */
+  flushSize?: number | FlushSizeSource;
   /** Flush a batch this long after its first item arrived, full or not. @defaultValue 1000 */
   flushIntervalMs?: number;
   /** Batches being flushed at once; full batches beyond it wait their turn. @defaultValue 2 */
@@ -70,20 +83,26 @@ export class BatchAccumulator<T> {
     if (this.#closed) throw new Error('BatchAccumulator is closed');
     if (this.#buffer.length === 0) {
       this.#bufferStartedAt = performance.now();
-      this.#timer = setTimeout(() => this.#seal(), this.#options.flushIntervalMs);
+      this.#timer = setTimeout(() => this.#seal('timer'), this.#options.flushIntervalMs);
     }
     this.#buffer.push(item);
-    if (this.#buffer.length >= this.#options.flushSize) this.#seal();
+    if (this.#buffer.length >= this.flushSize) this.#seal('size');
+  }
+
+  /** The size the batch being filled is flushed at. */
+  get flushSize(): number {
+    const { flushSize } = this.#options;
+    return typeof flushSize === 'number' ? flushSize : flushSize.size;
   }
 
   /** Flushes the buffered batch now instead of waiting for its timer. */
   flushNow(): void {
-    this.#seal();
+    this.#seal('now');
   }
 
   /** Stops accepting items, flushes what is buffered and waits for every flush to finish. */
   async close(): Promise<void> {
-    this.#seal();
+    this.#seal('now');
     this.#closed = true;
     while (this.#inFlight.size > 0 || this.#ready.length > 0) {
       await Promise.all([...this.#inFlight]);
@@ -91,10 +110,15 @@ export class BatchAccumulator<T> {
   }
 
   /** Ends the filling batch: moves it to the ready list and starts flushes. */
-  #seal(): void {
+  #seal(reason: SealReason): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#buffer.length > 0) {
+      const { flushSize } = this.#options;
+      if (typeof flushSize !== 'number') {
+        const pressured = this.#inFlight.size >= this.#options.maxInFlightBatches;
+        flushSize.sealed?.({ reason, items: this.#buffer.length, pressured });
+      }
       this.#ready.push({ items: this.#buffer, startedAt: this.#bufferStartedAt });
       this.#buffer = [];
     }

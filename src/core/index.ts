@@ -21,3 +21,4 @@ export * from './schema-diff.js';
 export * from './numeric-option.js';
 export * from './with-timeout.js';
 export * from './partition-of.js';
+export * from './flush-size-controller.js';

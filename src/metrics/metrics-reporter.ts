@@ -33,6 +33,11 @@ export interface MetricsReporter {
   requestLatency(schema: string, seconds: number): void;
   /** Queue depth gauge. */
   queueDepth(schema: string, state: QueueDepthState, count: number): void;
+  /**
+   * The size batches of the schema are flushed at now: fixed, or chosen by `flushSize: 'auto'`.
+   * Optional, so reporters written before it keep compiling.
+   */
+  flushSize?(schema: string, size: number): void;
 }
 
 /** A reporter that does nothing, the default: costs one empty call per stage. */
@@ -47,4 +52,5 @@ export const noopMetrics: MetricsReporter = Object.freeze({
   breakerState() {},
   requestLatency() {},
   queueDepth() {},
+  flushSize() {},
 });

@@ -56,6 +56,7 @@ const SIZE_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
  * | `batchflow_breaker_state` | gauge (0 closed, 1 half-open, 2 open) | schema, sink |
  * | `batchflow_request_latency_seconds` | histogram | schema |
  * | `batchflow_queue_depth` | gauge | schema, state |
+ * | `batchflow_flush_size` | gauge (the current size; moves with `flushSize: 'auto'`) | schema |
  *
  * Methods never throw: a negative, NaN or infinite value is dropped, not recorded.
  *
@@ -85,6 +86,7 @@ export class PrometheusReporter implements MetricsReporter {
   readonly #breaker: Gauge<'schema' | 'sink'>;
   readonly #latency: Histogram<'schema'>;
   readonly #queueDepth: Gauge<'schema' | 'state'>;
+  readonly #flushSize: Gauge<'schema'>;
 
   constructor(options: PrometheusReporterOptions = {}) {
     const registry = options.registry ?? new Registry();
@@ -129,6 +131,7 @@ export class PrometheusReporter implements MetricsReporter {
     this.#breaker = gauge('batchflow_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', ['schema', 'sink']);
     this.#latency = histogram('batchflow_request_latency_seconds', 'Time from submit to commit, per request.', ['schema'], LATENCY_BUCKETS);
     this.#queueDepth = gauge('batchflow_queue_depth', "Jobs in the schema's queue by state; dlq is its dead-letter queue.", ['schema', 'state']);
+    this.#flushSize = gauge('batchflow_flush_size', "Size batches are flushed at now: the fixed flushSize, or the adaptive size of flushSize 'auto'.", ['schema']);
   }
 
   /** Content type of {@link PrometheusReporter.metrics}'s text, for the HTTP response header. */
@@ -184,6 +187,10 @@ export class PrometheusReporter implements MetricsReporter {
 
   queueDepth(schema: string, state: QueueDepthState, count: number): void {
     if (Number.isFinite(count)) this.#queueDepth.set({ schema, state }, count);
+  }
+
+  flushSize(schema: string, size: number): void {
+    if (isCount(size)) this.#flushSize.set({ schema }, size);
   }
 }
 

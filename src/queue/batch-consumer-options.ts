@@ -4,6 +4,8 @@ import type { BatchExecutor } from '../core/batch-executor.js';
 import { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from '../core/batch-writer.js';
 import { DEAD_LETTER_STORM_GUARD_DEFAULTS } from '../core/dead-letter-storm-guard.js';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../core/circuit-breaker.js';
+import { FLUSH_SIZE_CONTROLLER_DEFAULTS, type FlushSizeControllerOptions } from '../core/flush-size-controller.js';
+import { ConfigError } from '../errors/config-error.js';
 import { resolveOptions } from '../core/resolve-options.js';
 import type { Schema } from '../core/schema.js';
 import { checkNumericOption, type NumericOptionKind } from '../core/numeric-option.js';
@@ -12,7 +14,15 @@ import type { RedisConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
 
 /** Options of {@link BatchConsumer}. Batching and retry fields are documented on their core types. */
-export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWriterOptions {
+export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flushSize'>, FlushSizeControllerOptions, BatchWriterOptions {
+  /**
+   * Flush as soon as a batch holds this many requests, or `'auto'`: the size adapts between
+   * `minFlushSize` and `maxFlushSize`, growing while larger batches commit each row cheaper under
+   * `targetCommitMs` and shrinking on slow commits, timeouts and retries (see `FlushSizeController`).
+   * The jobs the worker holds follow the current size.
+   * @defaultValue 500
+   */
+  flushSize?: number | 'auto';
   /** Redis URL or ioredis options. */
   connection: RedisConnection;
   /** The schema whose queue this consumer drains. */
@@ -98,6 +108,7 @@ export interface BatchConsumerOptions extends BatchAccumulatorOptions, BatchWrit
 export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   ...BATCH_ACCUMULATOR_DEFAULTS,
   ...BATCH_WRITER_DEFAULTS,
+  ...FLUSH_SIZE_CONTROLLER_DEFAULTS,
   ...DEAD_LETTER_STORM_GUARD_DEFAULTS,
   prefix: DEFAULT_PREFIX,
   breakerThreshold: CIRCUIT_BREAKER_DEFAULTS.threshold,
@@ -119,6 +130,9 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
 /** Options after defaults are applied. */
 export type ResolvedBatchConsumerOptions = BatchConsumerOptions & Required<Pick<BatchConsumerOptions, keyof typeof BATCH_CONSUMER_DEFAULTS>>;
 
+/** The value each tuning field takes after defaults: a number, or for `flushSize` also `'auto'`. */
+export type BatchConsumerTuning = { readonly [F in BatchConsumerTuningField]: ResolvedBatchConsumerOptions[F] };
+
 /** Applies the defaults and validates every field once; a bad one fails fast with a `ConfigError` naming it. */
 export function resolveBatchConsumerOptions(options: BatchConsumerOptions): ResolvedBatchConsumerOptions {
   const resolved = resolveOptions<ResolvedBatchConsumerOptions>(BATCH_CONSUMER_DEFAULTS, options);
@@ -131,7 +145,10 @@ export function resolveBatchConsumerOptions(options: BatchConsumerOptions): Reso
  * that `BatchConsumer`'s validation and the worker config file's schema and defaults derive from.
  */
 export const BATCH_CONSUMER_TUNING = Object.freeze({
-  flushSize: 'positive',
+  flushSize: 'positiveOrAuto',
+  minFlushSize: 'positive',
+  maxFlushSize: 'positive',
+  targetCommitMs: 'positive',
   flushIntervalMs: 'positive',
   maxInFlightBatches: 'positive',
   maxAttempts: 'positive',
@@ -164,4 +181,5 @@ export type { NumericOptionKind };
 function validate(o: ResolvedBatchConsumerOptions): void {
   for (const [field, kind] of Object.entries(BATCH_CONSUMER_TUNING)) checkNumericOption(field, kind, o[field as BatchConsumerTuningField]);
   if (o.concurrency !== undefined) checkNumericOption('concurrency', 'positive', o.concurrency);
+  if (o.minFlushSize > o.maxFlushSize) throw new ConfigError('maxFlushSize', `must be at least minFlushSize (${o.minFlushSize}), got ${o.maxFlushSize}`);
 }

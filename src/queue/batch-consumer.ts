@@ -24,6 +24,7 @@ import { PartitionWorkers } from './partition-workers.js';
 import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
+import { FlushSizing } from './flush-sizing.js';
 
 /** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
 interface PendingRequest {
@@ -86,25 +87,25 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     // A throwing reporter or listener must never fail a job whose rows committed.
     this.#metrics = safeMetrics(o.metrics ?? noopMetrics, (err) => this.#emitError(err));
     const sink = o.executor.sink;
+    const sizing = new FlushSizing(o, (size) => this.#metrics.flushSize?.(o.schema.name, size), () => this.#concurrency?.saturated ?? false);
     const onStateChange = (state: BreakerState, cause: HoldCause | undefined) => this.#onBreaker(state, cause);
     this.#breaker = new CircuitBreaker({ threshold: o.breakerThreshold, probeBaseMs: o.breakerProbeBaseMs, probeMaxMs: o.breakerProbeMaxMs, onStateChange });
-    this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, {
+    this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, sizing.observing({
       executed: (status, seconds, size) => this.#metrics.batchExecuted(o.schema.name, sink, status, seconds, size),
       retrying: (error, attempt, delayMs, batchId) => {
         this.#metrics.error(o.schema.name, sink, `retry:${error.reason}`);
         this.#emitSafe('batch:retry', { batchId: batchId ?? '', schema: o.schema.name, reason: error.reason, errorCode: error.sinkCode ?? null, attempt, delayMs });
       },
-    });
+    }));
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
-    this.#accumulator = new BatchAccumulator<PendingRequest>(flush, o, (err) => this.#emitError(err));
+    this.#accumulator = new BatchAccumulator<PendingRequest>(flush, { ...o, flushSize: sizing.source }, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
     const names = schemaQueueNames(o.schema); // every partition (README "Partitions"): a Worker and a DLQ each, one accumulator and breaker for all
     this.#queues = names.map((name) => openQueue(name, this.#redis, o.prefix).on('error', (err) => this.#emitError(err)));
     this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
     this.dlqs = this.#deadLetters.dlqs;
     this.dlq = this.dlqs[0] as DeadLetterQueue;
-    const budget = { requests: o.flushSize * (o.maxInFlightBatches + 1), bytes: o.maxHeldJobBytes };
-    this.#concurrency = o.concurrency === undefined ? new JobConcurrency(budget, (n) => (this.#worker.concurrency = n)) : undefined;
+    this.#concurrency = o.concurrency === undefined ? new JobConcurrency(sizing.budget(o.maxHeldJobBytes), (n) => (this.#worker.concurrency = n)) : undefined;
     this.#worker = new PartitionWorkers(names, (job, token) => this.#process(job, token), {
       connection: this.#redis,
       prefix: o.prefix,

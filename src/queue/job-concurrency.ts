@@ -1,6 +1,9 @@
 /** Budget of the jobs one consumer holds at once. */
 export interface JobBudget {
-  /** Requests the held jobs should carry: `flushSize × (maxInFlightBatches + 1)`. */
+  /**
+   * Requests the held jobs should carry: `flushSize × (maxInFlightBatches + 1)`. Read on every
+   * hold and release, so a getter may follow a changing size (`flushSize: 'auto'`).
+   */
   readonly requests: number;
   /** Estimated JSON bytes the held jobs may carry at most. */
   readonly bytes: number;
@@ -76,6 +79,20 @@ export class JobConcurrency {
       this.#heldBytes -= bytes;
       this.apply(this.concurrency);
     };
+  }
+
+  /** Share of a budget the held jobs must reach to count as {@link JobConcurrency.saturated}. */
+  static readonly SATURATED_SHARE = 0.75;
+
+  /**
+   * The held jobs use most of the budget (three quarters: jobs still being fetched are not held
+   * yet, so a worker at its limit shows a little under it). With a full queue the Worker refills to
+   * its concurrency at once and this stays true; at half load the jobs held are about the batch
+   * being filled. It tells `flushSize: 'auto'` that work waits in the queue.
+   */
+  get saturated(): boolean {
+    const share = JobConcurrency.SATURATED_SHARE;
+    return this.#heldRequests >= this.budget.requests * share || this.#heldBytes >= this.budget.bytes * share;
   }
 
   /** The jobs held, plus as many more as fit both budgets (by the averages), and never less than one. */

@@ -18,5 +18,6 @@ export function exerciseEveryMetric(reporter: MetricsReporter, schema = 'events'
   reporter.inFlightBatches(schema, 1);
   reporter.breakerState(schema, sink, 2);
   reporter.requestLatency(schema, 0.35);
+  reporter.flushSize?.(schema, 750);
   for (const state of ['waiting', 'active', 'delayed', 'failed', 'dlq'] as const) reporter.queueDepth(schema, state, 3);
 }

@@ -125,6 +125,7 @@ describe('dashboards and Prometheus config', () => {
       'batchflow_queue_depth',
       'batchflow_breaker_state',
       'batchflow_in_flight_batches',
+      'batchflow_flush_size',
       'batchflow_request_latency_seconds_bucket',
     ]) {
       expect(inPanels, name).toContain(name);

@@ -79,4 +79,28 @@ describe('BatchAccumulator', () => {
     expect(errors).toHaveLength(1);
     expect(acc.state).toBe('idle');
   });
+
+  it('flushes at a changing size (flushSize: auto) and tells the source how each batch was sealed', () => {
+    const { batches, releases, flush } = recorder();
+    const seals: Array<{ reason: string; items: number; pressured: boolean }> = [];
+    const source = { size: 2, sealed: (seal: { reason: string; items: number; pressured: boolean }) => seals.push(seal) };
+    const acc = new BatchAccumulator(flush, { flushSize: source, flushIntervalMs: 1000, maxInFlightBatches: 1 });
+    acc.add(1);
+    acc.add(2);
+    source.size = 3; // read on every item: the next batch fills at 3
+    acc.add(3);
+    acc.add(4);
+    expect(acc.flushSize).toBe(3);
+    acc.add(5);
+    expect(batches).toEqual([[1, 2]]); // [3, 4, 5] waits for the one flush slot
+    vi.advanceTimersByTime(0);
+    acc.add(6);
+    vi.advanceTimersByTime(1000);
+    expect(seals).toEqual([
+      { reason: 'size', items: 2, pressured: false },
+      { reason: 'size', items: 3, pressured: true },
+      { reason: 'timer', items: 1, pressured: true },
+    ]);
+    releases[0]?.();
+  });
 });

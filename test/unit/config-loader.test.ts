@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     expect(logs).toMatchObject({ sink: 'local', createTable: true });
   });
 
+  it("accepts flushSize 'auto' with its bounds, and defaults the bounds", () => {
+    const config = loadConfig({ path: write(withSchema({ flushSize: 'auto', maxFlushSize: 2000 })), env });
+    expect(config.schemas[0]?.tuning).toMatchObject({ flushSize: 'auto', minFlushSize: 100, maxFlushSize: 2000, targetCommitMs: 250 });
+    expect(config.schemas[1]?.tuning).toMatchObject({ flushSize: 1000, maxFlushSize: 5000 });
+    expect(CONFIG_DEFAULTS.defaults).toMatchObject({ flushSize: 500, minFlushSize: 100, maxFlushSize: 5000, targetCommitMs: 250 });
+  });
+
   it('lets environment variables override the file', () => {
     const config = loadConfig({
       path: write({ ...good, redisUrl: 'redis://file-host:6379', prefix: 'fromfile', http: { port: 1234 } }),
@@ -86,6 +93,9 @@ describe('loadConfig', () => {
 
   it.each([
     ['a non-integer flush size', withSchema({ flushSize: 1.5 }), 'schemas.0.flushSize', 'must be a positive integer'],
+    ['a flush size neither a number nor "auto"', withSchema({ flushSize: 'fast' }), 'schemas.0.flushSize', 'must be a positive integer or "auto"'],
+    ['adaptive bounds the wrong way round', withSchema({ flushSize: 'auto', minFlushSize: 800, maxFlushSize: 400 }), 'schemas.0.maxFlushSize', 'at least minFlushSize (800)'],
+    ['a default max below a schema min', { ...good, defaults: { maxFlushSize: 300 }, schemas: good.schemas.map((s, i) => (i === 0 ? { ...s, minFlushSize: 400 } : s)) }, 'defaults.maxFlushSize', 'at least minFlushSize (400)'],
     ['a negative default', { ...good, defaults: { retryMaxMs: -1 } }, 'defaults.retryMaxMs', 'must be a positive integer'],
     ['a string where a number belongs', withSchema({ maxAttempts: '3' }), 'schemas.0.maxAttempts', 'must be a positive integer'],
     ['an unknown field (typo)', withSchema({ flushSzie: 10 }), 'schemas.0.flushSzie', 'unknown field'],

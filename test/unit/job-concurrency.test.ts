@@ -70,4 +70,17 @@ describe('JobConcurrency (default Worker concurrency, by what jobs carry)', () =
     expect(estimate).toBeGreaterThanOrEqual(exact * 0.8);
     expect(estimate).toBeLessThanOrEqual(exact * 1.6);
   });
+
+  it('is saturated once the held jobs use three quarters of the budget, and follows a budget that changes (flushSize: auto)', () => {
+    let requests = 400;
+    const concurrency = new JobConcurrency({ get requests() { return requests; }, bytes: 32 * MiB });
+    const releases = Array.from({ length: 2 }, () => concurrency.hold(job(100)));
+    expect(concurrency.saturated).toBe(false);
+    releases.push(concurrency.hold(job(100)));
+    expect(concurrency.saturated).toBe(true);
+    requests = 800; // the size grew
+    expect(concurrency.saturated).toBe(false);
+    expect(concurrency.concurrency).toBe(8);
+    for (const release of releases) release();
+  });
 });
