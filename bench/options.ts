@@ -17,9 +17,13 @@ function urlKey(type: string): string {
 }
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
-export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'latency', 'latency-sequential'] as const;
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'latency', 'latency-sequential', 'cluster'] as const;
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** Scenarios that run only when `--scenarios` names them: `cluster` starts six Redis servers of its own. */
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = Object.freeze(['cluster']);
+/** What runs without `--scenarios`: every scenario but the {@link OPT_IN_SCENARIOS}. */
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = Object.freeze(SCENARIO_NAMES.filter((name) => !OPT_IN_SCENARIOS.includes(name)));
 
 /** Options of {@link runBench}; every field has a default in {@link BENCH_DEFAULTS}. */
 export interface BenchOptions {
@@ -40,7 +44,7 @@ export interface BenchOptions {
   packing: number;
   /** Sinks to run, in order. @defaultValue all of {@link SINK_NAMES} */
   sinks: SinkName[];
-  /** Scenarios to run (latency needs `batchflow-one-job` for its rate). @defaultValue all of {@link SCENARIO_NAMES} */
+  /** Scenarios to run (latency needs `batchflow-one-job` for its rate). @defaultValue all of {@link SCENARIO_NAMES} but the {@link OPT_IN_SCENARIOS} */
   scenarios: ScenarioName[];
   /** Directory for `latest.json` and `latest.md`. @defaultValue `bench/results` */
   out: string;
@@ -74,7 +78,7 @@ export const BENCH_DEFAULTS: Readonly<BenchOptions> = Object.freeze({
   flushIntervalMs: 1000,
   packing: 100,
   sinks: [...SINK_NAMES],
-  scenarios: [...SCENARIO_NAMES],
+  scenarios: [...DEFAULT_SCENARIOS],
   out: 'bench/results',
   rss: true,
   latencySeconds: 15,
@@ -130,7 +134,7 @@ export function addBenchOptions(command: Command): Command {
     .option('--flush-interval-ms <n>', `BatchConsumer flushIntervalMs (default ${BENCH_DEFAULTS.flushIntervalMs})`, positiveInt)
     .option('--packing <n>', `requests per job with producer packing (default ${BENCH_DEFAULTS.packing})`, positiveInt)
     .option('--sinks <list>', `comma-separated sinks (default ${SINK_NAMES.join(',')})`, listOf('sink', SINK_NAMES))
-    .option('--scenarios <list>', `comma-separated scenarios (default ${SCENARIO_NAMES.join(',')})`, listOf('scenario', SCENARIO_NAMES))
+    .option('--scenarios <list>', `comma-separated scenarios (default ${DEFAULT_SCENARIOS.join(',')}; opt-in: ${OPT_IN_SCENARIOS.join(',')})`, listOf('scenario', SCENARIO_NAMES))
     .option('--out <dir>', `result directory (default ${BENCH_DEFAULTS.out})`)
     .option('--rss', 'report worker RSS after 100,000 and 1,000,000 rows (default on, off with --quick)')
     .option('--no-rss', 'skip the 1,000,000-row RSS run')

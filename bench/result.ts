@@ -12,6 +12,7 @@ export type ScenarioKind =
   | 'drain' // default consumer draining a queue filled beforehand, alone
   | 'flood' // default producer at full speed while the default consumer drains
   | 'latency-sequential' // one submit in flight at a time, packing default vs off
+  | 'cluster' // defaults on a private Redis Cluster, one schema with 1, 2 or 4 partitions (opt-in)
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
 /** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
@@ -57,6 +58,27 @@ export interface LatencyMeasurements {
   readonly maxMs: number;
 }
 
+/** One master's share of a cluster scenario, from `INFO cpu` and `INFO commandstats` before and after. */
+export interface ClusterMasterShare {
+  /** `127.0.0.1:<port>` of the master. */
+  readonly node: string;
+  /** The schema's partition queues whose slot this master serves. */
+  readonly queues: string[];
+  /** used_cpu_user + used_cpu_sys over the run, in seconds. */
+  readonly cpuSeconds: number;
+  /** That CPU in µs per row submitted. */
+  readonly cpuMicrosPerRow: number;
+  /** Commands called on this master over the run, and their share of all masters' calls (0–1). */
+  readonly calls: number;
+  readonly callShare: number;
+}
+
+/** What the cluster scenario measured per master. */
+export interface ClusterMeasurements {
+  readonly partitions: number;
+  readonly masters: ClusterMasterShare[];
+}
+
 /** One scenario's outcome; every number comes from this run. */
 export interface ScenarioResult {
   readonly kind: ScenarioKind;
@@ -89,6 +111,7 @@ export interface ScenarioResult {
   /** Flood: rows the consumer committed while the producer was still submitting, and that rate. */
   readonly flood?: { readonly rowsDuringFlood: number; readonly consumerRowsPerSecondDuringFlood: number };
   readonly rssAtMarks?: MemoryMark[];
+  readonly cluster?: ClusterMeasurements;
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

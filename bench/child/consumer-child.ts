@@ -9,7 +9,7 @@ import { BatchConsumer, type BatchExecutor } from '../../src/index.js';
 import type { MemoryMark } from '../result.js';
 import type { BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../bench-sinks.js';
-import { createSink } from '../bench-sinks.js';
+import { createSink, partitionedSchema } from '../bench-sinks.js';
 import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
@@ -57,13 +57,13 @@ function timed(executor: BatchExecutor, sink: BenchSink): BatchExecutor {
 
 /** Starts the configured consumer; returns how to stop it. */
 async function start(sink: BenchSink): Promise<() => Promise<void>> {
-  const connection = config.urls.redisUrl;
   if (config.kind === 'batchflow') {
+    const connection = config.clusterNodes ? { cluster: { nodes: [...config.clusterNodes] } } : config.urls.redisUrl;
     const driver = sink.executor();
     const consumer = new BatchConsumer({
       connection,
       prefix: config.prefix,
-      schema: sink.schema(config.target),
+      schema: partitionedSchema(sink, config.target, config.partitions ?? 1),
       executor: config.recordLatency ? timed(driver, sink) : driver,
       ...(!config.defaults && { flushSize: config.flushSize, flushIntervalMs: config.flushIntervalMs, concurrency: config.concurrency }),
     });
@@ -78,7 +78,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
   }
   const naive = config.kind === 'naive' ? sink.naiveWriter(config.target) : undefined;
   const processor = naive ? (job: { data: BenchRowJson }) => naive.writeOne(job.data) : async () => undefined;
-  const redis = new Redis(connection, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.urls.redisUrl, { maxRetriesPerRequest: null });
   const worker = new Worker(config.target, processor, { connection: redis, prefix: config.prefix, concurrency: config.concurrency ?? 1 });
   worker.on('completed', () => committed(1));
   worker.on('failed', (_job, err) => noteError(err));

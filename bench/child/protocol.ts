@@ -29,6 +29,10 @@ export interface ConsumerChildConfig {
   readonly recordLatency: boolean;
   /** BatchConsumer with nothing tuned (no flushSize, flushIntervalMs nor concurrency given); batchflow only. */
   readonly defaults?: boolean;
+  /** Partitions of the schema (`sink.schema(target)` has 1). @defaultValue 1 */
+  readonly partitions?: number;
+  /** Seed nodes (`host:port`) of a Redis Cluster for the queues, instead of `urls.redisUrl`. */
+  readonly clusterNodes?: readonly string[];
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }
