@@ -15,7 +15,15 @@ import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protoco
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
 const send = (message: ChildMessage) => process.send?.(message);
 /** Sends a last message, then closes the channel; only once it is written, or a large message (latencies) is lost. */
-const sendLast = (message: ChildMessage) => process.send?.(message, undefined, undefined, () => process.disconnect());
+let finishing = false;
+const sendLast = (message: ChildMessage) => {
+  finishing = true;
+  process.send?.(message, undefined, undefined, () => process.disconnect());
+};
+// The parent gone (killed, or Ctrl-C on it alone): nobody will send `stop`, and the open queue connections would keep this process alive.
+process.on('disconnect', () => {
+  if (!finishing) process.exit(1);
+});
 const latenciesMs: number[] = [];
 const rssAtMarks: MemoryMark[] = [];
 const errors: string[] = [];
