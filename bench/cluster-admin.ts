@@ -22,9 +22,12 @@ export class ClusterAdmin implements BenchAdmin {
 
   private constructor(readonly masters: ReadonlyArray<{ readonly port: number; readonly admin: RedisAdmin }>) {}
 
-  /** Connects to every master of `cluster` (replicas are left out: they serve no client here). */
+  /**
+   * Connects to every master of `cluster` that serves slots (replicas are left out: they serve no
+   * client here; a replica can still read as a slot-less master just after the cluster was created).
+   */
   static async of(cluster: RedisCluster): Promise<ClusterAdmin> {
-    const masters = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed);
+    const masters = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed && n.slots.length > 0);
     return new ClusterAdmin(masters.map((n) => ({ port: n.port, admin: new RedisAdmin(cluster.node(n.port)) })));
   }
 

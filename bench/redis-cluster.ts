@@ -116,6 +116,8 @@ export class RedisCluster {
       await until(async () => (await Promise.all(cluster.ports.map((p) => cluster.#ping(p)))).every(Boolean), 20_000, 'servers did not answer PING');
       await run('redis-cli', ['--cluster', 'create', ...cluster.seeds, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await until(() => cluster.#healthy(), 30_000, 'cluster_state did not become ok on every node');
+      // Until every node knows the replicas as replicas, they read as slot-less masters, and waitReplicasInSync() would find none to wait for.
+      await until(async () => (await cluster.nodes()).filter((n) => n.role === 'replica').length === 3, 30_000, 'the three replicas did not show in CLUSTER NODES');
       await cluster.waitReplicasInSync();
       return cluster;
     } catch (err) {

@@ -24,7 +24,7 @@ function scenarioRow(s: ScenarioResult): string[] {
     ? `submit→commit p50/p99: packing default ${int(seq.packingDefault.p50Ms)}/${int(seq.packingDefault.p99Ms)} ms, off ${int(seq.packingOff.p50Ms)}/${int(seq.packingOff.p99Ms)} ms; submit→stored p50: default ${seq.packingDefault.storedP50Ms.toFixed(2)} ms, off ${seq.packingOff.storedP50Ms.toFixed(2)} ms`
     : '';
   const cluster = s.cluster
-    ? `${s.cluster.partitions} partition(s); per master: ${s.cluster.masters.map((m) => `${m.node.split(':')[1]} [${m.queues.join(' ') || 'no queue'}] ${m.cpuMicrosPerRow.toFixed(1)} µs/row, ${Math.round(m.callShare * 100)}% of calls`).join('; ')}`
+    ? `${s.cluster.partitions} partition(s), ${int(s.cluster.jobs)} jobs (${(s.rowsSubmitted / s.cluster.jobs).toFixed(1)} rows per job); per master: ${s.cluster.masters.map((m) => `${m.node.split(':')[1]} [${m.queues.join(' ') || 'no queue'}] ${m.cpuMicrosPerRow.toFixed(1)} µs/row, ${Math.round(m.callShare * 100)}% of calls`).join('; ')}`
     : '';
   const flood = s.flood ? `consumer ${int(s.flood.consumerRowsPerSecondDuringFlood)} rows/s during the flood (${int(s.flood.rowsDuringFlood)} rows by the last submit)` : '';
   return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [cluster, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];

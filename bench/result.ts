@@ -76,6 +76,8 @@ export interface ClusterMasterShare {
 /** What the cluster scenario measured per master. */
 export interface ClusterMeasurements {
   readonly partitions: number;
+  /** Jobs the producer added over all partitions (BullMQ's id counters): rows ÷ jobs is the packing it reached. */
+  readonly jobs: number;
   readonly masters: ClusterMasterShare[];
 }
 

@@ -47,7 +47,20 @@ async function runOnCluster(ctx: BenchContext, sink: BenchSink, cluster: RedisCl
   const schema = partitionedSchema(sink, target, partitions);
   const nodes = cluster.seeds;
   const rows = ctx.options.rows;
+  let jobs = NaN;
   try {
+    const result = await measure();
+    const failover = await failedOver(cluster, admin);
+    if (failover) throw failover;
+    return result;
+  } catch (err) {
+    // A changed set of masters (a failover) explains the error it causes (MOVED on a per-node reading) better than the error does.
+    throw (await failedOver(cluster, admin).catch(() => undefined)) ?? err;
+  } finally {
+    await admin.close();
+  }
+
+  async function measure(): Promise<ScenarioResult> {
     const queues = await queuesByMaster(cluster, schema, prefix);
     const { result } = await runQueueScenario(runCtx, {
       kind: 'cluster',
@@ -59,16 +72,26 @@ async function runOnCluster(ctx: BenchContext, sink: BenchSink, cluster: RedisCl
         const producer = new Producer({ connection: { cluster: { nodes } }, schemas: [schema], prefix });
         return {
           run: () => pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target))),
-          close: () => producer.close(),
+          // runQueueScenario closes the producer before it deletes the keys: the last moment to read the job counters.
+          close: async () => {
+            jobs = await jobsAdded(cluster, queues, prefix).catch(() => NaN);
+            await producer.close();
+          },
         };
       },
     });
     const [before, after] = [admin.readings[0], admin.readings.at(-1)];
     if (!before || !after || admin.readings.length < 2) throw new Error('the cluster scenario took no CPU readings');
-    return { ...result, cluster: { partitions, masters: shares(before, after, queues, rows) } };
-  } finally {
-    await admin.close();
+    return { ...result, cluster: { partitions, jobs, masters: shares(before, after, queues, rows) } };
   }
+}
+
+/** An error naming the change when the slot-serving masters are no longer the ones measured (a failover during the run). */
+async function failedOver(cluster: RedisCluster, admin: ClusterAdmin): Promise<Error | undefined> {
+  const now = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed && n.slots.length > 0).map((n) => n.port).sort();
+  const measured = admin.masters.map((m) => m.port).sort();
+  if (now.join() === measured.join()) return undefined;
+  return new Error(`the masters changed during the run (a failover): they were ${measured.join(', ')}, now ${now.join(', ')}; per-master figures discarded`);
 }
 
 /** The schema's partition queues per master port: the master serving each queue's slot (its hash tag). */
@@ -79,6 +102,15 @@ async function queuesByMaster(cluster: RedisCluster, schema: Schema, prefix: str
     byPort.set(master.port, [...(byPort.get(master.port) ?? []), queue]);
   }
   return byPort;
+}
+
+/** Jobs added to the schema's queues: BullMQ's job id counter (`<prefix>:<queue>:id`) of each partition, read on its master. */
+async function jobsAdded(cluster: RedisCluster, queues: ReadonlyMap<number, string[]>, prefix: string): Promise<number> {
+  let jobs = 0;
+  for (const [port, names] of queues) {
+    for (const queue of names) jobs += Number(await cluster.command(port, 'GET', `${queueKeyPrefix(prefix, queue)}:${queue}:id`));
+  }
+  return jobs;
 }
 
 /** Each master's CPU and command calls between two readings. */

@@ -30,6 +30,9 @@ describe('npm run bench -- --scenarios cluster (built dist/)', () => {
       expect(s.error).toBeUndefined();
       // SELECT COUNT(*) over the primary key: every submitted row landed exactly once.
       expect(s.rowsVerified).toBe(ROWS);
+      // BullMQ's job id counters, read before the keys are deleted: at least one job, at most one per row.
+      expect(s.cluster?.jobs).toBeGreaterThan(0);
+      expect(s.cluster?.jobs).toBeLessThanOrEqual(ROWS);
       const masters = s.cluster?.masters ?? [];
       expect(masters).toHaveLength(3);
       // Each partition queue sits on exactly one master, and the masters holding none did (almost) nothing.
@@ -42,7 +45,7 @@ describe('npm run bench -- --scenarios cluster (built dist/)', () => {
         else expect(m.callShare).toBeLessThan(0.1);
       }
     }
-    expect(await readFile(join(out, 'latest.md'), 'utf8')).toMatch(/4 partition\(s\); per master: /);
+    expect(await readFile(join(out, 'latest.md'), 'utf8')).toMatch(/4 partition\(s\), [\d,]+ jobs \([\d.]+ rows per job\); per master: /);
     // The scenario stopped its six servers: no redis-server of its cluster answers any more.
     const nodes = result.scenarios[0]?.cluster?.masters.map((m) => m.node) ?? [];
     for (const node of nodes) {
