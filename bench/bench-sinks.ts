@@ -1,3 +1,4 @@
+import type { DeliveryGuarantee, Schema } from '../src/index.js';
 import type { BenchSink } from '../src/drivers/bench-sink.js';
 import { findSink } from '../src/drivers/registry.js';
 
@@ -19,4 +20,13 @@ export async function createSink(name: string, urls: SinkUrls): Promise<BenchSin
   if (!bench) throw new Error(`the benchmark has no sink "${name}"`);
   const factory = await bench.load();
   return factory({ url: urls.sinkUrls[name] ?? bench.defaultUrl, redisUrl: urls.redisUrl, dir: urls.dir });
+}
+
+/**
+ * The sink's schema for `target`, spread over `partitions` queues (README "Partitions"). A schema
+ * is a frozen plain object whose queues and routing follow from its `partitions` field alone.
+ */
+export function partitionedSchema(sink: BenchSink, target: string, partitions: number, delivery?: DeliveryGuarantee): Schema {
+  const schema = sink.schema(target, delivery);
+  return partitions === 1 ? schema : Object.freeze({ ...schema, partitions });
 }

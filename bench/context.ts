@@ -1,6 +1,6 @@
 import type { BenchOptions, SinkName } from './options.js';
-import type { RedisAdmin } from './redis-admin.js';
-import type { ScenarioKind } from './result.js';
+import type { BenchAdmin } from './redis-admin.js';
+import type { ScenarioKind, ScenarioResult } from './result.js';
 import type { SinkUrls } from './bench-sinks.js';
 
 /** What every scenario of one run shares. */
@@ -9,8 +9,11 @@ export interface BenchContext {
   /** Short random id: every table, hash and BullMQ prefix of the run carries it. */
   readonly runId: string;
   readonly urls: SinkUrls;
-  readonly admin: RedisAdmin;
+  readonly admin: BenchAdmin;
 }
+
+/** Runs one scenario if `--scenarios` picked it, records its result (or its failure) and returns it. */
+export type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => Promise<ScenarioResult | undefined>;
 
 /** Table (and schema and queue) name plus BullMQ prefix of one scenario, unique to the run. */
 export function scenarioNames(ctx: BenchContext, sink: SinkName | null, kind: ScenarioKind): { target: string; prefix: string } {

@@ -15,6 +15,7 @@ export type ScenarioKind =
   | 'latency-sequential' // one submit in flight at a time, packing default vs off
   | 'flush-sweep' // drain at one fixed flushSize (250 … 5000) or 'auto' (opt-in: --scenarios flush-sweep)
   | 'flush-sweep-latency' // latency at ~50% load, flushSize 'auto' vs the default (part of flush-sweep)
+  | 'cluster' // defaults on a private Redis Cluster, one schema with 1, 2 or 4 partitions (opt-in)
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
 /** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
@@ -60,6 +61,29 @@ export interface LatencyMeasurements {
   readonly maxMs: number;
 }
 
+/** One master's share of a cluster scenario, from `INFO cpu` and `INFO commandstats` before and after. */
+export interface ClusterMasterShare {
+  /** `127.0.0.1:<port>` of the master. */
+  readonly node: string;
+  /** The schema's partition queues whose slot this master serves. */
+  readonly queues: string[];
+  /** used_cpu_user + used_cpu_sys over the run, in seconds. */
+  readonly cpuSeconds: number;
+  /** That CPU in µs per row submitted. */
+  readonly cpuMicrosPerRow: number;
+  /** Commands called on this master over the run, and their share of all masters' calls (0–1). */
+  readonly calls: number;
+  readonly callShare: number;
+}
+
+/** What the cluster scenario measured per master. */
+export interface ClusterMeasurements {
+  readonly partitions: number;
+  /** Jobs the producer added over all partitions (BullMQ's id counters): rows ÷ jobs is the packing it reached. */
+  readonly jobs: number;
+  readonly masters: ClusterMasterShare[];
+}
+
 /** One scenario's outcome; every number comes from this run. */
 export interface ScenarioResult {
   readonly kind: ScenarioKind;
@@ -96,6 +120,7 @@ export interface ScenarioResult {
   readonly flushSize?: number | 'auto';
   /** The flush sizes the consumer reported: first, largest, last, and the number of changes. */
   readonly flushSizes?: { readonly first: number; readonly max: number; readonly last: number; readonly changes: number };
+  readonly cluster?: ClusterMeasurements;
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { BenchContext } from './context.js';
+import type { Attempt, BenchContext } from './context.js';
 import { resolveBenchOptions, type BenchOptions, type BenchOptionsInput, type SinkName } from './options.js';
 import { RedisAdmin } from './redis-admin.js';
 import { writeReport } from './report.js';
 import type { BenchResult, ScenarioKind, ScenarioResult } from './result.js';
 import { runBatchflowE2E } from './scenarios/batchflow-e2e.js';
 import { runBullmqCeiling } from './scenarios/bullmq-ceiling.js';
+import { runClusterScenarios } from './scenarios/cluster.js';
 import { runLatency } from './scenarios/latency.js';
 import { runNaiveWorker } from './scenarios/naive-worker.js';
 import { runRawCeiling } from './scenarios/raw-ceiling.js';
@@ -43,7 +44,7 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
   const sinks = await Promise.all(options.sinks.map((name) => createSink(name, urls)));
   const scenarios: ScenarioResult[] = [];
   const servers: Record<string, string> = {};
-  const attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
+  const attempt: Attempt = async (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => {
     if (kind !== 'rss' && !(options.scenarios as readonly ScenarioKind[]).includes(kind)) return undefined;
     try {
       const result = await run();
@@ -61,6 +62,7 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
     for (const sink of sinks) servers[sink.name] = await sink.version().catch((err: unknown) => `unreachable (${String(err)})`);
     await attempt('bullmq-noop', null, () => runBullmqCeiling(ctx));
     for (const sink of sinks) await runSink(ctx, sink, attempt);
+    if (options.scenarios.includes('cluster')) for (const sink of sinks) await runClusterScenarios(ctx, sink, attempt);
     const rssSink = sinks.find((s) => s.name === 'postgres') ?? sinks[0];
     if (options.rss && rssSink) await attempt('rss', rssSink.name, () => runRssGrowth(ctx, rssSink));
   } finally {
@@ -89,8 +91,6 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
   process.stderr.write(`\nwrote ${paths.json} and ${paths.markdown}\n`);
   return result;
 }
-
-type Attempt = (kind: ScenarioKind, sink: SinkName | null, run: () => Promise<ScenarioResult>) => Promise<ScenarioResult | undefined>;
 
 /**
  * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow

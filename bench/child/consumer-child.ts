@@ -9,13 +9,21 @@ import { BatchConsumer, noopMetrics, type BatchExecutor } from '../../src/index.
 import type { MemoryMark } from '../result.js';
 import type { BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../bench-sinks.js';
-import { createSink } from '../bench-sinks.js';
+import { createSink, partitionedSchema } from '../bench-sinks.js';
 import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
 const send = (message: ChildMessage) => process.send?.(message);
 /** Sends a last message, then closes the channel; only once it is written, or a large message (latencies) is lost. */
-const sendLast = (message: ChildMessage) => process.send?.(message, undefined, undefined, () => process.disconnect());
+let finishing = false;
+const sendLast = (message: ChildMessage) => {
+  finishing = true;
+  process.send?.(message, undefined, undefined, () => process.disconnect());
+};
+// The parent gone (killed, or Ctrl-C on it alone): nobody will send `stop`, and the open queue connections would keep this process alive.
+process.on('disconnect', () => {
+  if (!finishing) process.exit(1);
+});
 const latenciesMs: number[] = [];
 const rssAtMarks: MemoryMark[] = [];
 const errors: string[] = [];
@@ -58,13 +66,13 @@ function timed(executor: BatchExecutor, sink: BenchSink): BatchExecutor {
 
 /** Starts the configured consumer; returns how to stop it. */
 async function start(sink: BenchSink): Promise<() => Promise<void>> {
-  const connection = config.urls.redisUrl;
   if (config.kind === 'batchflow') {
+    const connection = config.clusterNodes ? { cluster: { nodes: [...config.clusterNodes] } } : config.urls.redisUrl;
     const driver = sink.executor();
     const consumer = new BatchConsumer({
       connection,
       prefix: config.prefix,
-      schema: sink.schema(config.target, config.exactlyOnce ? 'exactly-once' : undefined),
+      schema: partitionedSchema(sink, config.target, config.partitions ?? 1, config.exactlyOnce ? 'exactly-once' : undefined),
       // Pruning runs inside the timed window, so the ledger's whole cost is measured.
       ...(config.exactlyOnce && { ledgerPruneDelayMs: 0 }),
       executor: config.recordLatency ? timed(driver, sink) : driver,
@@ -82,7 +90,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
   }
   const naive = config.kind === 'naive' ? sink.naiveWriter(config.target) : undefined;
   const processor = naive ? (job: { data: BenchRowJson }) => naive.writeOne(job.data) : async () => undefined;
-  const redis = new Redis(connection, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.urls.redisUrl, { maxRetriesPerRequest: null });
   const worker = new Worker(config.target, processor, { connection: redis, prefix: config.prefix, concurrency: config.concurrency ?? 1 });
   worker.on('completed', () => committed(1));
   worker.on('failed', (_job, err) => noteError(err));

@@ -31,6 +31,10 @@ export interface ConsumerChildConfig {
   readonly defaults?: boolean;
   /** `delivery: 'exactly-once'` with its ledger pruned as soon as jobs complete (batchflow, SQL sinks only). */
   readonly exactlyOnce?: boolean;
+  /** Partitions of the schema (`sink.schema(target)` has 1). @defaultValue 1 */
+  readonly partitions?: number;
+  /** Seed nodes (`host:port`) of a Redis Cluster for the queues, instead of `urls.redisUrl`. */
+  readonly clusterNodes?: readonly string[];
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }

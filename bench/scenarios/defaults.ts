@@ -16,7 +16,8 @@ function defaultProducer(ctx: BenchContext, sink: BenchSink, target: string, pre
   return { run: () => run(producer, schema), close: () => producer.close() };
 }
 
-const DEFAULT_CONSUMER = { kind: 'batchflow', concurrency: undefined, recordLatency: false, defaults: true } as const;
+/** The consumer child of the defaults scenarios: `new BatchConsumer({ connection, schema, executor })`, nothing tuned. */
+export const DEFAULT_CONSUMER = { kind: 'batchflow', concurrency: undefined, recordLatency: false, defaults: true } as const;
 
 /**
  * The headline: nothing tuned on either side. `DEFAULTS_SUBMITTERS` concurrent single `submit()`

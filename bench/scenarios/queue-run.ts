@@ -20,7 +20,7 @@ export interface QueueScenarioSpec {
   readonly sink: BenchSink | null;
   readonly description: string;
   readonly rows: number;
-  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean; flushSize?: number | 'auto' };
+  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency' | 'partitions' | 'clusterNodes'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean; flushSize?: number | 'auto' };
   producer(target: string, prefix: string): ScenarioProducer;
   /**
    * Drain: the producer fills the queue before the consumer starts, and the clock (and every CPU
