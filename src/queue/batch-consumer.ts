@@ -6,14 +6,12 @@ import { BatchWriter } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
 import { settleWithin } from '../core/settle-within.js';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
-import type { Request } from '../core/request.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { safeMetrics } from '../metrics/safe-metrics.js';
 import { resolveBatchConsumerOptions, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
 import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './batch-consumer-events.js';
 import { createRedis, type RedisClient } from './connection.js';
-import type { ReplayHistory } from './dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { deadLetterFromFailure, type KeyedDeadLetter } from './dead-letter-factory.js';
 import { readJob } from './job-reader.js';
@@ -25,16 +23,7 @@ import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
-
-/** One request waiting in a batch, with the callbacks that settle the promise its job's processor awaits. */
-interface PendingRequest {
-  readonly request: Request;
-  readonly job: Job;
-  readonly rowIndex: number;
-  readonly history: ReplayHistory | undefined;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
+import { pendingRequests, type PendingRequest } from './pending-request.js';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -202,21 +191,13 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   async #consume(job: Job): Promise<void> {
-    const { requests, deadLetters, history } = readJob(this.schema, job);
-    if (deadLetters.length > 0) await this.#deadLetter(null, deadLetters, () => job.queueName);
-    if (requests.length === 0) return;
-    // Like Promise.all over one promise per request, without allocating them (measurable with
-    // packed jobs of 100 requests): resolves once every request is settled, rejects on the first
-    // rejection. #flush settles each request once (a DLQ-write failure rejects before resolving).
-    await new Promise<void>((resolveJob, reject) => {
-      let unsettled = requests.length;
-      const resolve = (): void => {
-        if (--unsettled === 0) resolveJob();
-      };
-      for (const { request, rowIndex } of requests) this.#accumulator.add({ request, job, rowIndex, history, resolve, reject });
-      // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
-      if (this.#closing) this.#accumulator.flushNow();
-    });
+    const read = readJob(this.schema, job);
+    if (read.deadLetters.length > 0) await this.#deadLetter(null, read.deadLetters, () => job.queueName);
+    if (read.requests.length === 0) return;
+    const settled = pendingRequests(job, read, (item) => this.#accumulator.add(item));
+    // During shutdown nothing new arrives to fill a batch: flush at once instead of waiting for the timer.
+    if (this.#closing) this.#accumulator.flushNow();
+    await settled;
   }
 
   async #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
