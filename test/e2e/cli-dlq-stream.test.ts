@@ -41,7 +41,7 @@ afterAll(async () => {
 describe('batchflow dlq streams entries page by page', () => {
   it('prints every entry once, oldest first, as a table, NDJSON and a JSON array', async () => {
     const table = await cli('dlq', 'list', 'payments');
-    expect(table.code).toBe(0);
+    expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STATE\s+CLASS\s+REASON\s+CODE\s+ATTEMPTS\s+LAST FAILED\s+MESSAGE$/);
     expect(lines.at(-1)).toBe(`${COUNT} entries`);
@@ -65,6 +65,9 @@ describe('batchflow dlq streams entries page by page', () => {
     expect(purge.code).toBe(0);
     expect(purge.stdout).toBe(`purged ${Math.ceil(COUNT / 4)} of ${Math.ceil(COUNT / 4)} selected entries of payments\n`);
     expect(purge.stderr).toMatch(new RegExp(`purge \\[=+\\] 100% \\| ${COUNT}/${COUNT} entries`));
-    expect((await cli('dlq', 'list', 'payments')).stdout).toMatch(new RegExp(`^${COUNT - Math.ceil(COUNT / 4)} entries$`, 'm'));
+    // Once seen cut short under heavy load (778 rows, no count line): the exit code and stderr say why, if it recurs.
+    const list = await cli('dlq', 'list', 'payments');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${COUNT - Math.ceil(COUNT / 4)} entries$`, 'm'));
   });
 });
