@@ -91,7 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deletePrefix(prefix);
-  await deletePrefix(`batchflow:${table}`);
+  await deletePrefix(`batchflow:{${table}}`); // the README code runs with the default prefix; queue keys carry the schema as a hash tag
   await pgQuery(`DROP TABLE IF EXISTS ${table}`);
   rmSync(work, { recursive: true, force: true });
 });
