@@ -153,8 +153,10 @@ export class PostgresDriver implements BatchExecutor {
       await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
         // Exactly-once: only the requests this transaction recorded first are written.
         let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
-        rows = newestRowsIfVersioned(sql, rows);
-        if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+        // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
+        // column, which already leaves each key once, else the last submit for a merging strategy.
+        if (sql.version) rows = newestRowsIfVersioned(sql, rows);
+        else if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
         if (rows.length === 0) return;
         const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
         for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
