@@ -8,14 +8,20 @@ import { assertCliBuilt, freePort, runCommand, type CliRun } from '../helpers/cl
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
-// As a new user meets the package: `npm pack`, install the tarball into an empty app (with its
-// own bullmq and ioredis peers), use it producer-only with no database client installed, then
-// compile the README's "Use it from Node" code as strict TypeScript against the shipped types
-// and run it against real Redis and PostgreSQL.
+// As a new user meets the package: `npm pack`, then
+// - install the tarball into an empty app with the *oldest* peers we support and use it
+//   producer-only, with no database client installed;
+// - in a second empty app, run the README's Install commands verbatim (the registry's *latest*
+//   bullmq, ioredis and pg, as `npm install` picks them), then compile the README's "Use it from
+//   Node" code as strict TypeScript against the shipped types and run it on Redis and PostgreSQL.
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(REPO, 'node_modules', '.bin', 'tsc');
 const work = mkdtempSync(join(tmpdir(), 'bf-pack-'));
 const app = join(work, 'app');
+/** The second app, made only by the README's Install commands. */
+const readmeApp = join(work, 'readme-app');
+/** The oldest peer versions the package claims to support (package.json `peerDependencies`). */
+const OLDEST_PEERS = ['bullmq@6.7.0', 'ioredis@5.8.2'];
 const prefix = uniquePrefix('pack');
 const table = uniqueTable('readme_users');
 const CLIENTS = ['pg', 'mysql2', 'better-sqlite3'] as const;
@@ -32,6 +38,25 @@ async function ok(command: string, args: readonly string[], cwd: string, timeout
 }
 
 const npmInstall = (...args: string[]) => ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...args], app, 150_000);
+
+/** The commands of the README's first ```sh block under "## Install", comments stripped. */
+function readmeInstallCommands(): string[] {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Install'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README has no sh block under "Install"');
+  return block.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter((line) => line !== '');
+}
+
+/** The version a bare `npm install <name>` takes today: the registry's `latest` tag. */
+async function latestVersion(name: string): Promise<string> {
+  return (await ok('npm', ['view', name, 'version'], work, 60_000)).trim();
+}
+
+/** The version of a package installed at the top of an app's node_modules. */
+function installedVersion(dir: string, name: string): string {
+  return (JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Every installed copy of a package in the app (any depth). */
 function copiesOf(name: string, dir = join(app, 'node_modules')): string[] {
@@ -76,6 +101,19 @@ setTimeout(() => {
 `;
 }
 
+/** Writes the README program into an app and compiles it as strict TypeScript; returns tsc's output. */
+async function compileReadme(dir: string, skipLibCheck: boolean): Promise<CliRun> {
+  writeFileSync(join(dir, 'main.ts'), readmeProgram());
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: false,
+      skipLibCheck, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')], outDir: 'out', lib: ['ES2023'],
+    },
+    files: ['main.ts'],
+  }));
+  return run(TSC, ['-p', 'tsconfig.json'], dir, 90_000);
+}
+
 let tarball = '';
 beforeAll(async () => {
   assertCliBuilt();
@@ -97,8 +135,10 @@ afterAll(async () => {
 });
 
 describe('the packed package, installed into an empty app', () => {
-  it('a producer-only app installs and imports it with no database client, and shares the one bullmq', { timeout: 180_000 }, async () => {
-    await npmInstall('--omit=optional', tarball, 'bullmq@^6.7.0', 'ioredis@^5.8.2');
+  it('a producer-only app installs it with the oldest supported peers and imports it with no database client, and shares the one bullmq', { timeout: 180_000 }, async () => {
+    await npmInstall('--omit=optional', tarball, ...OLDEST_PEERS);
+    expect(installedVersion(app, 'ioredis')).toBe('5.8.2');
+    expect(installedVersion(app, 'bullmq')).toBe('6.7.0');
     for (const client of CLIENTS) expect(copiesOf(client), `${client} must not be installed`).toEqual([]);
     expect(copiesOf('bullmq')).toHaveLength(1);
     const ls = await ok('npm', ['ls', 'bullmq', '--all'], app, 30_000);
@@ -106,6 +146,12 @@ describe('the packed package, installed into an empty app', () => {
     expect(ls.match(/bullmq@6\.\d+\.\d+/g)?.length).toBeGreaterThanOrEqual(1);
     expect(ls).not.toMatch(/invalid|UNMET/);
     expect(ls.split('\n').filter((l) => /bullmq@6/.test(l) && !l.includes('deduped'))).toHaveLength(1);
+
+    // The README's Node code compiles against our shipped types with every library check on
+    // (`skipLibCheck: false`), with no database client installed: our declarations import none.
+    const compiled = await compileReadme(app, false);
+    expect(compiled.stdout + compiled.stderr, 'tsc output').toBe('');
+    expect(compiled.code).toBe(0);
 
     const script = `
       const m = await import('bullmq-batchflow');
@@ -136,24 +182,40 @@ describe('the packed package, installed into an empty app', () => {
     expect(demo.stderr).toContain('error: the sqlite sink needs the npm package "better-sqlite3", which is not installed: run `npm install better-sqlite3`');
   });
 
-  it("compiles the README's Node code as strict TypeScript against the shipped types and runs it on Redis and PostgreSQL; npx batchflow worker runs the demo", { timeout: 180_000 }, async () => {
-    // better-sqlite3 is the package's optional dependency, installed as `npm install bullmq-batchflow` would.
-    // Its native addon has no prebuilt download here and takes minutes to compile, so the app gets
-    // the very version the repo has built, with its install script skipped and the repo's addon copied in.
-    const sqliteVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
-    await npmInstall('--ignore-scripts', 'pg@^8.16.3', `better-sqlite3@${sqliteVersion}`);
+  it("runs the README's Install commands verbatim in an empty app (latest peers), compiles the README's Node code as strict TypeScript and runs it on Redis and PostgreSQL; npx batchflow worker runs the demo", { timeout: 420_000 }, async () => {
+    const app = readmeApp;
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'bf-readme-app', private: true, type: 'module' }));
+    const commands = readmeInstallCommands();
+    expect(commands[0]).toMatch(/^npm install bullmq-batchflow /);
+    // Each command as the README prints it; only the package name points at the packed tarball,
+    // since this version is not on the registry yet. better-sqlite3 (the optional dependency) has
+    // no prebuilt addon here and would compile for minutes, so install scripts are off and the
+    // repo's built addon is copied in below; dependency resolution, the thing that can fail, is npm's own.
+    for (const command of commands) {
+      const result = await run('sh', ['-c', command.replace(/(^npm install )bullmq-batchflow\b/, `$1${tarball}`)], app, 240_000, { npm_config_ignore_scripts: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
+      if (result.code !== 0) throw new Error(`README install step failed: ${command}\n${result.stdout}\n${result.stderr}`);
+      expect(result.stderr, command).not.toMatch(/ERESOLVE|overriding peer dependency/);
+    }
+    for (const peer of ['bullmq', 'ioredis', 'pg', 'mysql2']) expect(installedVersion(app, peer), `${peer} is the registry's latest`).toBe(await latestVersion(peer));
+    const ls = await run('npm', ['ls', '--all'], app, 60_000);
+    // Optional peers nobody asked for (bullmq-otel, other platforms' addons) show as UNMET OPTIONAL: fine.
+    expect(ls.stdout + ls.stderr).not.toMatch(/invalid|UNMET DEPENDENCY|ELSPROBLEMS/);
+    expect(ls.code).toBe(0);
+
+    const sqliteVersion = installedVersion(app, 'better-sqlite3');
+    expect(sqliteVersion, 'the addon copied in below is built for the repo\'s better-sqlite3').toBe(installedVersion(REPO, 'better-sqlite3'));
     const release = join(app, 'node_modules', 'better-sqlite3', 'build', 'Release');
     mkdirSync(release, { recursive: true });
     cpSync(join(REPO, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'), join(release, 'better_sqlite3.node'));
-    writeFileSync(join(app, 'main.ts'), readmeProgram());
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: false,
-        skipLibCheck: false, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')], outDir: 'out', lib: ['ES2023'],
-      },
-      files: ['main.ts'],
-    }));
-    const compiled = await run(TSC, ['-p', 'tsconfig.json'], app, 90_000);
+    // ioredis 6.1's own declarations import the untyped 'redis-errors', so with `skipLibCheck: false`
+    // tsc reports errors inside node_modules/ioredis whatever the app does. Ours must add none:
+    // the strict library check of our types runs in the oldest-peers app above (ioredis 5).
+    const strict = await compileReadme(app, false);
+    const foreign = (strict.stdout + strict.stderr).split('\n').filter((line) => /error TS/.test(line) && !line.startsWith('node_modules/ioredis/'));
+    expect(foreign, 'tsc errors outside ioredis').toEqual([]);
+    // As `tsc --init` sets it up (skipLibCheck: true): no output at all.
+    const compiled = await compileReadme(app, true);
     expect(compiled.stdout + compiled.stderr, 'tsc output').toBe('');
     expect(compiled.code).toBe(0);
 

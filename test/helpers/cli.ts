@@ -46,6 +46,10 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin (tsc, sh) closes the pipe: EPIPE here is not a failure.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
