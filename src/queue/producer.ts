@@ -14,7 +14,7 @@ import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { partitionQueueName } from './queue-names.js';
-import { splitByPartition } from '../core/partition-of.js';
+import { RoundRobin, splitByPartition } from '../core/partition-of.js';
 import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
@@ -59,6 +59,8 @@ export class Producer {
   readonly #metrics: MetricsReporter;
   readonly #jobOptions: JobsOptions;
   readonly #replicas: ReplicaWaiter | undefined;
+  /** Per schema: the partition turn of its keyless requests. */
+  readonly #spread = new Map<string, RoundRobin>();
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -143,7 +145,7 @@ export class Producer {
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
-    else await Promise.all(splitByPartition(schema, rows, bytes).map((group) => store(group.partition, group.rows, group.bytes)));
+    else await Promise.all(splitByPartition(schema, rows, bytes, this.#spreadOf(schema.name)).map((group) => store(group.partition, group.rows, group.bytes)));
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
@@ -157,6 +159,12 @@ export class Producer {
     for (let i = 0; i < rows.length; i += 1000) {
       await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row]), opts: this.#jobOptions })));
     }
+  }
+
+  #spreadOf(schema: string): RoundRobin {
+    let spread = this.#spread.get(schema);
+    if (!spread) this.#spread.set(schema, (spread = new RoundRobin()));
+    return spread;
   }
 
   /** The queue named `name` (a schema's, or one partition's). */
