@@ -41,7 +41,7 @@ describe.each(DIALECTS)('exactly-once ledger dropped or truncated under a runnin
     await db.dropTable(ledger);
     await submit(100);
     const landed = await waitFor(async () => (await db.count(table)) === 200, 30_000, 100);
-    console.log(`${db.name}: after DROP of the ledger, rows ${await db.count(table)} of 200; breaker changes: ${held.join(', ') || 'none'}`);
+    console.log(`${db.name}: after DROP of the ledger, rows ${await db.count(table)} of 200; breaker changes: ${held.length} (first: ${held[0] ?? 'none'})`);
     expect(landed).toBe(true);
     expect(await db.count(ledger)).toBeGreaterThanOrEqual(0); // it exists again
 
