@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema, type Schema } from '../../src/index.js';
+import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
@@ -145,4 +147,43 @@ describe('repartitioning 1 → 4 online', () => {
       }, 30_000, 500),
     ).toBe(true);
   }, 180_000);
+
+  it('shows an old layout\'s dead letters to dlq commands, consumer.dlqs and the Bull Board list under the new N, while it holds them', async () => {
+    const table = uniqueTable('repart_dlq');
+    cleanups.push(() => pgQuery(`DROP TABLE IF EXISTS ${table}`));
+    await pgQuery(`CREATE TABLE ${table} (id bigint PRIMARY KEY, body text NOT NULL CHECK (body <> 'poison'))`);
+    const at = (partitions: number) => SQLSchema(table, 'ignore', { id: 'int64', body: 'string' }, { partitions });
+    const oldProducer = new Producer({ connection: REDIS_URL, prefix, schemas: [at(1)] });
+    cleanups.push(() => oldProducer.close());
+    await oldProducer.submit(at(1), { id: 1n, body: 'poison' });
+    await oldProducer.submit(at(1), { id: 2n, body: 'fine' });
+    // An old worker dead-letters the poison row into the old layout's DLQ (`<table>.dlq`), then goes.
+    const executor = new PostgresDriver({ connectionString: PG_URL });
+    cleanups.push(() => executor.close());
+    const old = new BatchConsumer({ connection: REDIS_URL, prefix, schema: at(1), executor, flushIntervalMs: 50 });
+    expect(await waitFor(async () => (await old.dlq.count()) === 1 && (await pgCount(table)) === 1, 30_000, 100)).toBe(true);
+    await old.close();
+
+    const next = new BatchConsumer({ connection: REDIS_URL, prefix, schema: at(4), executor, flushIntervalMs: 50, layoutCheckIntervalMs: 200 });
+    cleanups.push(() => next.close());
+    await next.waitUntilReady();
+    expect(next.dlqs.map((dlq) => dlq.queue.name)).toEqual([...[0, 1, 2, 3].map((p) => `${table}#${p}.dlq`), `${table}.dlq`]);
+    const redis = new Redis(REDIS_URL);
+    const view = await SchemaQueueView.open(table, redis, prefix, 4);
+    cleanups.push(async () => {
+      await view.close();
+      redis.disconnect();
+    });
+    expect(view.queues.map((q) => q.name)).toContain(`${table}.dlq`);
+
+    const file = path.join(dir, 'dlq4.json');
+    writeFileSync(file, JSON.stringify({ redisUrl: REDIS_URL, prefix, sinks: { pg: { type: 'postgres', url: PG_URL } }, schemas: [{ sink: 'pg', table, conflict: 'ignore', columns: { id: 'int64', body: 'string' }, partitions: 4 }] }));
+    const list = await runCli(['--config', file, 'dlq', 'list', table, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as Array<{ entry: { request: { body: string } } }>).map((r) => r.entry.request.body)).toEqual(['poison']);
+    // Purged: the old layout holds nothing any more, and the consumer lets it go.
+    const purge = await runCli(['--config', file, 'dlq', 'purge', table, '--yes']);
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(await waitFor(() => next.dlqs.length === 4, 10_000, 100)).toBe(true);
+  }, 120_000);
 });
