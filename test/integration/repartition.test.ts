@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema, type Schema } from '../../src/index.js';
 import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { createHttpServer } from '../../consumers/http-server.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
@@ -175,6 +176,11 @@ describe('repartitioning 1 → 4 online', () => {
       redis.disconnect();
     });
     expect(view.queues.map((q) => q.name)).toContain(`${table}.dlq`);
+    // Bull Board (as `batchflow worker` serves it) lists what the view holds, re-read per request.
+    const server = await createHttpServer({ port: 0, queues: () => view.queues }).listen();
+    cleanups.push(() => server.close());
+    const boardQueues = async () => ((await (await fetch(`${server.url}/admin/api/queues`)).json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name);
+    expect(await boardQueues()).toContain(`${table}.dlq`);
 
     const file = path.join(dir, 'dlq4.json');
     writeFileSync(file, JSON.stringify({ redisUrl: REDIS_URL, prefix, sinks: { pg: { type: 'postgres', url: PG_URL } }, schemas: [{ sink: 'pg', table, conflict: 'ignore', columns: { id: 'int64', body: 'string' }, partitions: 4 }] }));
@@ -185,5 +191,8 @@ describe('repartitioning 1 → 4 online', () => {
     const purge = await runCli(['--config', file, 'dlq', 'purge', table, '--yes']);
     expect(purge.code, purge.stderr).toBe(0);
     expect(await waitFor(() => next.dlqs.length === 4, 10_000, 100)).toBe(true);
+    await view.refresh();
+    expect(await boardQueues()).not.toContain(`${table}.dlq`);
+    expect(await boardQueues()).toContain(`${table}#3.dlq`);
   }, 120_000);
 });
