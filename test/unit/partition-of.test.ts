@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RoundRobin, fnv1a32, partitionOf, splitByPartition } from '../../src/core/partition-of.js';
 import { Schema, SQLSchema, partitionKeyColumns } from '../../src/core/schema.js';
@@ -60,6 +61,27 @@ describe('splitByPartition', () => {
     // The turn carries over from call to call (single submits spread too).
     const singles = Array.from({ length: 8 }, (_, i) => splitByPartition(schema, [{ at: i, line: 'x' }], [1], spread)[0]?.partition);
     expect(singles).toEqual([2, 3, 0, 1, 2, 3, 0, 1]);
+  });
+
+  it('property: a keyless schema stays evenly spread (counts differ by at most 1) over any sequence of submits, each group in submit order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 256 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 40 }), (partitions, sizes) => {
+        const schema = SQLSchema('log', 'insert', ['at', 'line'], { partitions });
+        const spread = new RoundRobin();
+        const counts = new Array<number>(partitions).fill(0);
+        let at = 0;
+        for (const size of sizes) {
+          const rows = Array.from({ length: size }, () => ({ at: at++, line: 'x' }));
+          for (const group of splitByPartition(schema, rows, rows.map(() => 1), spread)) {
+            counts[group.partition] = (counts[group.partition] ?? 0) + group.rows.length;
+            const ats = group.rows.map((r) => r.at);
+            expect(ats).toEqual([...ats].sort((a, b) => a - b));
+          }
+        }
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(at);
+      }),
+    );
   });
 
   it('routes a SQL schema by partitionBy: some of its keys, or any columns with insert', () => {
