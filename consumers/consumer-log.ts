@@ -31,6 +31,9 @@ export function logConsumerEvents(consumer: BatchConsumer, logger: Logger): void
       state === 'open' ? `sink failing (${reason ?? 'unknown'}${errorCode ? ` ${errorCode}` : ''}): consumption paused, nothing dead-lettered` : `circuit breaker ${state}`,
     ),
   );
+  consumer.on('layout', ({ queue, draining }) =>
+    log.info({ event: 'layout', queue, draining }, draining ? `draining queue ${queue} of another partitions layout` : `queue ${queue} of another layout is empty: let go`),
+  );
   const throttle = repeatThrottle(ERROR_REPEAT_MS);
   consumer.on('error', (err) => {
     const suppressed = throttle(err.message);

@@ -30,8 +30,12 @@ export interface HttpServerOptions {
   ready?: ReadinessCheck;
   /** A readiness check slower than this answers 503. @defaultValue 2000 */
   readyTimeoutMs?: number;
-  /** BullMQ queues shown in Bull Board at `/admin`: every schema queue and its DLQ (`consumer.dlq.queue`). @defaultValue `[]` */
-  queues?: readonly BoardQueue[];
+  /**
+   * BullMQ queues shown in Bull Board at `/admin`: every schema queue and its DLQ (`consumer.dlq.queue`).
+   * A function is read again on every admin request, so queues that appear later (another
+   * `partitions` layout's, while it holds anything) are listed too. @defaultValue `[]`
+   */
+  queues?: readonly BoardQueue[] | (() => readonly BoardQueue[]);
   /** Enables HTTP ingest at `/v1` (see `createIngestRouter`). @defaultValue none (no ingest) */
   producer?: IngestProducer;
   /** Bearer token that ingest requests must carry; required when `host` is not loopback. @defaultValue none (ingest open on loopback only) */

@@ -50,6 +50,7 @@ export class WorkerService {
   readonly #executors = new Map<string, SinkExecutor>();
   readonly #consumers: BatchConsumer[] = [];
   readonly #views: SchemaQueueView[] = [];
+  readonly #timers: NodeJS.Timeout[] = [];
   #redis: RedisClient | undefined;
   #producer: Producer | undefined;
   #http: ListeningHttpServer | undefined;
@@ -102,7 +103,14 @@ export class WorkerService {
       const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
-      this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions));
+      const view = await SchemaQueueView.open(schema.name, this.#redis, config.prefix, schema.partitions);
+      this.#views.push(view);
+      // Bull Board lists another `partitions` layout's queues while they hold anything (README "Partitions").
+      if (tuning.layoutCheckIntervalMs > 0) {
+        const timer = setInterval(() => void view.refresh().catch((err: unknown) => this.#log.warn({ event: 'layout-refresh-failed', schema: schema.name, err }, 'could not look for other partition layouts')), tuning.layoutCheckIntervalMs);
+        timer.unref();
+        this.#timers.push(timer);
+      }
     }
     if (config.http.enabled) await this.#startHttp();
     await Promise.all(this.#consumers.map((c) => c.waitUntilReady()));
@@ -133,6 +141,7 @@ export class WorkerService {
         }
       }
     };
+    for (const timer of this.#timers) clearInterval(timer);
     await settle('consumers', this.#consumers.map((c) => c.close()));
     await settle('producer and queues', [this.#producer?.close(), ...this.#views.map((v) => v.close())]);
     await settle('sinks', [...this.#executors.values()].map((e) => e.close()));
@@ -154,7 +163,7 @@ export class WorkerService {
       readOnly: http.readOnly,
       metrics: this.metrics,
       ready: () => this.#readiness(),
-      queues: this.#views.flatMap((view) => view.queues),
+      queues: () => this.#views.flatMap((view) => view.queues),
       producer: this.#producer,
       ingestToken: this.#producer ? http.ingestToken : undefined,
       onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),

@@ -104,18 +104,22 @@ interface NamedDlq {
 
 /**
  * Opens the DLQs `schema` names: `orders` is every partition of a partitioned schema (one DLQ
- * otherwise), `orders#2` is partition 2 alone (README "Partitions").
+ * otherwise) and every queue another `partitions` left holding anything, `orders#2` is partition 2
+ * alone (README "Partitions").
  */
 async function withDlqs(command: Command, schema: string, work: (dlqs: readonly NamedDlq[]) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
   const [base, partition] = schema.split(PARTITION_SEPARATOR) as [string, string | undefined];
   const schemaConfig: SchemaConfig = findSchema(config, base);
-  const names = schemaQueueNames(schemaConfig.schema);
-  if (partition !== undefined && !names.includes(schema)) {
-    throw new CliError(`schema ${base} has ${schemaConfig.schema.partitions} partition(s): ${names.join(', ')}`, 2);
-  }
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
+  const { otherLayoutQueues } = await import('../../src/queue/schema-layouts.js');
   await withRedis(config, async (redis: RedisClient) => {
+    // The layout's queues, then any another `partitions` left holding dead letters or work (README "Partitions").
+    const own = schemaQueueNames(schemaConfig.schema);
+    const names = [...own, ...(await otherLayoutQueues(redis, config.prefix, base, own, true))];
+    if (partition !== undefined && !names.includes(schema)) {
+      throw new CliError(`schema ${base} has ${schemaConfig.schema.partitions} partition(s): ${names.join(', ')}`, 2);
+    }
     const dlqs = (partition === undefined ? names : [schema]).map((name) => ({ name, queue: new DeadLetterQueue(base, redis, config.prefix, { schema: schemaConfig.schema, queue: name }) }));
     try {
       await work(dlqs);

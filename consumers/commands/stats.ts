@@ -46,9 +46,10 @@ export function registerStats(program: Command): void {
       const counts = await withRedis(config, (redis) =>
         Promise.all(
           config.schemas.map(async ({ schema }) => {
-            const view = new SchemaQueueView(schema.name, redis, config.prefix, schema.partitions);
+            // Also the queues another `partitions` left holding work or dead letters: nothing waits unseen during a change of N.
+            const view = await SchemaQueueView.open(schema.name, redis, config.prefix, schema.partitions);
             try {
-              const partitions = schema.partitions > 1 ? await view.partitionCounts() : undefined;
+              const partitions = schema.partitions > 1 || view.otherQueues.length > 0 ? await view.partitionCounts() : undefined;
               return { ...(await view.counts()), consumers: await readHealth(redis, config.prefix, schema.name), ...(partitions && { partitions }) };
             } finally {
               await view.close();
@@ -85,10 +86,10 @@ async function sampleCommitted(url: string): Promise<Map<string, number> | undef
 
 function print(stats: readonly SchemaStats[], url: string, metricsRead: boolean): void {
   const header = ['SCHEMA', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'DLQ', 'ROWS/S', 'SINK'];
-  // A partitioned schema's line sums its partitions, listed indented below it.
+  // A partitioned schema's line sums its partitions, listed indented below it (and any queue of another layout still holding something).
   const rows = stats.flatMap((s) => [
     [s.schema, s.waiting, s.active, s.delayed, s.failed, s.dlq, s.rowsPerSecond === null ? 'n/a' : s.rowsPerSecond.toFixed(1), sinkState(s.consumers)].map(String),
-    ...(s.partitions ?? []).map((p) => [`  ${p.queue}`, p.waiting, p.active, p.delayed, p.failed, p.dlq, '', ''].map(String)),
+    ...(s.partitions ?? []).map((p) => [`  ${p.queue}`, p.waiting, p.active, p.delayed, p.failed, p.dlq, '', p.current ? '' : 'other layout'].map(String)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const last = header.length - 1;

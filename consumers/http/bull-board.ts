@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { PARTITION_SEPARATOR, deadLetterQueueName } from '../../src/queue/queue-names.js';
 
 /**
@@ -12,8 +12,11 @@ export type BoardQueue = ConstructorParameters<typeof BullMQAdapter>[0];
 
 /** Options of {@link bullBoardRouter}. */
 export interface BullBoardRouterOptions {
-  /** Schema queues and their DLQs (`<schema>.dlq`), in the order the board lists them. */
-  queues: readonly BoardQueue[];
+  /**
+   * Schema queues and their DLQs (`<schema>.dlq`), in the order the board lists them; a function
+   * is read again on each request, and the board follows when its queue names change.
+   */
+  queues: readonly BoardQueue[] | (() => readonly BoardQueue[]);
   /** Path the router is mounted at; Bull Board's page links need it. */
   basePath: string;
   /** Hide and refuse every action (retry, remove, clean, pause…). */
@@ -28,10 +31,11 @@ const DLQ_SUFFIX = deadLetterQueueName('');
  * (`orders#0`, `orders#0.dlq`, …) get `#` as Bull Board's delimiter, so its menu lists them
  * grouped under the schema (`orders` › `0`, `0.dlq`, …).
  */
-export function bullBoardRouter(options: BullBoardRouterOptions): Router {
+export function bullBoardRouter(options: BullBoardRouterOptions): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(options.basePath);
-  const queues = options.queues.map((queue) => {
+  const current = typeof options.queues === 'function' ? options.queues : () => options.queues as readonly BoardQueue[];
+  const adapter = (queue: BoardQueue) => {
     const isDlq = queue.name.endsWith(DLQ_SUFFIX);
     const description = isDlq
       ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
@@ -40,8 +44,20 @@ export function bullBoardRouter(options: BullBoardRouterOptions): Router {
     const [schema = '', partition = ''] = queue.name.replace(DLQ_SUFFIX, '').split(PARTITION_SEPARATOR);
     const where = partitioned ? `Partition ${partition} of schema ${schema}. ` : '';
     return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: `${where}${description}`, delimiter: partitioned ? PARTITION_SEPARATOR : '' });
-  });
+  };
+  let shown = current();
+  let names = shown.map((queue) => queue.name).join('\n');
   // showMetrics: the per-queue throughput chart (completed and failed per minute) from BullMQ's worker metrics.
-  createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow', showMetrics: true } } });
-  return serverAdapter.getRouter() as Router;
+  const board = createBullBoard({ queues: shown.map(adapter), serverAdapter, options: { uiConfig: { boardTitle: 'BatchFlow', showMetrics: true } } });
+  const router = serverAdapter.getRouter() as Router;
+  // Queues of another `partitions` layout come and go: follow the list on each request (a name comparison when unchanged).
+  return (req, res, next) => {
+    shown = current();
+    const now = shown.map((queue) => queue.name).join('\n');
+    if (now !== names) {
+      names = now;
+      board.replaceQueues(shown.map(adapter));
+    }
+    router(req, res, next);
+  };
 }

@@ -44,8 +44,8 @@ export function buildSchemas(file: ConfigFile): SchemaConfig[] {
 function defineSchema(entry: SchemaEntry, at: string): Schema {
   const columns = entry.columns as readonly string[] | Record<string, ColumnType>;
   try {
-    const partitions = entry.partitions !== undefined ? { partitions: entry.partitions } : {};
-    if (entry.table === undefined) return Schema(entry.name as string, columns, { ...partitions, ...(entry.partitionBy && { partitionBy: entry.partitionBy }) });
+    const partitions = { ...(entry.partitions !== undefined && { partitions: entry.partitions }), ...(entry.partitionBy && { partitionBy: entry.partitionBy }) };
+    if (entry.table === undefined) return Schema(entry.name as string, columns, partitions);
     const options = {
       ...(entry.keys && { keys: entry.keys }),
       ...(entry.name && { name: entry.name }),

@@ -66,7 +66,7 @@ const schemaEntry = z
     evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
     /** Queues the schema is spread over (README "Partitions"); absent is 1. */
     partitions: positiveInt.max(MAX_PARTITIONS, { error: `must be an integer from 1 to ${MAX_PARTITIONS}` }).optional(),
-    /** A non-SQL schema's routing columns (SQL schemas route by `keys`); absent is the first column. */
+    /** Routing columns: of a SQL schema, some of its `keys` (any columns with `insert`); absent is the keys, or a non-SQL schema's first column. */
     partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     versionColumn: identifier.optional(),
     versionSource: z.enum(['submit', 'row'], { error: "must be 'submit' or 'row'" }).optional(),
@@ -80,8 +80,6 @@ const schemaEntry = z
       for (const field of ['conflict', 'keys', 'createTable', 'evolve', 'versionColumn', 'versionSource', 'delivery', 'ledgerTable'] as const) {
         if (entry[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to SQL schemas (with a table)' });
       }
-    } else if (entry.partitionBy !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'applies only to schemas without a table: a SQL schema is partitioned by its keys' });
     }
     if (entry.table !== undefined && entry.conflict === undefined) {
       ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace, update or insert' });

@@ -48,16 +48,35 @@ export interface PartitionGroup<R> {
 }
 
 /**
+ * Hands out partitions in turn (0, 1, …, N − 1, 0, …): where a keyless schema's requests go. One
+ * per producer and schema; the turn is local to the process, so several producers together still
+ * spread evenly on average.
+ */
+export class RoundRobin {
+  #next = 0;
+
+  /** The next partition of `partitions`. */
+  next(partitions: number): number {
+    const partition = this.#next % partitions;
+    this.#next = (partition + 1) % partitions;
+    return partition;
+  }
+}
+
+/**
  * Splits encoded rows of `schema` by partition ({@link partitionOf} over
  * {@link partitionKeyColumns}), keeping each partition's rows in their submit order.
  * A schema with one partition yields one group holding everything, with no hashing.
+ * A keyless schema (no routing columns: an `insert` schema without keys or `partitionBy`) has no
+ * per-key order to keep: its rows take partitions from `spread` in turn, so they use every
+ * partition instead of all hashing the empty key into one.
  */
-export function splitByPartition<R extends EncodedRow>(schema: Schema, rows: readonly R[], bytes: readonly number[]): PartitionGroup<R>[] {
+export function splitByPartition<R extends EncodedRow>(schema: Schema, rows: readonly R[], bytes: readonly number[], spread: RoundRobin = new RoundRobin()): PartitionGroup<R>[] {
   if (schema.partitions <= 1) return [{ partition: 0, rows: [...rows], bytes: [...bytes] }];
   const keys = partitionKeyColumns(schema);
   const groups = new Map<number, PartitionGroup<R>>();
   rows.forEach((row, i) => {
-    const partition = partitionOf(keys, row, schema.partitions);
+    const partition = keys.length === 0 ? spread.next(schema.partitions) : partitionOf(keys, row, schema.partitions);
     let group = groups.get(partition);
     if (!group) groups.set(partition, (group = { partition, rows: [], bytes: [] }));
     group.rows.push(row);

@@ -40,7 +40,10 @@ export interface Schema<R extends Row = Row> {
    * schema. Requests are routed by their partition key ({@link partitionKeyColumns}).
    */
   readonly partitions: number;
-  /** A non-SQL schema's routing columns ({@link SchemaOptions.partitionBy}); unset means the first column. */
+  /**
+   * The routing columns ({@link SchemaOptions.partitionBy}, {@link SQLSchemaOptions.partitionBy});
+   * unset means a SQL schema's keys, or a non-SQL schema's first column.
+   */
   readonly partitionBy?: readonly string[];
   /** Phantom field carrying the row type; never set at run time. */
   readonly __row?: R;
@@ -91,6 +94,13 @@ export interface SQLSchemaOptions extends RowVersionOptions {
    * @defaultValue 1 (one queue, named after the schema)
    */
   partitions?: number;
+  /**
+   * Columns whose values route a request to its partition. With `update`, `replace` or `ignore`
+   * they must be some of the `keys` (so every request of one key still goes to one partition, in
+   * order), e.g. `['tenant']` of keys `['tenant', 'id']`; with `insert` any columns.
+   * @defaultValue the `keys`; a keyless `insert` schema spreads its requests round-robin
+   */
+  partitionBy?: readonly string[];
   /**
    * Last submit wins: `update` and `replace` write a row only when its version is newer than the
    * stored one (a stored NULL is older than any version), and inside one batch only the newest
@@ -168,7 +178,13 @@ export function SQLSchema<const C extends Columns>(
   }
   const version = rowVersion(table, conflict, base, keys, options);
   const { delivery, ledgerTable } = deliveryOf(table, options);
-  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }) });
+  const partitionBy = checkPartitionBy(name, base.columnIndex, options.partitionBy);
+  if (partitionBy && conflict !== 'insert') {
+    const outside = partitionBy.find((column) => !keys.includes(column));
+    // A routing column outside the key would send one key's requests to several partitions, out of order.
+    if (outside !== undefined) throw new SchemaDefinitionError(`table "${table}": partitionBy column "${outside}" is not a key column (with conflict ${conflict}, partitionBy must be some of the keys)`);
+  }
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }), ...(partitionBy && { partitionBy }) });
 }
 
 /**
@@ -181,14 +197,18 @@ export function SQLSchema<const C extends Columns>(
  */
 export function Schema<const C extends Columns>(name: string, columns: C, options: SchemaOptions = {}): Schema<RowFor<C>> {
   const base = buildBase(name, columns, `column of schema "${name}"`, options.partitions);
-  const partitionBy = options.partitionBy;
-  if (partitionBy !== undefined) {
-    if (partitionBy.length === 0) throw new SchemaDefinitionError(`schema "${name}": partitionBy must not be empty`);
-    for (const column of partitionBy) {
-      if (!base.columnIndex.has(column)) throw new SchemaDefinitionError(`schema "${name}": partitionBy column "${column}" is not one of its columns`);
-    }
+  const partitionBy = checkPartitionBy(name, base.columnIndex, options.partitionBy);
+  return Object.freeze({ ...base, kind: 'generic' as const, ...(partitionBy && { partitionBy }) });
+}
+
+/** Validates `partitionBy` (non-empty, naming columns of the schema); a frozen copy, or undefined when unset. */
+function checkPartitionBy(name: string, columnIndex: ReadonlyMap<string, number>, partitionBy: readonly string[] | undefined): readonly string[] | undefined {
+  if (partitionBy === undefined) return undefined;
+  if (partitionBy.length === 0) throw new SchemaDefinitionError(`schema "${name}": partitionBy must not be empty`);
+  for (const column of partitionBy) {
+    if (!columnIndex.has(column)) throw new SchemaDefinitionError(`schema "${name}": partitionBy column "${column}" is not one of its columns`);
   }
-  return Object.freeze({ ...base, kind: 'generic' as const, ...(partitionBy && { partitionBy: Object.freeze([...partitionBy]) }) });
+  return Object.freeze([...partitionBy]);
 }
 
 function buildBase(name: string, columns: Columns, what: string, partitions = 1) {
@@ -227,7 +247,11 @@ export function isSQLSchema(schema: Schema): schema is SQLSchema {
   return schema.kind === 'sql';
 }
 
-/** Columns whose values choose a request's partition: a SQL schema's keys, otherwise `partitionBy` (default: the first column). */
+/**
+ * Columns whose values choose a request's partition: `partitionBy`, else a SQL schema's keys, else
+ * the first column. Empty for a keyless `insert` schema: it has no order to keep, so its requests
+ * are spread over the partitions instead ({@link splitByPartition}).
+ */
 export function partitionKeyColumns(schema: Schema): readonly string[] {
-  return isSQLSchema(schema) ? schema.keys : (schema.partitionBy ?? [schema.columns[0] as string]);
+  return schema.partitionBy ?? (isSQLSchema(schema) ? schema.keys : [schema.columns[0] as string]);
 }

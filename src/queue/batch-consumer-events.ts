@@ -19,6 +19,11 @@ export interface BatchConsumerEvents {
    * failure that holds work (`reason`, the sink's `errorCode`, `message`), or nulls once it is clear.
    */
   breaker: [{ schema: string; sink: string; state: BreakerState; reason: string | null; errorCode: string | null; message: string | null }];
+  /**
+   * A queue of another `partitions` layout that holds work (or dead letters) is drained beside the
+   * schema's own (`draining: true`), or was let go once empty (`draining: false`).
+   */
+  layout: [{ schema: string; queue: string; draining: boolean }];
   /** An operational error that did not stop the consumer (Redis hiccup, failed DLQ write). */
   error: [Error];
 }

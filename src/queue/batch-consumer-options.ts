@@ -79,6 +79,13 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
    */
   failedJobSweepIntervalMs?: number;
   /**
+   * How often the consumer looks for queues of its schema that another `partitions` filled (a
+   * change of N, or producers of the old N during a rolling deploy), to drain them beside its own;
+   * 0 looks only once, at start (README "Partitions").
+   * @defaultValue 5000
+   */
+  layoutCheckIntervalMs?: number;
+  /**
    * Minutes of BullMQ's worker metrics (jobs completed and failed per minute) kept in Redis, which
    * Bull Board charts per queue; 0 records none. Each data point is a few bytes per queue.
    * @defaultValue 10080 (one week)
@@ -120,6 +127,7 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 30_000,
   queueDepthIntervalMs: 5000,
   failedJobSweepIntervalMs: 10_000,
+  layoutCheckIntervalMs: 5000,
   metricsMaxDataPoints: 10_080,
   deadLetterWorker: true,
   ledgerPruneDelayMs: 60_000,
@@ -168,6 +176,7 @@ export const BATCH_CONSUMER_TUNING = Object.freeze({
   maxHeldJobBytes: 'positive',
   queueDepthIntervalMs: 'nonNegative',
   failedJobSweepIntervalMs: 'nonNegative',
+  layoutCheckIntervalMs: 'nonNegative',
   metricsMaxDataPoints: 'nonNegative',
   ledgerPruneDelayMs: 'nonNegative',
   ledgerRetentionMs: 'positive',

@@ -21,6 +21,7 @@ import { openQueue } from './open-queue.js';
 import { PartitionWorkers } from './partition-workers.js';
 import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
+import { LayoutWatch } from './layout-watch.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
 import { pendingRequests, type PendingRequest } from './pending-request.js';
@@ -50,14 +51,14 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly schema: BatchConsumerOptions['schema'];
   /** The schema's DLQ; for a partitioned schema, partition 0's (every partition's: {@link dlqs}). */
   readonly dlq: DeadLetterQueue;
-  /** One DLQ per queue of the schema (one, or one per partition, in partition order). */
-  readonly dlqs: readonly DeadLetterQueue[];
   readonly #deadLetters: PartitionDeadLetters;
   readonly #options: ResolvedBatchConsumerOptions;
   readonly #metrics: MetricsReporter;
   readonly #redis: RedisClient;
   readonly #worker: PartitionWorkers;
-  readonly #queues: Queue[];
+  /** The queues held, by name: the schema's layout, then queues of other layouts while they are drained. */
+  readonly #queues = new Map<string, Queue>();
+  readonly #layouts: LayoutWatch;
   readonly #breaker: CircuitBreaker;
   readonly #writer: BatchWriter;
   readonly #accumulator: BatchAccumulator<PendingRequest>;
@@ -90,9 +91,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, { ...o, flushSize: sizing.source }, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
     const names = schemaQueueNames(o.schema); // every partition (README "Partitions"): a Worker and a DLQ each, one accumulator and breaker for all
-    this.#queues = names.map((name) => openQueue(name, this.#redis, o.prefix).on('error', (err) => this.#emitError(err)));
+    for (const name of names) this.#queues.set(name, this.#openQueue(name));
     this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
-    this.dlqs = this.#deadLetters.dlqs;
     this.dlq = this.dlqs[0] as DeadLetterQueue;
     this.#concurrency = o.concurrency === undefined ? new JobConcurrency(sizing.budget(o.maxHeldJobBytes), (n) => (this.#worker.concurrency = n)) : undefined;
     this.#worker = new PartitionWorkers(names, (job, token) => this.#process(job, token), {
@@ -110,13 +110,54 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#upkeep = new ConsumerUpkeep({
       ...o,
       sink,
-      queues: this.#queues,
-      dlqs: this.dlqs,
+      queues: () => [...this.#queues.values()],
+      dlqs: () => this.dlqs,
       redis: this.#redis,
       metrics: this.#metrics,
       health: () => this.health,
       onError: (err) => this.#emitError(err),
     });
+    this.#layouts = new LayoutWatch({
+      redis: this.#redis,
+      prefix: o.prefix,
+      schema: o.schema.name,
+      own: names,
+      intervalMs: o.layoutCheckIntervalMs,
+      attach: (queue) => this.#attach(queue),
+      detach: (queue) => this.#detach(queue),
+      onError: (err) => this.#emitError(err),
+    });
+  }
+
+  /**
+   * One DLQ per queue held: the schema's (one, or one per partition, in partition order), then
+   * those of queues of another `partitions` still being drained (README "Partitions").
+   */
+  get dlqs(): readonly DeadLetterQueue[] {
+    return this.#deadLetters.dlqs;
+  }
+
+  /** Drains a queue of another layout beside the schema's own: a worker on the same processor, its DLQ, its failed-job sweep. */
+  #attach(queue: string): void {
+    if (this.#closing) return;
+    this.#queues.set(queue, this.#openQueue(queue));
+    this.#deadLetters.attach(queue);
+    const worker = this.#worker.add(queue);
+    if (worker && this.#pruner) worker.on('completed', (job: Job) => this.#pruner?.completed(job));
+    this.#emitSafe('layout', { schema: this.schema.name, queue, draining: true });
+  }
+
+  /** Lets go of a drained queue of another layout (it holds nothing: no job, no DLQ entry). */
+  async #detach(queue: string): Promise<void> {
+    await this.#worker.remove(queue);
+    await this.#deadLetters.detach(queue);
+    await this.#queues.get(queue)?.close();
+    this.#queues.delete(queue);
+    this.#emitSafe('layout', { schema: this.schema.name, queue, draining: false });
+  }
+
+  #openQueue(name: string): Queue {
+    return openQueue(name, this.#redis, this.#options.prefix).on('error', (err) => this.#emitError(err));
   }
 
   /** `idle`, `filling`, `flushing`, `closing` (draining for shutdown) or `closed`. */
@@ -129,8 +170,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     return { breaker: this.#breaker.state, streak: this.#breaker.streak, holding: this.#breaker.cause };
   }
 
-  /** Resolves once the worker is connected to Redis. */
+  /** Resolves once the worker is connected to Redis and has looked for queues of other layouts once. */
   async waitUntilReady(): Promise<void> {
+    await this.#layouts.ready();
     await this.#worker.waitUntilReady();
   }
 
@@ -146,6 +188,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
 
   async #close(): Promise<void> {
     this.#upkeep.stop();
+    await settleWithin(this.#layouts.close(), HAND_BACK_TIMEOUT_MS);
     this.#accumulator.flushNow();
     // A sick sink commits nothing soon: hand the held jobs back now rather than at the deadline.
     if (this.#breaker.streak > 0) this.#abortHeld('shutdown while the sink is failing: held jobs handed back to the queue');
@@ -161,7 +204,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const rest = (async () => {
       await drained;
       await this.#deadLetters.closeWorkers(!inTime);
-      await Promise.allSettled([this.#deadLetters.close(), ...this.#queues.map((queue) => queue.close()), this.#upkeep.close(), this.#pruner?.close()]);
+      await Promise.allSettled([this.#deadLetters.close(), ...[...this.#queues.values()].map((queue) => queue.close()), this.#upkeep.close(), this.#pruner?.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
       await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#deadLetters.workers.map((w) => w.worker.disconnect())]), 500);

@@ -12,10 +12,10 @@ import { publishHealth } from './health-board.js';
 export interface ConsumerUpkeepOptions {
   readonly schema: Schema;
   readonly sink: string;
-  /** The schema's queues: one, or one per partition. */
-  readonly queues: readonly Queue[];
+  /** The schema's queues held now: one, or one per partition, and those of other layouts being drained. */
+  readonly queues: () => readonly Queue[];
   /** Their DLQs, in the same order. */
-  readonly dlqs: readonly DeadLetterQueue[];
+  readonly dlqs: () => readonly DeadLetterQueue[];
   readonly redis: RedisClient;
   readonly prefix: string;
   readonly metrics: MetricsReporter;
@@ -32,16 +32,13 @@ export interface ConsumerUpkeepOptions {
  */
 export class ConsumerUpkeep {
   readonly #id = randomUUID();
-  /** One per partition queue: a failed job's entries go to its own partition's DLQ. */
-  readonly #sweepers: FailedJobSweeper[];
+  /** One per queue held, by queue name: a failed job's entries go to its own queue's DLQ. */
+  readonly #sweepers = new Map<string, FailedJobSweeper>();
   readonly #timers: NodeJS.Timeout[] = [];
 
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
-    this.#sweepers = o.queues.map(
-      (queue, i) => new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: o.dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink }),
-    );
-    this.#every(o.failedJobSweepIntervalMs, () => Promise.all(this.#sweepers.map((sweeper) => sweeper.sweep())));
+    this.#every(o.failedJobSweepIntervalMs, () => Promise.all(this.#currentSweepers().map((sweeper) => sweeper.sweep())));
     // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.
     void this.publishHealth();
     this.#every(o.queueDepthIntervalMs, async () => {
@@ -68,7 +65,28 @@ export class ConsumerUpkeep {
 
   async close(): Promise<void> {
     this.stop();
-    await Promise.all(this.#sweepers.map((sweeper) => sweeper.close()));
+    await Promise.all([...this.#sweepers.values()].map((sweeper) => sweeper.close()));
+  }
+
+  /** A sweeper per queue held now; those of queues no longer held (a drained layout) are closed. */
+  #currentSweepers(): FailedJobSweeper[] {
+    const o = this.options;
+    const queues = o.queues();
+    const dlqs = o.dlqs();
+    const held = new Set(queues.map((queue) => queue.name));
+    for (const [name, sweeper] of this.#sweepers) {
+      if (held.has(name)) continue;
+      this.#sweepers.delete(name);
+      void sweeper.close().catch((err: unknown) => o.onError(err));
+    }
+    return queues.map((queue, i) => {
+      let sweeper = this.#sweepers.get(queue.name);
+      if (!sweeper) {
+        sweeper = new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink });
+        this.#sweepers.set(queue.name, sweeper);
+      }
+      return sweeper;
+    });
   }
 
   #every(ms: number, chore: () => Promise<unknown>): void {
@@ -86,11 +104,11 @@ export class ConsumerUpkeep {
   }
 
   async #sampleDepth(): Promise<void> {
-    const { queues, dlqs, metrics, schema } = this.options;
-    // Partitions are summed: depth gauges stay per schema (README "Partitions").
+    const { metrics, schema } = this.options;
+    // Partitions (and other layouts' queues being drained) are summed: depth gauges stay per schema (README "Partitions").
     const [counts, dlqSizes] = await Promise.all([
-      Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))),
-      Promise.all(dlqs.map((dlq) => dlq.count())),
+      Promise.all(this.options.queues().map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))),
+      Promise.all(this.options.dlqs().map((dlq) => dlq.count())),
     ]);
     for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) metrics.queueDepth(schema.name, state, counts.reduce((sum, c) => sum + (c[state] ?? 0), 0));
     metrics.queueDepth(schema.name, 'dlq', dlqSizes.reduce((a, b) => a + b, 0));

@@ -17,19 +17,46 @@ import { DeadLetterWorker } from './dead-letter-worker.js';
  * ```
  */
 export class PartitionDeadLetters {
-  /** The DLQs, in the order of the queues given. */
-  readonly dlqs: readonly DeadLetterQueue[];
-  /** Their DLQ workers, when asked for. */
-  readonly workers: readonly DeadLetterWorker[];
-  readonly #byQueue = new Map<string, DeadLetterQueue>();
+  readonly #byQueue = new Map<string, { dlq: DeadLetterQueue; worker: DeadLetterWorker | undefined }>();
+  readonly #schema: Schema;
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+  readonly #withWorkers: boolean;
 
   constructor(schema: Schema, queues: readonly string[], redis: RedisClient, prefix: string, workers = false) {
-    this.dlqs = queues.map((queue) => {
-      const dlq = new DeadLetterQueue(schema.name, redis, prefix, { schema, queue });
-      this.#byQueue.set(queue, dlq);
-      return dlq;
-    });
-    this.workers = workers ? this.dlqs.map((dlq) => new DeadLetterWorker(dlq, redis, prefix)) : [];
+    this.#schema = schema;
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#withWorkers = workers;
+    for (const queue of queues) this.attach(queue);
+  }
+
+  /** The DLQs: the schema layout's in partition order, then those of other layouts attached. */
+  get dlqs(): readonly DeadLetterQueue[] {
+    return [...this.#byQueue.values()].map(({ dlq }) => dlq);
+  }
+
+  /** Their DLQ workers, when asked for. */
+  get workers(): readonly DeadLetterWorker[] {
+    return [...this.#byQueue.values()].flatMap(({ worker }) => (worker ? [worker] : []));
+  }
+
+  /** Opens the DLQ of one more queue (of another layout, while it is drained); returns it. */
+  attach(queue: string): DeadLetterQueue {
+    const held = this.#byQueue.get(queue);
+    if (held) return held.dlq;
+    const dlq = new DeadLetterQueue(this.#schema.name, this.#redis, this.#prefix, { schema: this.#schema, queue });
+    this.#byQueue.set(queue, { dlq, worker: this.#withWorkers ? new DeadLetterWorker(dlq, this.#redis, this.#prefix) : undefined });
+    return dlq;
+  }
+
+  /** Closes the DLQ of `queue` and its worker (their entries stay in Redis). */
+  async detach(queue: string): Promise<void> {
+    const held = this.#byQueue.get(queue);
+    if (!held) return;
+    this.#byQueue.delete(queue);
+    await held.worker?.close();
+    await held.dlq.close();
   }
 
   /**
@@ -43,7 +70,7 @@ export class PartitionDeadLetters {
     }
     const groups = new Map<DeadLetterQueue, KeyedDeadLetter[]>();
     entries.forEach((entry, i) => {
-      const dlq = this.#byQueue.get(queueOf(i)) ?? (this.dlqs[0] as DeadLetterQueue);
+      const dlq = this.#byQueue.get(queueOf(i))?.dlq ?? (this.dlqs[0] as DeadLetterQueue);
       let group = groups.get(dlq);
       if (!group) groups.set(dlq, (group = []));
       group.push(entry);

@@ -18,11 +18,53 @@ import { TolerantWorker } from './tolerant-worker.js';
  * ```
  */
 export class PartitionWorkers {
-  readonly workers: readonly TolerantWorker[];
+  readonly #byQueue = new Map<string, TolerantWorker>();
+  readonly #processor: Processor;
+  readonly #options: WorkerOptions;
+  readonly #listeners: Array<(err: Error) => void> = [];
+  #total: number | undefined;
+  #paused = false;
 
   constructor(queues: readonly string[], processor: Processor, options: WorkerOptions) {
+    this.#processor = processor;
+    this.#options = options;
+    this.#total = options.concurrency;
     const split = { ...options, ...(options.concurrency !== undefined && { concurrency: this.#share(options.concurrency, queues.length) }) };
-    this.workers = queues.map((queue) => new TolerantWorker(queue, processor, split));
+    for (const queue of queues) this.#byQueue.set(queue, new TolerantWorker(queue, processor, split));
+  }
+
+  /** The workers, one per queue held (the schema's layout first, then queues of other layouts while they are drained). */
+  get workers(): readonly TolerantWorker[] {
+    return [...this.#byQueue.values()];
+  }
+
+  /** The queues held. */
+  get queues(): readonly string[] {
+    return [...this.#byQueue.keys()];
+  }
+
+  /**
+   * Starts a worker on one more queue (a queue of another layout that holds work), feeding the
+   * same processor; the total concurrency is split again over every queue. It starts paused
+   * when the others are (a sick sink). Returns the new worker (undefined if the queue is already held).
+   */
+  add(queue: string): TolerantWorker | undefined {
+    if (this.#byQueue.has(queue)) return undefined;
+    const worker = new TolerantWorker(queue, this.#processor, { ...this.#options, concurrency: this.#share(this.#total ?? this.#options.concurrency ?? 1, this.#byQueue.size + 1) });
+    for (const listener of this.#listeners) worker.on('error', listener);
+    this.#byQueue.set(queue, worker);
+    if (this.#paused) void worker.pause(true).catch((err: unknown) => this.#listeners.forEach((l) => l(err as Error)));
+    if (this.#total !== undefined) this.concurrency = this.#total;
+    return worker;
+  }
+
+  /** Closes the worker of `queue` (waiting for its active jobs) and stops holding it. */
+  async remove(queue: string): Promise<void> {
+    const worker = this.#byQueue.get(queue);
+    if (!worker) return;
+    this.#byQueue.delete(queue);
+    if (this.#total !== undefined) this.concurrency = this.#total;
+    await worker.close();
   }
 
   /** The total concurrency: the workers' shares summed. */
@@ -32,12 +74,14 @@ export class PartitionWorkers {
 
   /** Sets the total concurrency: each worker takes an even share (at least 1). */
   set concurrency(total: number) {
+    this.#total = total;
     const share = this.#share(total, this.workers.length);
     for (const worker of this.workers) worker.concurrency = share;
   }
 
   /** Listens on every worker. */
   on(event: 'error', listener: (err: Error) => void): this {
+    this.#listeners.push(listener);
     for (const worker of this.workers) worker.on(event, listener);
     return this;
   }
@@ -54,10 +98,12 @@ export class PartitionWorkers {
 
   /** Pauses every worker; `doNotWaitActive` as BullMQ's. */
   async pause(doNotWaitActive?: boolean): Promise<void> {
+    this.#paused = true;
     await Promise.all(this.workers.map((worker) => worker.pause(doNotWaitActive)));
   }
 
   async resume(): Promise<void> {
+    this.#paused = false;
     await Promise.all(this.workers.map((worker) => worker.resume()));
   }
 

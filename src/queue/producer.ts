@@ -14,10 +14,11 @@ import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { partitionQueueName } from './queue-names.js';
-import { splitByPartition } from '../core/partition-of.js';
+import { RoundRobin, splitByPartition } from '../core/partition-of.js';
 import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { openQueue } from './open-queue.js';
+import { registerQueues } from './schema-layouts.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { schemaJobData } from './job-data.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
@@ -59,6 +60,10 @@ export class Producer {
   readonly #metrics: MetricsReporter;
   readonly #jobOptions: JobsOptions;
   readonly #replicas: ReplicaWaiter | undefined;
+  /** Per queue: its entry in the schema's layout registry, written before its first job (see `schema-layouts.ts`). */
+  readonly #registered = new Map<string, Promise<void>>();
+  /** Per schema: the partition turn of its keyless requests. */
+  readonly #spread = new Map<string, RoundRobin>();
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -143,11 +148,12 @@ export class Producer {
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
-    else await Promise.all(splitByPartition(schema, rows, bytes).map((group) => store(group.partition, group.rows, group.bytes)));
+    else await Promise.all(splitByPartition(schema, rows, bytes, this.#spreadOf(schema.name)).map((group) => store(group.partition, group.rows, group.bytes)));
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
   async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
+    await this.#register(schema.name, name);
     if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes);
     const queue = this.#queue(name);
     if (rows.length === 1) {
@@ -157,6 +163,29 @@ export class Producer {
     for (let i = 0; i < rows.length; i += 1000) {
       await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row]), opts: this.#jobOptions })));
     }
+  }
+
+  /**
+   * Records the queue in the schema's layout registry once per producer, before its first job: a
+   * worker of another `partitions` finds it there and drains it (README "Partitions").
+   */
+  #register(schema: string, name: string): Promise<void> {
+    let registered = this.#registered.get(name);
+    if (!registered) {
+      // After the queue's connection is ready, as BullMQ's own add waits (the producer's client has no offline queue).
+      registered = this.#queue(name)
+        .waitUntilReady()
+        .then(() => registerQueues(this.#redis, this.#options.prefix, schema, [name]));
+      this.#registered.set(name, registered);
+      registered.catch(() => this.#registered.delete(name)); // tried again with the next submit
+    }
+    return registered;
+  }
+
+  #spreadOf(schema: string): RoundRobin {
+    let spread = this.#spread.get(schema);
+    if (!spread) this.#spread.set(schema, (spread = new RoundRobin()));
+    return spread;
   }
 
   /** The queue named `name` (a schema's, or one partition's). */

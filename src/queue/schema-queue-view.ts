@@ -3,6 +3,7 @@ import type { RedisClient } from './connection.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { DEFAULT_PREFIX, schemaQueueNames } from './queue-names.js';
 import { openQueue } from './open-queue.js';
+import { otherLayoutQueues } from './schema-layouts.js';
 
 /** Depth of a schema's queue by job state, and the size of its DLQ. */
 export interface SchemaQueueCounts {
@@ -19,10 +20,13 @@ export interface SchemaQueueCounts {
 export interface PartitionQueueCounts extends SchemaQueueCounts {
   /** The queue's name: the schema's, or `<schema>#<partition>`. */
   readonly queue: string;
+  /** False for a queue of another `partitions` layout that still holds work or dead letters (README "Partitions"). */
+  readonly current: boolean;
 }
 
 /**
- * A read-mostly handle on one schema's queue and DLQ (every partition's, for a partitioned schema), for tools outside a consumer: the CLI's
+ * A read-mostly handle on one schema's queue and DLQ (every partition's, for a partitioned schema, and
+ * those another `partitions` left holding anything, once found by {@link SchemaQueueView.refresh}), for tools outside a consumer: the CLI's
  * `stats`, and Bull Board (which takes the BullMQ queues in {@link SchemaQueueView.queues}).
  * It never processes jobs.
  *
@@ -39,13 +43,23 @@ export class SchemaQueueView {
   readonly queue: Queue;
   /** The schema's DLQ (partition 0's, for a partitioned schema). */
   readonly dlq: DeadLetterQueue;
-  /** Every queue of the schema, partition order. */
+  /** Every queue of the schema's layout, partition order. */
   readonly partitionQueues: readonly Queue[];
   /** Their DLQs, in the same order. */
   readonly partitionDlqs: readonly DeadLetterQueue[];
+  /** Queues of other `partitions` layouts that held work or dead letters at the last {@link refresh}, with their DLQs. */
+  #others = new Map<string, { queue: Queue; dlq: DeadLetterQueue }>();
+  readonly #connection: RedisClient;
+  readonly #prefix: string;
 
-  /** `partitions`: the schema's (`schema.partitions`); 1 for an unpartitioned schema. */
+  /**
+   * `partitions`: the schema's (`schema.partitions`); 1 for an unpartitioned schema. The view
+   * covers that layout only until {@link refresh} (or {@link SchemaQueueView.open}) finds the
+   * queues other layouts left behind.
+   */
   constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, readonly partitions = 1) {
+    this.#connection = connection;
+    this.#prefix = prefix;
     const names = schemaQueueNames({ name: schema, partitions });
     this.partitionQueues = names.map((name) => openQueue(name, connection, prefix));
     this.partitionDlqs = names.map((queue) => new DeadLetterQueue(schema, connection, prefix, { queue }));
@@ -53,9 +67,47 @@ export class SchemaQueueView {
     this.dlq = this.partitionDlqs[0] as DeadLetterQueue;
   }
 
-  /** Each queue followed by its DLQ (`orders`, `orders.dlq`, or `orders#0`, `orders#0.dlq`, `orders#1` …), in the order Bull Board should list them. */
+  /** A view over the schema's layout and every queue another layout left holding work or dead letters (probed once). */
+  static async open(schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, partitions = 1): Promise<SchemaQueueView> {
+    const view = new SchemaQueueView(schema, connection, prefix, partitions);
+    try {
+      await view.refresh(true);
+    } catch (err) {
+      await view.close();
+      throw err;
+    }
+    return view;
+  }
+
+  /**
+   * Looks again for queues of other layouts that hold anything: those in the schema's layout
+   * registry, and with `probeAll` every possible queue name (257 `EXISTS`). Opens the new ones and
+   * closes those that are empty now.
+   */
+  async refresh(probeAll = false): Promise<void> {
+    const own = this.partitionQueues.map((queue) => queue.name);
+    const found = await otherLayoutQueues(this.#connection, this.#prefix, this.schema, own, probeAll);
+    const next = new Map<string, { queue: Queue; dlq: DeadLetterQueue }>();
+    for (const name of found) next.set(name, this.#others.get(name) ?? { queue: openQueue(name, this.#connection, this.#prefix), dlq: new DeadLetterQueue(this.schema, this.#connection, this.#prefix, { queue: name }) });
+    const gone = [...this.#others].filter(([name]) => !next.has(name));
+    this.#others = next;
+    await Promise.all(gone.flatMap(([, { queue, dlq }]) => [queue.close(), dlq.close()]));
+  }
+
+  /** Names of the queues of other layouts found at the last {@link refresh}. */
+  get otherQueues(): readonly string[] {
+    return [...this.#others.keys()];
+  }
+
+  /**
+   * Each queue followed by its DLQ (`orders`, `orders.dlq`, or `orders#0`, `orders#0.dlq`, `orders#1` …), in the order Bull Board should list them;
+   * then those of other layouts found by the last {@link refresh}.
+   */
   get queues(): Queue[] {
-    return this.partitionQueues.flatMap((queue, i) => [queue, (this.partitionDlqs[i] as DeadLetterQueue).queue]);
+    return [
+      ...this.partitionQueues.flatMap((queue, i) => [queue, (this.partitionDlqs[i] as DeadLetterQueue).queue]),
+      ...[...this.#others.values()].flatMap(({ queue, dlq }) => [queue, dlq.queue]),
+    ];
   }
 
   /** Current depths, summed over the partitions; `waiting` includes prioritized jobs. */
@@ -65,13 +117,18 @@ export class SchemaQueueView {
     return { waiting: sum('waiting'), active: sum('active'), delayed: sum('delayed'), failed: sum('failed'), dlq: sum('dlq') };
   }
 
-  /** Current depths of each queue (one, or one per partition). */
+  /** Current depths of each queue (one, or one per partition; then other layouts' found by the last {@link refresh}). */
   partitionCounts(): Promise<PartitionQueueCounts[]> {
+    const queues = [
+      ...this.partitionQueues.map((queue, i) => ({ queue, dlq: this.partitionDlqs[i] as DeadLetterQueue, current: true })),
+      ...[...this.#others.values()].map((other) => ({ ...other, current: false })),
+    ];
     return Promise.all(
-      this.partitionQueues.map(async (queue, i) => {
-        const [counts, dlq] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'), (this.partitionDlqs[i] as DeadLetterQueue).count()]);
+      queues.map(async ({ queue, dlq: dlqOf, current }) => {
+        const [counts, dlq] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'), dlqOf.count()]);
         return {
           queue: queue.name,
+          current,
           waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
           active: counts.active ?? 0,
           delayed: counts.delayed ?? 0,
@@ -84,6 +141,7 @@ export class SchemaQueueView {
 
   /** Closes the queue objects; the Redis connection stays the caller's. */
   async close(): Promise<void> {
-    await Promise.all([...this.partitionQueues.map((queue) => queue.close()), ...this.partitionDlqs.map((dlq) => dlq.close())]);
+    const others = [...this.#others.values()].flatMap(({ queue, dlq }) => [queue.close(), dlq.close()]);
+    await Promise.all([...this.partitionQueues.map((queue) => queue.close()), ...this.partitionDlqs.map((dlq) => dlq.close()), ...others]);
   }
 }

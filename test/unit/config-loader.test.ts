@@ -118,7 +118,7 @@ describe('loadConfig', () => {
     ['a short token', { ...good, http: { auth: { token: 'abc' } } }, 'http.auth.token', 'at least 16 characters'],
     ['zero partitions', withSchema({ partitions: 0 }), 'schemas.0.partitions', 'must be a positive integer'],
     ['too many partitions', withSchema({ partitions: 257 }), 'schemas.0.partitions', 'from 1 to 256'],
-    ['partitionBy on a SQL schema', withSchema({ partitionBy: ['id'] }), 'schemas.0.partitionBy', 'partitioned by its keys'],
+    ['partitionBy outside the keys of an update schema', withSchema({ partitions: 2, partitionBy: ['kind'] }), 'schemas.0', 'partitionBy column "kind" is not a key column'],
     ['partitionBy naming no column', withSchema({ partitions: 2, partitionBy: ['nope'] }, 1), 'schemas.1', 'partitionBy column "nope"'],
     ['versionColumn with ignore', withSchema({ versionColumn: 'v' }, 2), 'schemas.2.versionColumn', "needs conflict 'update' or 'replace'"],
     ['a stamped versionColumn that is declared', withSchema({ versionColumn: 'kind' }), 'schemas.0.versionColumn', 'do not declare it'],
@@ -193,5 +193,7 @@ describe('the docker-compose worker config', () => {
     const config = loadConfig({ path: write({ ...good, schemas: [{ ...good.schemas[0], partitions: 4 }, { ...good.schemas[1], partitions: 2, partitionBy: ['key'] }, good.schemas[2]] }), env });
     expect(config.schemas.map((s) => s.schema.partitions)).toEqual([4, 2, 1]);
     expect(config.schemas[1]?.schema.partitionBy).toEqual(['key']);
+    const sqlRouted = loadConfig({ path: write({ ...good, schemas: [{ ...good.schemas[0], keys: ['id', 'kind'], partitions: 4, partitionBy: ['kind'] }] }), env });
+    expect(sqlRouted.schemas[0]?.schema.partitionBy).toEqual(['kind']);
   });
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fnv1a32, partitionOf, splitByPartition } from '../../src/core/partition-of.js';
+import { RoundRobin, fnv1a32, partitionOf, splitByPartition } from '../../src/core/partition-of.js';
 import { Schema, SQLSchema, partitionKeyColumns } from '../../src/core/schema.js';
 import { SchemaDefinitionError } from '../../src/errors/schema-definition-error.js';
 import { partitionQueueName, queueKeyPrefix, schemaOfQueue, schemaQueueNames, deadLetterQueueName } from '../../src/queue/queue-names.js';
@@ -43,6 +44,55 @@ describe('splitByPartition', () => {
       expect(vs).toEqual([...vs].sort((x, y) => x - y)); // submit order kept
       expect(group.bytes).toEqual(vs);
     }
+  });
+
+  it('spreads a keyless insert schema over every partition in turn (it used to hash the empty key into one)', () => {
+    const schema = SQLSchema('log', 'insert', { at: 'int64', line: 'string' }, { partitions: 4 });
+    expect(partitionKeyColumns(schema)).toEqual([]);
+    const spread = new RoundRobin();
+    const rows = Array.from({ length: 10 }, (_, i) => ({ at: i, line: 'same' }));
+    const first = splitByPartition(schema, rows, rows.map(() => 1), spread);
+    expect(first.map((g) => [g.partition, g.rows.map((r) => r.at)])).toEqual([
+      [0, [0, 4, 8]],
+      [1, [1, 5, 9]],
+      [2, [2, 6]],
+      [3, [3, 7]],
+    ]);
+    // The turn carries over from call to call (single submits spread too).
+    const singles = Array.from({ length: 8 }, (_, i) => splitByPartition(schema, [{ at: i, line: 'x' }], [1], spread)[0]?.partition);
+    expect(singles).toEqual([2, 3, 0, 1, 2, 3, 0, 1]);
+  });
+
+  it('property: a keyless schema stays evenly spread (counts differ by at most 1) over any sequence of submits, each group in submit order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 256 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 40 }), (partitions, sizes) => {
+        const schema = SQLSchema('log', 'insert', ['at', 'line'], { partitions });
+        const spread = new RoundRobin();
+        const counts = new Array<number>(partitions).fill(0);
+        let at = 0;
+        for (const size of sizes) {
+          const rows = Array.from({ length: size }, () => ({ at: at++, line: 'x' }));
+          for (const group of splitByPartition(schema, rows, rows.map(() => 1), spread)) {
+            counts[group.partition] = (counts[group.partition] ?? 0) + group.rows.length;
+            const ats = group.rows.map((r) => r.at);
+            expect(ats).toEqual([...ats].sort((a, b) => a - b));
+          }
+        }
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(at);
+      }),
+    );
+  });
+
+  it('routes a SQL schema by partitionBy: some of its keys, or any columns with insert', () => {
+    const byTenant = SQLSchema('t', 'update', { tenant: 'string', id: 'int64', v: 'string' }, { keys: ['tenant', 'id'], partitions: 8, partitionBy: ['tenant'] });
+    expect(partitionKeyColumns(byTenant)).toEqual(['tenant']);
+    const groups = splitByPartition(byTenant, [{ tenant: 'a', id: 1 }, { tenant: 'a', id: 2 }, { tenant: 'b', id: 1 }], [1, 1, 1]);
+    for (const group of groups) for (const row of group.rows) expect(group.partition).toBe(partitionOf(['tenant'], row, 8));
+    expect(groups.find((g) => g.rows.some((r) => r.tenant === 'a'))?.rows.map((r) => r.id)).toEqual([1, 2]);
+    expect(partitionKeyColumns(SQLSchema('log', 'insert', ['at', 'host'], { partitions: 2, partitionBy: ['host'] }))).toEqual(['host']);
+    expect(() => SQLSchema('t', 'update', ['id', 'v'], { partitions: 2, partitionBy: ['v'] })).toThrow(/partitionBy column "v" is not a key column/);
+    expect(() => SQLSchema('t', 'insert', ['id', 'v'], { partitionBy: [] })).toThrow(/partitionBy must not be empty/);
   });
 
   it('one partition: one group, no hashing', () => {

@@ -8,6 +8,7 @@ import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
 import { SessionLedger } from '../sql/session-ledger.js';
+import { writeWithLedgerRecovery } from '../sql/ledger-recovery.js';
 import { claimMySqlRows, mySqlLedgerSpec } from './ledger.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
@@ -162,22 +163,25 @@ export class MySqlDriver implements BatchExecutor {
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
+    const write = () => runTransaction(spec, async (query, checkpoint) => {
+      // Exactly-once: only the requests this transaction recorded first are written.
+      const rows = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+      if (rows.length === 0) return;
+      // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
+      if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
+        await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
+        return;
+      }
+      const text = buildMySqlInsert(sql);
+      for (const { start, end } of chunkRangesByBytes(rows, maxRows, maxBytes)) {
+        checkpoint();
+        await query(text, [rows.slice(start, end)]);
+      }
+    });
     try {
-      await runTransaction(spec, async (query, checkpoint) => {
-        // Exactly-once: only the requests this transaction recorded first are written.
-        const rows = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
-        if (rows.length === 0) return;
-        // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
-        if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
-          await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
-          return;
-        }
-        const text = buildMySqlInsert(sql);
-        for (const { start, end } of chunkRangesByBytes(rows, maxRows, maxBytes)) {
-          checkpoint();
-          await query(text, [rows.slice(start, end)]);
-        }
-      });
+      // ER_NO_SUCH_TABLE: the ledger may have been dropped under the worker (or the data table: then it fails again).
+      if (once) await writeWithLedgerRecovery(write, (err) => err.sinkCode === '1146', () => this.ledger.recreate(sql));
+      else await write();
     } catch (err) {
       // The table may have changed (a new index, or it did not exist yet): read it again next time.
       this.#uniqueIndexes.delete(sql.table);

@@ -11,6 +11,7 @@ import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
 import { SessionLedger } from '../sql/session-ledger.js';
+import { writeWithLedgerRecovery } from '../sql/ledger-recovery.js';
 import { claimPostgresRows, postgresLedgerSpec } from './ledger.js';
 import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
@@ -149,21 +150,24 @@ export class PostgresDriver implements BatchExecutor {
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
+    const write = () => runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
+      // Exactly-once: only the requests this transaction recorded first are written.
+      let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
+      // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
+      // column, which already leaves each key once, else the last submit for a merging strategy.
+      if (sql.version) rows = newestRowsIfVersioned(sql, rows);
+      else if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
+      if (rows.length === 0) return;
+      const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+      for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
+        checkpoint();
+        await query(text, toColumns(rows.slice(start, end), sql.columns.length));
+      }
+    });
     try {
-      await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
-        // Exactly-once: only the requests this transaction recorded first are written.
-        let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
-        // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
-        // column, which already leaves each key once, else the last submit for a merging strategy.
-        if (sql.version) rows = newestRowsIfVersioned(sql, rows);
-        else if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
-        if (rows.length === 0) return;
-        const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
-        for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
-          checkpoint();
-          await query(text, toColumns(rows.slice(start, end), sql.columns.length));
-        }
-      });
+      // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
+      if (once) await writeWithLedgerRecovery(write, (err) => err.sinkCode === '42P01', () => this.ledger.recreate(sql));
+      else await write();
     } catch (err) {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);

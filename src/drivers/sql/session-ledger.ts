@@ -49,6 +49,12 @@ export class SessionLedger implements DeliveryLedger {
     return ready;
   }
 
+  /** Creates the ledger table again, whatever this driver remembers: after it was dropped under the worker. */
+  recreate(schema: SQLSchema): Promise<string> {
+    this.#ready.delete(schema.ledgerTable as string);
+    return this.ensure(schema);
+  }
+
   async prepare(schema: SQLSchemaLike): Promise<string> {
     const sql = this.#spec.ddl(schema);
     await this.#run(async (session) => {

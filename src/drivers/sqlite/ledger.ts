@@ -72,6 +72,22 @@ export class SqliteLedger implements DeliveryLedger {
     this.#ready.add(name);
   }
 
+  /**
+   * True when the ledger table is in the catalog: SQLite reports a missing table with its generic
+   * `SQLITE_ERROR` (as it does a syntax error), so the catalog, not the message, tells them apart.
+   */
+  exists(db: SqliteLedgerDatabase, schema: SQLSchemaLike): boolean {
+    const parts = ledgerTableOf(schema).split('.');
+    const name = parts.pop() as string;
+    const catalog = parts.length > 0 ? `${quoteTableName(parts.join('.'), '"')}.sqlite_master` : 'sqlite_master';
+    return allRows(db, `SELECT 1 FROM ${catalog} WHERE type = 'table' AND name = ?`, [name]).length > 0;
+  }
+
+  /** Forgets that this driver created the table, so the next {@link ensure} creates it again (it was dropped). */
+  forgetCreated(schema: SQLSchemaLike): void {
+    this.#ready.delete(ledgerTableOf(schema));
+  }
+
   async prepare(schema: SQLSchemaLike): Promise<string> {
     const sql = buildSqliteLedgerDdl(schema);
     this.#run(await this.#database(), (db) => db.exec(sql));

@@ -13,7 +13,8 @@ import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { buildSqliteInsert, SQLITE_MAX_PARAMETERS } from './statement-builder.js';
-import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { isExactlyOnce, ledgerBatch, type LedgerBatch } from '../sql/ledger.js';
+import { writeWithLedgerRecovery } from '../sql/ledger-recovery.js';
 import { claimSqliteRows, SqliteLedger } from './ledger.js';
 
 /** The part of a prepared statement the driver uses; a better-sqlite3 `Statement` fits. */
@@ -136,7 +137,7 @@ export class SqliteDriver implements BatchExecutor {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
-    let rows = batch.rows;
+    const rows = batch.rows;
     const once = isExactlyOnce(sql) ? ledgerBatch(rows, requests) : undefined;
     const db = await this.#database();
     throwIfAborted(SINK, signal); // opening may have yielded
@@ -144,6 +145,15 @@ export class SqliteDriver implements BatchExecutor {
     // column without type affinity still stores 42 and not 42.0.
     const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
+    const write = async () => this.#write(db, sql, once, rows, integer, size);
+    if (!once) return write();
+    // SQLITE_ERROR and no ledger in the catalog: it was dropped under the worker; create it again and write once more.
+    await writeWithLedgerRecovery(write, (err) => err.sinkCode === 'SQLITE_ERROR' && !this.ledger.exists(db, sql), async () => this.ledger.forgetCreated(sql));
+  }
+
+  /** One attempt at the batch's transaction: BEGIN IMMEDIATE, the ledger claim (exactly-once), the inserts, COMMIT. */
+  #write(db: SqliteDatabaseLike, sql: SQLSchema, once: LedgerBatch | undefined, batchRows: (readonly Value[])[], integer: readonly boolean[], size: number): void {
+    let rows = batchRows;
     try {
       if (once) this.ledger.ensure(db, sql);
       db.exec('BEGIN IMMEDIATE');
