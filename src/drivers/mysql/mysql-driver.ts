@@ -3,6 +3,7 @@ import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
 import { readBatch } from '../sql/batch-rows.js';
+import { requireSqlSchema } from '../sql/batch-guard.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
@@ -14,7 +15,8 @@ import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
-import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
+import { inKeyOrder } from '../sql/key-order.js';
+import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 import { hasOtherUniqueIndex, readUniqueIndexes, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
@@ -165,7 +167,9 @@ export class MySqlDriver implements BatchExecutor {
     try {
       await runTransaction(spec, async (query, checkpoint) => {
         // Exactly-once: only the requests this transaction recorded first are written.
-        const rows = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+        // Key order: concurrent batches lock shared keys in one order (rows the server may equate
+        // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
+        const rows = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
         if (rows.length === 0) return;
         // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
         if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
@@ -183,6 +187,18 @@ export class MySqlDriver implements BatchExecutor {
       this.#uniqueIndexes.delete(sql.table);
       throw err;
     }
+  }
+
+  /**
+   * A zero-row `INSERT … SELECT … WHERE 1 = 0` into the schema's table in its own transaction: it
+   * changes nothing, but fails like a batch would on a read-only server, a locked table or a lost connection.
+   */
+  async probeWrite(schema: Schema, signal?: AbortSignal): Promise<void> {
+    const sql = requireSqlSchema(schema, SINK);
+    const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
+    await runTransaction(spec, async (query) => {
+      await query(buildMySqlProbeWrite(sql));
+    });
   }
 
   /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */
