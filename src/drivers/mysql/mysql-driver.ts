@@ -16,8 +16,9 @@ import { classifyMySqlError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
 import { inKeyOrder } from '../sql/key-order.js';
+import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './packet-limit.js';
 import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
-import { hasOtherUniqueIndex, readUniqueIndexes, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
+import { field, hasOtherUniqueIndex, readUniqueIndexes, resultRows, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
 export interface MySqlConnectionLike {
@@ -139,6 +140,8 @@ export class MySqlDriver implements BatchExecutor {
   /** Unique indexes per table and when they were read. */
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
+  /** The server's `max_allowed_packet`, read on the first batch. */
+  #maxPacket: number | undefined;
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...mySqlLedgerSpec(), acquire: () => this.#acquire(), classify: classifyMySqlError });
 
@@ -160,12 +163,15 @@ export class MySqlDriver implements BatchExecutor {
     if (!batch) return;
     const sql = batch.schema;
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
-    const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
     try {
       await runTransaction(spec, async (query, checkpoint) => {
+        const maxPacket = (this.#maxPacket ??= await readMaxPacket(query));
+        // A row no statement can carry is refused before anything is sent (bisection isolates it).
+        refuseOversizedRows(SINK, batch.rows, maxPacket);
+        const maxBytes = statementBudget(this.#options.maxStatementBytes, maxPacket);
         // Exactly-once: only the requests this transaction recorded first are written.
         // Key order: concurrent batches lock shared keys in one order (rows the server may equate
         // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
@@ -255,4 +261,10 @@ export class MySqlDriver implements BatchExecutor {
       release: (destroy) => (destroy ? connection.destroy() : connection.release()),
     };
   }
+}
+
+/** The session's `max_allowed_packet` in bytes (MariaDB's own default, 16 MiB, should the answer be unreadable). */
+async function readMaxPacket(query: SqlSession['query']): Promise<number> {
+  const value = Number(field(resultRows(await query(MYSQL_MAX_PACKET_SQL))[0] ?? {}, 'max_allowed_packet', 0));
+  return Number.isSafeInteger(value) && value > 0 ? value : 16 * 1024 * 1024;
 }
