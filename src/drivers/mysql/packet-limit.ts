@@ -23,6 +23,7 @@ export const PACKET_TOO_LARGE = '1153';
 export const MYSQL_MAX_PACKET_SQL = 'SELECT @@max_allowed_packet AS max_allowed_packet';
 
 // Characters mysql2 escapes with a backslash: NUL, \b, \t, \n, \r, \x1a, quotes, backslash.
+// eslint-disable-next-line no-control-regex -- the control characters are exactly what is counted
 const ESCAPED = /[\0\b\t\n\r\x1a"'\\]/g;
 
 /** The exact size of a row as mysql2 writes it into `VALUES (…)`: UTF-8 bytes plus escapes, quotes and separators. */
