@@ -5,7 +5,8 @@ import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { readBatch, toColumns } from '../sql/batch-rows.js';
 import { requireSqlSchema } from '../sql/batch-guard.js';
-import { chunkRanges } from '../sql/chunk.js';
+import { chunkRangesByBytes } from '../sql/chunk.js';
+import { POSTGRES_MAX_STATEMENT_BYTES, refuseOversizedFields } from './field-limit.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
@@ -195,8 +196,9 @@ export class PostgresDriver implements BatchExecutor {
       else if (mergesOnConflict(sql)) rows = lastRowPerKey(rows, keyIndexesOf(sql));
       if (rows.length === 0) return;
       const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+      refuseOversizedFields(SINK, rows);
       for (const round of statementRounds(sql, rows, rowByRow)) {
-        for (const { start, end } of chunkRanges(round.length, this.#options.maxRowsPerStatement)) {
+        for (const { start, end } of chunkRangesByBytes(round, this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
           checkpoint();
           await query(text, toColumns(round.slice(start, end), sql.columns.length));
         }
