@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SinkError } from '../../src/errors/sink-error.js';
+import type { SinkError } from '../../src/errors/sink-error.js';
 import { refuseOversizedRows, rowLiteralBytes, statementBudget } from '../../src/drivers/mysql/packet-limit.js';
 import { refuseOversizedFields } from '../../src/drivers/postgres/field-limit.js';
 

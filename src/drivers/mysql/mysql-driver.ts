@@ -70,7 +70,9 @@ export interface MySqlDriverOptions {
   maxRowsPerStatement?: number;
   /**
    * Budget for one statement's text, estimated from the values: a statement must fit the
-   * server's `max_allowed_packet` (16 MiB by default on MariaDB, 4 MiB on old MySQL).
+   * server's `max_allowed_packet` (16 MiB by default on MariaDB, 4 MiB on old MySQL). The driver
+   * reads `@@max_allowed_packet` on its first batch and never goes over it less 16 KiB, whatever
+   * this says; a row that cannot fit any statement is refused (errno 1153, `non_retryable`).
    * @defaultValue 4194304 (4 MiB)
    */
   maxStatementBytes?: number;

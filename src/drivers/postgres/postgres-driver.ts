@@ -126,6 +126,11 @@ const OWNER = 'PostgresDriverOptions';
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
  * occurs twice in one batch the later row wins. `insert` has no conflict clause (any conflict fails, 23505).
  *
+ * Key order: every statement writes its rows in one total order of the key (see `inKeyOrder`), so
+ * concurrent batches that share keys wait for each other instead of deadlocking. Keys the database
+ * may equate (padded `char(n)`, `citext`, case-insensitive collations, `'01'` and `1`) go into
+ * separate statements, in arrival order (see `keyRounds`), so the later row still wins.
+ *
  * `delivery: 'exactly-once'`: the transaction first records the batch's delivery ids in the
  * ledger (`INSERT … ON CONFLICT DO NOTHING RETURNING`, see `claimPostgresRows`) and writes only the
  * rows whose id came back.
