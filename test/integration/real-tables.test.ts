@@ -199,19 +199,15 @@ describe('faults still dead-letter nothing but the poison (private servers)', ()
     const table = uniqueTable(label);
     await server.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, name text NOT NULL, score int NOT NULL CHECK (score >= 0))`);
     const readKeys = async () => (await server.query<{ id: string }>(`SELECT id::text AS id FROM ${table}`)).map((r) => r.id);
-    return { server, table, schema: SQLSchema(table, 'update', COLUMNS), readKeys };
+    const executor = () => new PostgresDriver({ connectionString: server.url, connectTimeoutMs: 1000 });
+    return { server, table, base: { label, schema: SQLSchema(table, 'update', COLUMNS), executor, row, readKeys } };
   }
-  const pgDriver = (url: string) => () => new PostgresDriver({ connectionString: url, connectTimeoutMs: 1000 });
 
   it(`PostgreSQL: a LOCK TABLE held ${FAULT_MS / 1000} s (no lock timeout: batches time out)`, async () => {
     const t = await privatePg('rt_lock');
     await runFaultScenario({
       scenario: `real-tables: PG LOCK TABLE held ${FAULT_MS / 1000} s, batchTimeoutMs 1000`,
-      label: 'rt_lock',
-      schema: t.schema,
-      executor: pgDriver(t.server.url),
-      row,
-      readKeys: t.readKeys,
+      ...t.base,
       consumer: { batchTimeoutMs: 1000 },
       fault: async (ctx) => {
         const holder = await t.server.client();
@@ -233,11 +229,7 @@ describe('faults still dead-letter nothing but the poison (private servers)', ()
     const t = await privatePg('rt_ro');
     await runFaultScenario({
       scenario: `real-tables: PG read-only ${FAULT_MS / 1000} s`,
-      label: 'rt_ro',
-      schema: t.schema,
-      executor: pgDriver(t.server.url),
-      row,
-      readKeys: t.readKeys,
+      ...t.base,
       fault: async (ctx) => {
         try {
           await t.server.query('ALTER SYSTEM SET default_transaction_read_only = on');
@@ -257,11 +249,7 @@ describe('faults still dead-letter nothing but the poison (private servers)', ()
     const t = await privatePg('rt_restart');
     await runFaultScenario({
       scenario: `real-tables: PG stopped ${FAULT_MS / 1000} s`,
-      label: 'rt_restart',
-      schema: t.schema,
-      executor: pgDriver(t.server.url),
-      row,
-      readKeys: t.readKeys,
+      ...t.base,
       fault: async (ctx) => {
         try {
           await t.server.stop('fast');
