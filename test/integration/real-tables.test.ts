@@ -24,6 +24,9 @@ const MARIADB_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 /** The private MariaDB's packet limit: small, so a 100 kB row is over it and a few 10 kB rows fill a statement. */
 const MAX_PACKET = 64 * 1024;
 const FAULT_MS = 5000;
+const FAULT_COLUMNS = { id: 'int64', name: 'string', score: 'int32' } as const;
+/** A fault scenario's row; poison is a CHECK violation (23514 / 4025), a data error on every attempt. */
+const faultRow = (i: number, poison: boolean) => ({ id: BigInt(i), name: `row ${i}`, score: poison ? -1 : i % 1000 });
 
 interface Landed {
   readonly deadLettered: { errorCode: string | null; message: string; request: unknown }[];
@@ -163,7 +166,7 @@ describe('keys the database equates (later row wins, nothing dead-lettered)', ()
   });
 });
 
-describe('a row larger than the server takes (private MariaDB, max_allowed_packet 64 kB)', () => {
+describe('private MariaDB (max_allowed_packet 64 kB): a row larger than the server takes, and faults', () => {
   let server: PrivateMariaDb;
   beforeAll(async () => {
     server = await PrivateMariaDb.create({ args: [`--max-allowed-packet=${MAX_PACKET}`] });
@@ -185,12 +188,64 @@ describe('a row larger than the server takes (private MariaDB, max_allowed_packe
     const ids = await server.query<{ id: string }[]>(`SELECT id FROM ${t} ORDER BY id`);
     expect(ids.map((r) => Number(r.id))).toEqual(rows.map((_, i) => i).filter((i) => i !== 17));
   });
+  /** A keyed table on the private server, and the fault scenario's common fields (the app user, who read_only stops). */
+  async function mariaFaultBase(label: string) {
+    const table = `${label}_${process.pid}`;
+    await server.query(`CREATE TABLE ${table} (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL, score INT NOT NULL CHECK (score >= 0))`);
+    return {
+      table,
+      base: {
+        label,
+        schema: SQLSchema(table, 'update', FAULT_COLUMNS),
+        executor: () => new MySqlDriver({ connectionString: server.appUrl, connectTimeoutMs: 2000, poolSize: 4 }),
+        row: faultRow,
+        readKeys: async () => (await server.query<Array<{ id: string }>>(`SELECT id FROM ${table}`)).map((r) => String(r.id)),
+      },
+    };
+  }
+
+  it(`faults: SET GLOBAL read_only for a non-SUPER user for ${FAULT_MS / 1000} s dead-letters nothing but the poison`, async () => {
+    const t = await mariaFaultBase('rt_myro');
+    await runFaultScenario({
+      ...t.base,
+      scenario: `real-tables: MariaDB read_only ${FAULT_MS / 1000} s`,
+      fault: async (ctx) => {
+        try {
+          await server.query('SET GLOBAL read_only = ON');
+          ctx.down();
+          await sleep(FAULT_MS);
+        } finally {
+          await server.query('SET GLOBAL read_only = OFF');
+          ctx.cleared();
+        }
+      },
+    });
+  });
+
+  it(`faults: a long transaction holding every row and gap lock for ${FAULT_MS / 1000} s (batches time out) dead-letters nothing but the poison`, async () => {
+    const t = await mariaFaultBase('rt_mylock');
+    await runFaultScenario({
+      ...t.base,
+      scenario: `real-tables: MariaDB long transaction (SELECT … FOR UPDATE) ${FAULT_MS / 1000} s, batchTimeoutMs 1000`,
+      consumer: { batchTimeoutMs: 1000 },
+      fault: async (ctx) => {
+        const holder = await server.connect();
+        try {
+          await holder.query('START TRANSACTION');
+          await holder.query(`SELECT id FROM ${t.table} FOR UPDATE`);
+          ctx.down();
+          await sleep(FAULT_MS);
+          await holder.query('COMMIT');
+          ctx.cleared();
+        } finally {
+          await holder.end().catch(() => holder.destroy());
+        }
+      },
+    });
+  });
 });
 
-describe('faults still dead-letter nothing but the poison (private servers)', () => {
-  const COLUMNS = { id: 'int64', name: 'string', score: 'int32' } as const;
-  // Poison: a CHECK violation (23514), a data error on every attempt.
-  const row = (i: number, poison: boolean) => ({ id: BigInt(i), name: `row ${i}`, score: poison ? -1 : i % 1000 });
+describe('PostgreSQL faults still dead-letter nothing but the poison (private servers)', () => {
 
   async function privatePg(label: string) {
     const server = await PrivatePostgres.create();
@@ -200,7 +255,7 @@ describe('faults still dead-letter nothing but the poison (private servers)', ()
     await server.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, name text NOT NULL, score int NOT NULL CHECK (score >= 0))`);
     const readKeys = async () => (await server.query<{ id: string }>(`SELECT id::text AS id FROM ${table}`)).map((r) => r.id);
     const executor = () => new PostgresDriver({ connectionString: server.url, connectTimeoutMs: 1000 });
-    return { server, table, base: { label, schema: SQLSchema(table, 'update', COLUMNS), executor, row, readKeys } };
+    return { server, table, base: { label, schema: SQLSchema(table, 'update', FAULT_COLUMNS), executor, row: faultRow, readKeys } };
   }
 
   it(`PostgreSQL: a LOCK TABLE held ${FAULT_MS / 1000} s (no lock timeout: batches time out)`, async () => {
@@ -264,28 +319,4 @@ describe('faults still dead-letter nothing but the poison (private servers)', ()
     });
   });
 
-  it(`MariaDB: SET GLOBAL read_only for a non-SUPER user for ${FAULT_MS / 1000} s`, async () => {
-    const server = await PrivateMariaDb.create();
-    defer(() => server.remove());
-    const table = `rt_myro_${process.pid}`;
-    await server.query(`CREATE TABLE ${table} (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL, score INT NOT NULL CHECK (score >= 0))`);
-    await runFaultScenario({
-      scenario: `real-tables: MariaDB read_only ${FAULT_MS / 1000} s`,
-      label: 'rt_myro',
-      schema: SQLSchema(table, 'update', COLUMNS),
-      executor: () => new MySqlDriver({ connectionString: server.appUrl, connectTimeoutMs: 2000, poolSize: 4 }),
-      row,
-      readKeys: async () => (await server.query<Array<{ id: string }>>(`SELECT id FROM ${table}`)).map((r) => String(r.id)),
-      fault: async (ctx) => {
-        try {
-          await server.query('SET GLOBAL read_only = ON');
-          ctx.down();
-          await sleep(FAULT_MS);
-        } finally {
-          await server.query('SET GLOBAL read_only = OFF');
-          ctx.cleared();
-        }
-      },
-    });
-  });
 });
