@@ -213,6 +213,11 @@ describe('private MariaDB (max_allowed_packet 64 kB): a row larger than the serv
         try {
           await server.query('SET GLOBAL read_only = ON');
           ctx.down();
+          // The probe the refined rule relies on is a write: refused here, although a ping answers.
+          const probe = t.base.executor();
+          await expect(probe.probeWrite(t.base.schema)).rejects.toMatchObject({ reason: 'read_only', sinkCode: '1290' });
+          await probe.ping();
+          await probe.close();
           await sleep(FAULT_MS);
         } finally {
           await server.query('SET GLOBAL read_only = OFF');
@@ -290,6 +295,11 @@ describe('PostgreSQL faults still dead-letter nothing but the poison (private se
           await t.server.query('ALTER SYSTEM SET default_transaction_read_only = on');
           await t.server.reload();
           ctx.down();
+          // The probe the refined rule relies on is a write: refused here, although a ping answers.
+          const probe = t.base.executor();
+          await expect(probe.probeWrite(t.base.schema)).rejects.toMatchObject({ reason: 'read_only', sinkCode: '25006' });
+          await probe.ping();
+          await probe.close();
           await sleep(FAULT_MS);
         } finally {
           await t.server.query(['SET default_transaction_read_only = off', 'ALTER SYSTEM RESET default_transaction_read_only']);
