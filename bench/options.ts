@@ -17,7 +17,7 @@ function urlKey(type: string): string {
 }
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
-export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster'] as const;
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster', 'hot-keys'] as const;
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 /** Scenarios that run only when `--scenarios` names them: the flush sweep is eight more runs per sink; `cluster` starts six Redis servers of its own. */

@@ -28,8 +28,11 @@ function scenarioRow(s: ScenarioResult): string[] {
   const cluster = s.cluster
     ? `${s.cluster.partitions} partition(s), ${int(s.cluster.jobs)} jobs (${(s.rowsSubmitted / s.cluster.jobs).toFixed(1)} rows per job); per master: ${s.cluster.masters.map((m) => `${m.node.split(':')[1]} [${m.queues.join(' ') || 'no queue'}] ${m.cpuMicrosPerRow.toFixed(1)} µs/row, ${Math.round(m.callShare * 100)}% of calls`).join('; ')}`
     : '';
+  const hot = s.hotKeys
+    ? `${s.hotKeys.distribution} over ${int(s.hotKeys.keys)} keys, ${s.hotKeys.workers} workers, ${int(s.hotKeys.deadlockRetries)} deadlock retries${s.hotKeys.ratioToUnique === undefined ? '' : `, ${s.hotKeys.ratioToUnique.toFixed(2)}× the unique-key rate`}`
+    : '';
   const flood = s.flood ? `consumer ${int(s.flood.consumerRowsPerSecondDuringFlood)} rows/s during the flood (${int(s.flood.rowsDuringFlood)} rows by the last submit)` : '';
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, hot, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
 }
 
 /** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */

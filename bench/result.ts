@@ -1,3 +1,4 @@
+import type { HotKeyMeasurements } from './scenarios/hot-keys.js';
 import type { SinkName } from './options.js';
 
 /** The scenarios of one run. */
@@ -16,6 +17,7 @@ export type ScenarioKind =
   | 'flush-sweep' // drain at one fixed flushSize (250 … 5000) or 'auto' (opt-in: --scenarios flush-sweep)
   | 'flush-sweep-latency' // latency at ~50% load, flushSize 'auto' vs the default (part of flush-sweep)
   | 'cluster' // defaults on a private Redis Cluster, one schema with 1, 2 or 4 partitions (opt-in)
+  | 'hot-keys' // 3 default worker processes upserting over 2,000 keys (uniform, Zipf) vs unique keys, PostgreSQL and MySQL
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
 /** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
@@ -121,6 +123,8 @@ export interface ScenarioResult {
   /** The flush sizes the consumer reported: first, largest, last, and the number of changes. */
   readonly flushSizes?: { readonly first: number; readonly max: number; readonly last: number; readonly changes: number };
   readonly cluster?: ClusterMeasurements;
+  /** Hot keys: the distribution, deadlock retries and the ratio to the unique-key run. */
+  readonly hotKeys?: HotKeyMeasurements;
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

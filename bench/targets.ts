@@ -42,6 +42,14 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
     const latency = find('latency', sink)?.latency;
     const p99Bound = options.flushIntervalMs + 50;
     judge('p99 submit→commit at ~50% load (ms)', sink, latency?.p99Ms, true, p99Bound, latency ? `p50 ${latency.p50Ms} ms at ${Math.round(latency.achievedRate)}/s` : 'latency scenario did not run');
+    for (const hot of scenarios.filter((s) => s.kind === 'hot-keys' && s.sink === sink && s.hotKeys?.ratioToUnique !== undefined)) {
+      const h = hot.hotKeys as NonNullable<ScenarioResult['hotKeys']>;
+      judge(`hot keys (${h.distribution}) vs unique keys, ${h.workers} workers`, sink, h.ratioToUnique, false, 0.8, `rows/s ratio; ${h.deadlockRetries} deadlock retries`);
+    }
+    if (sink === 'postgres') {
+      const retries = scenarios.filter((s) => s.kind === 'hot-keys' && s.sink === sink && s.hotKeys).map((s) => s.hotKeys?.deadlockRetries ?? 0);
+      judge('hot keys: deadlock retries', sink, retries.length > 0 ? retries.reduce((a, b) => a + b, 0) : undefined, true, 0, 'summed over the hot-key runs');
+    }
     if (options.scenarios.includes('flush-sweep')) judgeSweep(scenarios.filter((s) => s.sink === sink), sink, judge);
   }
 

@@ -5,9 +5,9 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchConsumer, noopMetrics, type BatchExecutor } from '../../src/index.js';
+import { BatchConsumer, noopMetrics, SQLSchema, type BatchExecutor } from '../../src/index.js';
 import type { MemoryMark } from '../result.js';
-import type { BenchRowJson } from '../rows.js';
+import { BENCH_COLUMNS, type BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../bench-sinks.js';
 import { createSink, partitionedSchema } from '../bench-sinks.js';
 import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
@@ -29,6 +29,7 @@ const rssAtMarks: MemoryMark[] = [];
 const errors: string[] = [];
 const flushSizes: number[] = [];
 let deadLettered = 0;
+let deadlockRetries = 0;
 let done = 0;
 let reached = false;
 
@@ -72,7 +73,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
     const consumer = new BatchConsumer({
       connection,
       prefix: config.prefix,
-      schema: partitionedSchema(sink, config.target, config.partitions ?? 1, config.exactlyOnce ? 'exactly-once' : undefined),
+      schema: config.conflict ? SQLSchema(config.target, config.conflict, BENCH_COLUMNS) : partitionedSchema(sink, config.target, config.partitions ?? 1, config.exactlyOnce ? 'exactly-once' : undefined),
       // Pruning runs inside the timed window, so the ledger's whole cost is measured.
       ...(config.exactlyOnce && { ledgerPruneDelayMs: 0 }),
       executor: config.recordLatency ? timed(driver, sink) : driver,
@@ -82,6 +83,7 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
     consumer.on('batch:committed', ({ size }) => committed(size));
     consumer.on('dead-lettered', ({ entries }) => (deadLettered += entries.length));
     consumer.on('error', noteError);
+    consumer.on('batch:retry', ({ reason }) => void (reason === 'deadlock' && deadlockRetries++));
     await consumer.waitUntilReady();
     return async () => {
       await consumer.close();
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuAtReady);
       sendLast({
         type: 'final',
-        stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, latenciesMs, rssAtMarks, deadLettered, errors, flushSizes },
+        stats: { done, maxRssBytes: usage.maxRSS * 1024, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, latenciesMs, rssAtMarks, deadLettered, deadlockRetries, errors, flushSizes },
       });
     })();
   });

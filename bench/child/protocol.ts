@@ -35,6 +35,8 @@ export interface ConsumerChildConfig {
   readonly partitions?: number;
   /** Seed nodes (`host:port`) of a Redis Cluster for the queues, instead of `urls.redisUrl`. */
   readonly clusterNodes?: readonly string[];
+  /** Conflict strategy of the schema instead of the bench sink's own (`ignore`): the hot-key scenario upserts. */
+  readonly conflict?: 'update';
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }
@@ -62,6 +64,8 @@ export interface ChildStats {
   /** Requests dead-lettered and operational errors seen (both should be zero in a clean run). */
   readonly deadLettered: number;
   readonly errors: string[];
+  /** Batch retries after a deadlock or serialization failure (`batch:retry` with reason `deadlock`). */
+  readonly deadlockRetries?: number;
   /** Every flush size the BatchConsumer reported (its first, then each change): `flushSize: 'auto'` at work. */
   readonly flushSizes: number[];
 }

@@ -45,6 +45,14 @@ export interface BatchExecutor {
   execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void>;
   /** A cheap check that the sink answers (e.g. `SELECT 1`), used by the circuit breaker's half-open probe. */
   ping?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Proves that the sink takes writes to the schema's table right now, without changing it (e.g.
+   * a zero-row `INSERT` in a transaction): a read-only, locked or restarting sink fails it, while a
+   * ping would still answer. Used after an error with a code no table knows (`unknown`): when the
+   * probe write succeeds, the error is the content's and the batch is bisected; else it is held.
+   * Without it, `ping` stands in.
+   */
+  probeWrite?(schema: Schema, signal?: AbortSignal): Promise<void>;
   /** Releases connections the executor opened itself (never the user's own pool). */
   close?(): Promise<void>;
   /** The exactly-once ledger (SQL drivers), pruned by the consumer; absent where `delivery: 'exactly-once'` is not supported. */

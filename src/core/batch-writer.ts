@@ -6,7 +6,7 @@ import type { BatchExecutor } from './batch-executor.js';
 import type { CircuitBreaker, HoldCause } from './circuit-breaker.js';
 import { toSinkError } from './classify-node-error.js';
 import { DeadLetterStormGuard, type DeadLetterStormGuardOptions } from './dead-letter-storm-guard.js';
-import { failureAction } from './failure-reason.js';
+import { failureAction, isContentSuspect } from './failure-reason.js';
 import type { Request } from './request.js';
 import { resolveOptions } from './resolve-options.js';
 import type { Schema } from './schema.js';
@@ -78,8 +78,10 @@ interface Suspect {
  *   answers `ping()`. A wave where most rows fail with one code trips the
  *   {@link DeadLetterStormGuard} and is held instead;
  * - a deadlock: retry the batch with exponential backoff and full jitter, up to `maxAttempts`, then hold;
- * - anything else (lock and statement timeouts, connection, TLS, auth, read-only, disk full,
- *   unknown codes): hold. The breaker counts the streak, the batch is retried after a growing
+ * - a code no table knows (`unknown`): the sink's health decides. When a probe write goes through
+ *   (`probeWrite`, else `ping`), a healthy sink raised it for this content, so it is bisected like a
+ *   data error (SQLSTATE 21000, MySQL 1153, …); otherwise it holds like a sick sink;
+ * - anything else (lock and statement timeouts, connection, TLS, auth, read-only, disk full): hold. The breaker counts the streak, the batch is retried after a growing
  *   backoff, and after `threshold` failures the breaker opens and probes until the sink is back,
  *   however long that takes. Nothing is dead-lettered and no attempt is spent;
  * - a {@link PartialWriteError}: the applied requests are done and never sent again; the failed
@@ -213,7 +215,9 @@ export class BatchWriter {
         return { kind: 'partial', error, calls };
       }
       const action = failureAction(error.reason);
-      if (action === 'bisect') {
+      // A code no table knows: the sink's health decides. A healthy sink (a probe write goes
+      // through) raised it for this content, so it is isolated like a data error; a sick one holds.
+      if (action === 'bisect' || (action === 'hold' && isContentSuspect(error.reason) && (await this.#probe(signal, true)) === undefined)) {
         this.breaker.release(); // the sink answered, but a data error proves nothing about its health
         this.hooks.executed?.('error', seconds, size);
         return { kind: 'data', error, calls };
@@ -233,12 +237,18 @@ export class BatchWriter {
     }
   }
 
-  /** Asks the sink whether it is healthy; the failure that says it is not, or undefined. */
-  async #probe(signal?: AbortSignal): Promise<HoldCause | undefined> {
-    // An executor without ping() vouched for its own data-error classification.
-    if (!this.executor.ping) return undefined;
+  /**
+   * Asks the sink whether it is healthy; the failure that says it is not, or undefined. With
+   * `write`, the probe must be a write (`probeWrite`): a read-only or locked sink still answers a
+   * ping. An executor with neither vouched for its own classification: data errors count as
+   * proven, and an unknown code (no probe to tell) holds as before.
+   */
+  async #probe(signal?: AbortSignal, write = false): Promise<HoldCause | undefined> {
+    const timed = signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#options.batchTimeoutMs)]) : AbortSignal.timeout(this.#options.batchTimeoutMs);
+    const probe = write ? this.executor.probeWrite?.bind(this.executor, this.schema) ?? this.executor.ping?.bind(this.executor) : this.executor.ping?.bind(this.executor);
+    if (!probe) return write ? { reason: 'unknown', code: undefined, message: `${this.executor.sink}: no probe to tell a sick sink from bad content` } : undefined;
     try {
-      await this.executor.ping(signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#options.batchTimeoutMs)]) : AbortSignal.timeout(this.#options.batchTimeoutMs));
+      await probe(timed);
       return undefined;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;

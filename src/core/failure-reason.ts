@@ -12,6 +12,9 @@
  *   TLS), `schema` (undefined table or column: the table drifted, no request is at fault),
  *   `unknown` (a code no table lists). Backoff grows to a cap, the circuit breaker opens after
  *   a streak, consumption pauses, and nothing is dead-lettered.
+ * - except that `unknown` is decided by the sink's health (see {@link isContentSuspect}): when a
+ *   probe write succeeds right after it, a healthy sink raised it for this content, and it is
+ *   bisected like `non_retryable`. An error nothing gets past still holds.
  * - `context`: the caller aborted the operation (shutdown); nothing is decided.
  */
 export type FailureReason =
@@ -48,4 +51,13 @@ export function failureAction(reason: FailureReason): FailureAction {
 export function isRetryableReason(reason: FailureReason): boolean {
   const action = failureAction(reason);
   return action === 'retry' || action === 'hold';
+}
+
+/**
+ * True for a reason that says nothing about who is at fault (a code no table lists): the batch is
+ * bisected when a probe write right after it succeeds (a healthy sink refused this content, e.g.
+ * SQLSTATE 21000 or MySQL errno 1153), and held when the probe fails too (a sick sink).
+ */
+export function isContentSuspect(reason: FailureReason): boolean {
+  return reason === 'unknown';
 }

@@ -46,7 +46,8 @@ interface RawConnection {
 }
 
 /**
- * Two transactions take the same two rows in opposite order. The other transaction changes many
+ * Two transactions take the same two rows in opposite order (a raw transaction against the
+ * driver's key order). The other transaction changes many
  * rows first, so it is the heavier one (InnoDB's victim choice) and starts waiting later
  * (PostgreSQL's detector runs in the backend that has waited `deadlock_timeout` first): either way
  * the driver is the victim.
@@ -57,11 +58,12 @@ async function provokeDeadlock(db: DialectAdapter, t: string, driver: BatchExecu
   await db.exec(`INSERT INTO ${q}${t}${q} (id, name) VALUES ${ids.map((id) => `(${id}, 'r')`).join(', ')}`);
   try {
     await other.query('BEGIN');
-    await other.query(`UPDATE ${q}${t}${q} SET name = 'other' WHERE id = 1 OR id > 2`);
+    await other.query(`UPDATE ${q}${t}${q} SET name = 'other' WHERE id >= 2`);
+    // The driver writes in key order (1, then 2), whatever the batch's order.
     const [schema, requests] = batch(t, [{ id: 2n, name: 'driver' }, { id: 1n, name: 'driver' }]);
-    const pending = failure(driver.execute(schema, requests)); // takes row 2, waits for row 1
+    const pending = failure(driver.execute(schema, requests)); // takes row 1, waits for row 2
     await sleep(300);
-    const closing = other.query(`UPDATE ${q}${t}${q} SET name = 'other' WHERE id = 2`); // waits for row 2: a cycle
+    const closing = other.query(`UPDATE ${q}${t}${q} SET name = 'other' WHERE id = 1`); // waits for row 1: a cycle
     const err = await pending;
     await closing;
     await other.query('ROLLBACK');

@@ -4,8 +4,9 @@ import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js'
 
 /**
  * MySQL/MariaDB server and client error numbers. Only numbers that say the *row* is at fault are
- * `non_retryable` (they may lead to the dead-letter queue); every number not listed is `unknown`,
- * which holds the batch like a sick sink.
+ * `non_retryable` (they may lead to the dead-letter queue); every number not listed is `unknown`:
+ * held while a probe write fails too, bisected once one succeeds (errno 1153, a row over
+ * `max_allowed_packet`, is one; the driver refuses such rows before sending them anyway).
  */
 export const MYSQL_ERRNOS: Readonly<Record<number, FailureReason>> = Object.freeze({
   // The row is at fault.

@@ -3,6 +3,7 @@ import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema } from '../../core/schema.js';
 import { readBatch } from '../sql/batch-rows.js';
+import { requireSqlSchema } from '../sql/batch-guard.js';
 import { chunkRangesByBytes, rowsPerStatement } from '../sql/chunk.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
@@ -15,8 +16,10 @@ import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
-import { buildMySqlInsert, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
-import { hasOtherUniqueIndex, readUniqueIndexes, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
+import { inKeyOrder } from '../sql/key-order.js';
+import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './packet-limit.js';
+import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
+import { field, hasOtherUniqueIndex, readUniqueIndexes, resultRows, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
 export interface MySqlConnectionLike {
@@ -68,7 +71,9 @@ export interface MySqlDriverOptions {
   maxRowsPerStatement?: number;
   /**
    * Budget for one statement's text, estimated from the values: a statement must fit the
-   * server's `max_allowed_packet` (16 MiB by default on MariaDB, 4 MiB on old MySQL).
+   * server's `max_allowed_packet` (16 MiB by default on MariaDB, 4 MiB on old MySQL). The driver
+   * reads `@@max_allowed_packet` on its first batch and never goes over it less 16 KiB, whatever
+   * this says; a row that cannot fit any statement is refused (errno 1153, `non_retryable`).
    * @defaultValue 4194304 (4 MiB)
    */
   maxStatementBytes?: number;
@@ -138,6 +143,8 @@ export class MySqlDriver implements BatchExecutor {
   /** Unique indexes per table and when they were read. */
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
+  /** The server's `max_allowed_packet`, read on the first batch. */
+  #maxPacket: number | undefined;
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...mySqlLedgerSpec(), acquire: () => this.#acquire(), classify: classifyMySqlError });
 
@@ -159,13 +166,18 @@ export class MySqlDriver implements BatchExecutor {
     if (!batch) return;
     const sql = batch.schema;
     const maxRows = rowsPerStatement(sql.columns.length, MYSQL_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
-    const maxBytes = this.#options.maxStatementBytes;
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
     const write = () => runTransaction(spec, async (query, checkpoint) => {
+      const maxPacket = (this.#maxPacket ??= await readMaxPacket(query));
+      // A row no statement can carry is refused before anything is sent (bisection isolates it).
+      refuseOversizedRows(SINK, batch.rows, maxPacket);
+      const maxBytes = statementBudget(this.#options.maxStatementBytes, maxPacket);
       // Exactly-once: only the requests this transaction recorded first are written.
-      const rows = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+      // Key order: concurrent batches lock shared keys in one order (rows the server may equate
+      // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
+      const rows = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
       if (rows.length === 0) return;
       // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
       if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
@@ -187,6 +199,18 @@ export class MySqlDriver implements BatchExecutor {
       this.#uniqueIndexes.delete(sql.table);
       throw err;
     }
+  }
+
+  /**
+   * A zero-row `INSERT … SELECT … WHERE 1 = 0` into the schema's table in its own transaction: it
+   * changes nothing, but fails like a batch would on a read-only server, a locked table or a lost connection.
+   */
+  async probeWrite(schema: Schema, signal?: AbortSignal): Promise<void> {
+    const sql = requireSqlSchema(schema, SINK);
+    const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
+    await runTransaction(spec, async (query) => {
+      await query(buildMySqlProbeWrite(sql));
+    });
   }
 
   /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */
@@ -243,4 +267,10 @@ export class MySqlDriver implements BatchExecutor {
       release: (destroy) => (destroy ? connection.destroy() : connection.release()),
     };
   }
+}
+
+/** The session's `max_allowed_packet` in bytes (MariaDB's own default, 16 MiB, should the answer be unreadable). */
+async function readMaxPacket(query: SqlSession['query']): Promise<number> {
+  const value = Number(field(resultRows(await query(MYSQL_MAX_PACKET_SQL))[0] ?? {}, 'max_allowed_packet', 0));
+  return Number.isSafeInteger(value) && value > 0 ? value : 16 * 1024 * 1024;
 }

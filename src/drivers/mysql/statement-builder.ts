@@ -58,6 +58,16 @@ export function buildMySqlPlainInsert(schema: SQLSchema): string {
 }
 
 /**
+ * A write that changes nothing: `INSERT INTO t (…) SELECT … FROM t WHERE 1 = 0`. It still needs the
+ * table open for writing, so it fails on a read-only server or a locked table, like a batch would.
+ */
+export function buildMySqlProbeWrite(schema: SQLSchema): string {
+  const columns = quoteColumnList(schema.columns, Q);
+  const table = quoteTableName(schema.table, Q);
+  return `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${table} WHERE 1 = 0`;
+}
+
+/**
  * Which of `rowCount` rows already have their key in the table, locking those rows:
  * `SELECT v.i FROM (SELECT ? AS i, ? AS k0 UNION ALL SELECT ?, ? …) AS v JOIN t ON t.key = v.k0 … FOR UPDATE`.
  * Parameters per row: its position in the chunk, then its key values in `schema.keys` order.

@@ -6,7 +6,7 @@ import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js'
 /**
  * SQLSTATE codes by exact code, checked before {@link POSTGRES_SQLSTATE_CLASSES}. Only codes that
  * say the *row* is at fault are `non_retryable` (they may lead to the dead-letter queue); every
- * code neither table lists is `unknown`, which holds the batch like a sick sink.
+ * code neither table lists is `unknown`: held while a probe write fails too, bisected once one succeeds.
  */
 export const POSTGRES_SQLSTATES: Readonly<Record<string, FailureReason>> = Object.freeze({
   '40P01': 'deadlock', // deadlock_detected

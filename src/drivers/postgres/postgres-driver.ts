@@ -4,12 +4,16 @@ import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { readBatch, toColumns } from '../sql/batch-rows.js';
-import { chunkRanges } from '../sql/chunk.js';
+import { requireSqlSchema } from '../sql/batch-guard.js';
+import { chunkRangesByBytes } from '../sql/chunk.js';
+import { POSTGRES_MAX_STATEMENT_BYTES, refuseOversizedFields } from './field-limit.js';
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
+import { inKeyOrder, keyIndexesOf, keyRounds } from '../sql/key-order.js';
+import type { Value } from '../../core/column-type.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
-import { isExactlyOnce, ledgerBatch } from '../sql/ledger.js';
+import { isExactlyOnce, ledgerBatch, type LedgerBatch } from '../sql/ledger.js';
 import { SessionLedger } from '../sql/session-ledger.js';
 import { writeWithLedgerRecovery } from '../sql/ledger-recovery.js';
 import { claimPostgresRows, postgresLedgerSpec } from './ledger.js';
@@ -91,6 +95,23 @@ export const POSTGRES_DRIVER_DEFAULTS = Object.freeze({
 } satisfies PostgresDriverOptions);
 
 const SINK = 'postgres';
+/** SQLSTATE cardinality_violation: `ON CONFLICT DO UPDATE command cannot affect row a second time`. */
+const CARDINALITY_VIOLATION = '21000';
+
+/** True when conflicts update the stored row (`DO UPDATE`), which may not touch one row twice per statement. */
+function mergesOnConflict(schema: SQLSchema): boolean {
+  return (schema.conflict === 'update' || schema.conflict === 'replace') && schema.keys.length < schema.columns.length;
+}
+
+/**
+ * The statements' rows, each list in key order so concurrent batches lock shared keys in one
+ * order. `DO UPDATE` splits rows the database may equate into rounds (see `keyRounds`); other
+ * strategies need one list (`DO NOTHING` keeps the first of equal keys, which arrival order gives).
+ */
+function statementRounds(schema: SQLSchema, rows: readonly (readonly Value[])[], rowByRow: boolean): (readonly Value[])[][] {
+  if (rowByRow) return rows.map((row) => [row]);
+  return mergesOnConflict(schema) ? keyRounds(schema, rows) : [inKeyOrder(schema, rows)];
+}
 const OWNER = 'PostgresDriverOptions';
 
 /**
@@ -105,6 +126,11 @@ const OWNER = 'PostgresDriverOptions';
  * Conflicts: `ignore` is `ON CONFLICT (keys) DO NOTHING`; `update` and `replace` are both
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
  * occurs twice in one batch the later row wins. `insert` has no conflict clause (any conflict fails, 23505).
+ *
+ * Key order: every statement writes its rows in one total order of the key (see `inKeyOrder`), so
+ * concurrent batches that share keys wait for each other instead of deadlocking. Keys the database
+ * may equate (padded `char(n)`, `citext`, case-insensitive collations, `'01'` and `1`) go into
+ * separate statements, in arrival order (see `keyRounds`), so the later row still wins.
  *
  * `delivery: 'exactly-once'`: the transaction first records the batch's delivery ids in the
  * ledger (`INSERT … ON CONFLICT DO NOTHING RETURNING`, see `claimPostgresRows`) and writes only the
@@ -142,28 +168,19 @@ export class PostgresDriver implements BatchExecutor {
     this.#pool = o.pool;
   }
 
-  /** Inserts all requests in one transaction, chunked by `maxRowsPerStatement`; all commit or none. */
+  /**
+   * Inserts all requests in one transaction, in key order and chunked by `maxRowsPerStatement`;
+   * all commit or none. Should a statement still touch one row twice (SQLSTATE 21000: two keys
+   * the database equates where the loose key does not, see `keyRounds`), the transaction runs
+   * once more with one row per statement, in arrival order, so the later row wins.
+   */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
     const batch = readBatch(SINK, schema, requests, signal);
     if (!batch) return;
     const sql = batch.schema;
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
-    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
-    const write = () => runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
-      // Exactly-once: only the requests this transaction recorded first are written.
-      let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batch.rows;
-      // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
-      // column, which already leaves each key once, else the last submit for a merging strategy.
-      if (sql.version) rows = newestRowsIfVersioned(sql, rows);
-      else if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
-      if (rows.length === 0) return;
-      const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
-      for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
-        checkpoint();
-        await query(text, toColumns(rows.slice(start, end), sql.columns.length));
-      }
-    });
+    const write = () => this.#transaction(sql, batch.rows, once, false, signal);
     try {
       // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
       if (once) await writeWithLedgerRecovery(write, (err) => err.sinkCode === '42P01', () => this.ledger.recreate(sql));
@@ -171,8 +188,43 @@ export class PostgresDriver implements BatchExecutor {
     } catch (err) {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);
-      throw err;
+      if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
+      await this.#transaction(sql, batch.rows, once, true, signal);
     }
+  }
+
+  /** One attempt at the batch's transaction; `rowByRow` writes each row in its own statement. */
+  async #transaction(sql: SQLSchema, batchRows: readonly (readonly Value[])[], once: LedgerBatch | undefined, rowByRow: boolean, signal: AbortSignal | undefined): Promise<void> {
+    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
+    await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
+      // Exactly-once: only the requests this transaction recorded first are written.
+      let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
+      // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
+      // column, which already leaves each key once, else the last submit for a merging strategy.
+      if (sql.version) rows = newestRowsIfVersioned(sql, [...rows]);
+      else if (mergesOnConflict(sql)) rows = lastRowPerKey(rows, keyIndexesOf(sql));
+      if (rows.length === 0) return;
+      const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+      refuseOversizedFields(SINK, rows);
+      for (const round of statementRounds(sql, rows, rowByRow)) {
+        for (const { start, end } of chunkRangesByBytes(round, this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
+          checkpoint();
+          await query(text, toColumns(round.slice(start, end), sql.columns.length));
+        }
+      }
+    });
+  }
+
+  /**
+   * A zero-row `INSERT` into the schema's table in its own transaction: it changes nothing, but
+   * fails like a batch would on a read-only server, a locked table or a lost connection.
+   */
+  async probeWrite(schema: Schema, signal?: AbortSignal): Promise<void> {
+    const sql = requireSqlSchema(schema, SINK);
+    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
+    await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query) => {
+      await query(buildPostgresInsert(sql, await this.#elementTypes(sql, query)), sql.columns.map(() => []));
+    });
   }
 
   /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */

@@ -6,8 +6,9 @@ import { SinkError } from '../../errors/sink-error.js';
  * The reason for an error no dialect code table matched: a Node socket or TLS code first (also
  * on `cause`); then a plain `Error` without any code, which is how client libraries report a
  * lost or unusable connection (node-postgres' "Connection terminated", mysql2's "Pool is closed").
- * Anything else is `unknown`, which holds the batch: data errors always come from the server
- * with a code that the dialect's table lists, so only those can send a request to the DLQ.
+ * Anything else is `unknown`: the writer then asks the sink for a probe write. When it fails too,
+ * the batch is held like a sick sink's; when it succeeds, a healthy sink refused this content
+ * (say SQLSTATE 21000, MySQL errno 1153), and bisection isolates the rows at fault.
  */
 export function fallbackReason(err: unknown): FailureReason {
   const node = classifyNodeErrno(err);
