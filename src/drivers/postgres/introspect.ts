@@ -24,7 +24,7 @@ export const POSTGRES_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
 });
 
 const COLUMNS_SQL =
-  "SELECT a.attname AS name, CASE WHEN COALESCE(b.typtype, t.typtype) = 'e' THEN 'enum' ELSE COALESCE(b.typname, t.typname) END AS type, format_type(a.atttypid, a.atttypmod) AS declared, ' +
+  "SELECT a.attname AS name, CASE WHEN COALESCE(b.typtype, t.typtype) = 'e' THEN 'enum' ELSE COALESCE(b.typname, t.typname) END AS type, format_type(a.atttypid, a.atttypmod) AS declared, " +
   "NOT a.attnotnull AS nullable, (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default " +
   'FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid ' +
   "LEFT JOIN pg_catalog.pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype " +
