@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { datesAsText, mySqlUtcText, postgresUtcText } from '../../src/drivers/sql/utc-time-text.js';
+import { columnDatesAsText, datesAsText, mySqlUtcText, postgresUtcText } from '../../src/drivers/sql/utc-time-text.js';
 import { SQLSchema } from '../../src/index.js';
 
 const date = (min: string, max: string) => fc.date({ min: new Date(min), max: new Date(max), noInvalidDate: true });
@@ -35,5 +35,15 @@ describe('Dates as UTC text for the SQL drivers', () => {
     const noTime = SQLSchema('t', 'ignore', { id: 'int64', name: 'string' });
     const kept = [[1n, 'x']] as const;
     expect(datesAsText(noTime, kept, postgresUtcText)[0]).toBe(kept[0]);
+  });
+});
+
+describe('columnDatesAsText', () => {
+  it('replaces Dates in place in the timestamp columns of column-major arrays', () => {
+    const at = new Date('2024-01-02T03:04:05.006Z');
+    const schema = SQLSchema('t', 'ignore', { id: 'int64', at: 'timestamp?' });
+    const columns = [[1n, 2n], [at, null]];
+    expect(columnDatesAsText(schema, columns, mySqlUtcText)).toBe(columns);
+    expect(columns).toEqual([[1n, 2n], ['2024-01-02 03:04:05.006', null]]);
   });
 });

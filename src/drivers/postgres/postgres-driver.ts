@@ -20,7 +20,7 @@ import {
   elementTypeForCatalogType,
   POSTGRES_COLUMN_TYPES_SQL,
 } from './statement-builder.js';
-import { datesAsText, postgresUtcText } from '../sql/utc-time-text.js';
+import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -162,10 +162,9 @@ export class PostgresDriver implements BatchExecutor {
         else if (sql.conflict !== 'ignore' && sql.conflict !== 'insert') rows = lastRowPerKey(rows, sql.keys.map((key) => sql.columnIndex.get(key) as number));
         if (rows.length === 0) return;
         const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
-        const values = datesAsText(sql, rows, postgresUtcText);
-        for (const { start, end } of chunkRanges(values.length, this.#options.maxRowsPerStatement)) {
+        for (const { start, end } of chunkRanges(rows.length, this.#options.maxRowsPerStatement)) {
           checkpoint();
-          await query(text, toColumns(values.slice(start, end), sql.columns.length));
+          await query(text, columnDatesAsText(sql, toColumns(rows.slice(start, end), sql.columns.length), postgresUtcText));
         }
       });
     } catch (err) {

@@ -12,9 +12,16 @@ import type { SQLSchema } from '../../core/schema.js';
  */
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
-function clock(date: Date): string {
-  return `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(date.getUTCMilliseconds(), 3)}`;
+/**
+ * `YYYY-MM-DD{sep}HH:MM:SS.mmm{end}` for a four-digit year. Hand-built like the codec's ISO
+ * string: about a third of the time of `padStart` templates, which showed up at batch rates.
+ */
+function utcText(date: Date, year: number, sep: string, end: string): string {
+  const day = `${year < 1000 ? pad(year, 4) : year}-${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}`;
+  return `${day}${sep}${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}.${pad3(date.getUTCMilliseconds())}${end}`;
 }
 
 /**
@@ -24,8 +31,7 @@ function clock(date: Date): string {
  */
 export function mySqlUtcText(date: Date): string {
   const year = date.getUTCFullYear();
-  const y = year < 0 ? `-${pad(-year, 4)}` : pad(year, 4);
-  return `${y}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ${clock(date)}`;
+  return year >= 0 ? utcText(date, year, ' ', '') : `-${utcText(date, -year, ' ', '')}`;
 }
 
 /**
@@ -36,15 +42,43 @@ export function mySqlUtcText(date: Date): string {
  */
 export function postgresUtcText(date: Date): string {
   const year = date.getUTCFullYear();
-  const day = `${pad(year > 0 ? year : 1 - year, 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
-  return `${day}T${clock(date)}Z${year > 0 ? '' : ' BC'}`;
+  return year > 0 ? utcText(date, year, 'T', 'Z') : utcText(date, 1 - year, 'T', 'Z BC');
+}
+
+/** The columns that can hold a `Date`: a declared schema's `timestamp` columns, or every column of an untyped one. */
+function dateColumns(schema: SQLSchema): number[] {
+  return schema.types ? schema.types.flatMap((type, i) => (type.base === 'timestamp' ? [i] : [])) : schema.columns.map((_, i) => i);
 }
 
 /**
- * The rows with every `Date` replaced by `format(date)`; rows without one are passed through
- * unchanged (no copy). A declared schema without a `timestamp` column skips the scan.
+ * The rows with every `Date` replaced by `format(date)`; a row without one is passed through
+ * as it is (no copy), and the rows themselves are never changed (they are the requests' values).
  */
 export function datesAsText<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[], format: (date: Date) => string): (R | Value[])[] {
-  if (schema.types && !schema.types.some((type) => type.base === 'timestamp')) return [...rows];
-  return rows.map((row) => (row.some((value) => value instanceof Date) ? row.map((value) => (value instanceof Date ? format(value) : value)) : row));
+  const columns = dateColumns(schema);
+  if (columns.length === 0) return [...rows];
+  return rows.map((row) => {
+    let copy: Value[] | undefined;
+    for (const c of columns) {
+      const value = row[c];
+      if (value instanceof Date) (copy ??= [...row])[c] = format(value);
+    }
+    return copy ?? row;
+  });
+}
+
+/**
+ * Replaces, in place, every `Date` in column-major arrays the caller owns (built for array
+ * binding) by `format(date)`: no row is copied.
+ */
+export function columnDatesAsText(schema: SQLSchema, columns: Value[][], format: (date: Date) => string): Value[][] {
+  for (const c of dateColumns(schema)) {
+    const column = columns[c];
+    if (!column) continue;
+    for (let r = 0; r < column.length; r++) {
+      const value = column[r];
+      if (value instanceof Date) column[r] = format(value);
+    }
+  }
+  return columns;
 }
