@@ -183,7 +183,9 @@ export class MySqlDriver implements BatchExecutor {
       await runTransaction(spec, async (query, checkpoint) => {
         // Exactly-once: only the requests this transaction recorded first are written.
         const newest = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
-        const rows = datesAsText(sql, newest, mySqlUtcText);
+        // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
+        // pool may be set to any zone, so its Dates are formatted here.
+        const rows = this.#options.pool ? datesAsText(sql, newest, mySqlUtcText) : newest;
         if (rows.length === 0) return;
         // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
         if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
