@@ -2,9 +2,11 @@ import type { Value } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
 
 /**
- * `Date` values as UTC text, written by the driver itself rather than by the client library.
- * The client libraries format a `Date` in the *process's* local zone unless told otherwise
- * (mysql2's `timezone: 'local'` default, node-postgres always), so a worker in another zone
+ * `Date` values as UTC text, written by the driver itself rather than by the client library
+ * (PostgreSQL always, MySQL on a user's pool; the MySQL driver's own pool has mysql2 write the
+ * same text with `timezone: 'Z'`). The client libraries format a `Date` in the *process's* local
+ * zone unless told otherwise (mysql2's `timezone: 'local'` default, node-postgres always, in
+ * whole minutes, so a historical offset such as −03:30:52 loses its seconds), so a worker in another zone
  * than its producers, or a user's pool with other settings, would shift every instant. UTC
  * text means the same instant whatever the process, pool or session zone: for a zone-less
  * column (`DATETIME`, PostgreSQL `timestamp`) it is the UTC wall time, for a zoned one the
