@@ -230,3 +230,17 @@ describe('keys the database compares differently from JavaScript', () => {
     expect((await values(POSTGRES, t)).map(([, v]) => v)).toEqual([2]);
   });
 });
+
+describe.each([POSTGRES, MYSQL, SQLITE])('a column the table lacks: $name', (db) => {
+  it.each(['declared', 'untyped'] as const)('%s schema: the batch is held (reason schema), never bisected into the DLQ', async (typing) => {
+    const t = uniqueTable(`bf_types_drift_${db.name}`);
+    await db.exec(`CREATE TABLE ${t} (id BIGINT PRIMARY KEY, v VARCHAR(20))`);
+    defer(() => db.exec(`DROP TABLE IF EXISTS ${t}`));
+    const schema = typing === 'declared' ? SQLSchema(t, 'update', { id: 'int64', v: 'string', gone: 'string?' }) : SQLSchema(t, 'update', ['id', 'v', 'gone']);
+    const driver = db.driver();
+    defer(() => driver.close?.());
+    const err = await sinkErrorOf(driver.execute(schema, [Request.fromRow(schema, { id: 1n, v: 'a', gone: 'x' })]));
+    expect(err.reason).toBe('schema');
+    expect(await db.texts(t)).toEqual([]);
+  });
+});

@@ -233,8 +233,9 @@ export class PostgresDriver implements BatchExecutor {
     return schema.columns.map((column) => {
       const type = catalog.get(column);
       if (type === undefined) {
-        // Same SQLSTATE the server would report (undefined_column): the schema does not match the table.
-        throw new SinkError('non_retryable', `${SINK}: column "${column}" of relation "${schema.table}" does not exist`, { sinkCode: '42703' });
+        // What the server would report (undefined_column), classified the same way (class 42 is
+        // `schema`): the table drifted from the schema, no row is at fault, so the batch is held.
+        throw new SinkError('schema', `${SINK}: column "${column}" of relation "${schema.table}" does not exist`, { sinkCode: '42703' });
       }
       return type;
     });
