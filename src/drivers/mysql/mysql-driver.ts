@@ -137,7 +137,9 @@ const OWNER = 'MySqlDriverOptions';
  *
  * @example
  * ```ts
- * const driver = new MySqlDriver({ pool: mysql.createPool({ uri, timezone: 'Z' }) });
+ * const pool = mysql.createPool({ uri, supportBigNumbers: true, bigNumberStrings: true });
+ * pool.on('connection', (connection) => connection.query("SET time_zone = '+00:00'")); // TIMESTAMP columns read UTC
+ * const driver = new MySqlDriver({ pool });
  * await driver.execute(events, [Request.fromRow(events, { id: 1n, kind: 'click' })]);
  * ```
  */
