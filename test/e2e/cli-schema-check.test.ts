@@ -54,7 +54,7 @@ describe('`batchflow check` and a worker that refuses drift', () => {
     const run = await runCli(['--config', strict, 'check'], { env, cwd });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`✗ ${table} (table ${table})`);
-    expect(run.stdout).toContain('  - column kind: declared string, table has integer (expected one of text, varchar, bpchar, citext, uuid, json, jsonb)');
+    expect(run.stdout).toContain('  - column kind: declared string, table has integer (expected one of text, varchar, bpchar, citext, uuid, json, jsonb, numeric, enum)');
     expect(run.stdout).toContain("  - column note (string?) is missing; evolve: 'add-columns' would add it");
     expect(run.stdout).toMatch(/^1 of 1 table\(s\) do not match their schema$/m);
     expect(run.stderr).toContain('error: schema drift');

@@ -38,6 +38,9 @@ export function mysqlConformance(url: string | undefined): DialectAdapter {
     },
     async userDriver() {
       const pool = mysql.createPool({ ...options, connectionLimit: 2 });
+      // What the driver's `pool` option asks of a user's pool: UTC sessions (on a server in
+      // another zone the driver would refuse it). The event passes mysql2's core connection.
+      pool.on('connection', (connection) => void (connection as unknown as { query(sql: string): unknown }).query("SET time_zone = '+00:00'"));
       return {
         driver: new MySqlDriver({ pool }),
         stillWorks: async () => Number(((await pool.query('SELECT 1 AS one'))[0] as { one: unknown }[])[0]?.one) === 1,

@@ -4,6 +4,10 @@ import { field, readUniqueIndexes, resultRows, type MySqlQuery } from './unique-
 /**
  * Which MySQL/MariaDB types (`COLUMN_TYPE`, lower-case) hold each declared type. Timestamps
  * need fractional seconds (`datetime(3)`): a plain `datetime` would drop the milliseconds.
+ * `timestamp(n)` is as exact as `datetime(n)` because the driver's sessions run in UTC (see
+ * `MYSQL_SESSION_SETUP_SQL`), but holds only 1970–2038. A `string` also goes into `decimal`
+ * (an exact decimal given as a string), `enum`, `set`, `json` and MariaDB's `uuid`: a value they
+ * reject fails as bad data in strict mode.
  */
 export const MYSQL_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
   caseInsensitiveNames: true,
@@ -11,7 +15,7 @@ export const MYSQL_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
     int32: ['int', 'integer', 'bigint'],
     int64: ['bigint'],
     float64: ['double', 'double precision'],
-    string: ['text', 'tinytext', 'mediumtext', 'longtext', 'varchar', 'char'],
+    string: ['text', 'tinytext', 'mediumtext', 'longtext', 'varchar', 'char', 'decimal', 'enum', 'set', 'json', 'uuid'],
     bool: ['tinyint(1)', 'tinyint', 'boolean', 'bool'],
     timestamp: ['datetime(3)', 'datetime(4)', 'datetime(5)', 'datetime(6)', 'timestamp(3)', 'timestamp(4)', 'timestamp(5)', 'timestamp(6)'],
     bytes: ['blob', 'tinyblob', 'mediumblob', 'longblob', 'varbinary', 'binary'],

@@ -19,6 +19,8 @@ import { mergeOnKeys } from './key-merge.js';
 import { inKeyOrder } from '../sql/key-order.js';
 import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './packet-limit.js';
 import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
+import { checkSessionTimeZone, MYSQL_SESSION_SETUP_SQL } from './session-time-zone.js';
+import { datesAsText, mySqlUtcText } from '../sql/utc-time-text.js';
 import { field, hasOtherUniqueIndex, readUniqueIndexes, resultRows, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
@@ -41,15 +43,21 @@ export interface MySqlPoolLike {
 export interface MySqlDriverOptions {
   /**
    * Your own `mysql2/promise` pool (or anything with `getConnection()`). The driver takes one
-   * connection per batch and never ends the pool. Its settings apply, e.g. `timezone` decides
-   * how `Date` values are written.
+   * connection per batch and never ends the pool. `Date` values are sent as UTC text whatever
+   * the pool's `timezone`, but the *session* zone decides how a `TIMESTAMP` column reads them:
+   * run `SET time_zone = '+00:00'` on each new connection
+   * (`pool.on('connection', (c) => c.query("SET time_zone = '+00:00'"))`). The driver checks
+   * the first connection it takes (and each `ping()`'s) and holds batches with reason `schema`
+   * while the session is not UTC. Keep `STRICT_TRANS_TABLES` in its `sql_mode` too, or values too
+   * long are stored truncated instead of failing as bad data.
    * @defaultValue none
    */
   pool?: MySqlPoolLike;
   /**
    * A `mysql://user:password@host:port/db` URL. The driver then opens, owns and (on `close()`)
-   * ends its own pool, which writes `Date` values as UTC (`timezone: 'Z'`). It never appears in
-   * error messages.
+   * ends its own pool, whose connections run in UTC (`SET time_zone = '+00:00'`) with
+   * `STRICT_TRANS_TABLES` added to `sql_mode`, so `TIMESTAMP` columns store every instant exactly
+   * whatever the server's `--default-time-zone`. It never appears in error messages.
    * @defaultValue none
    */
   connectionString?: string;
@@ -97,13 +105,20 @@ export const MYSQL_DRIVER_DEFAULTS = Object.freeze({
 } satisfies MySqlDriverOptions);
 
 const SINK = 'mysql';
+
+/** mysql2's callback-style connection, as its pool's `connection` event passes it. */
+interface CoreConnection {
+  query(sql: string, callback: (err: unknown) => void): void;
+  destroy(): void;
+}
 const OWNER = 'MySqlDriverOptions';
 
 /**
  * Writes batches of a {@link SQLSchema} to MySQL or MariaDB: one transaction per batch, multi-row
  * `INSERT … VALUES ?` through mysql2's `query()` (values escaped by mysql2, its fastest bulk path).
  * `bigint`, `Date` (with milliseconds: use `DATETIME(3)`/`TIMESTAMP(3)` columns) and
- * `Uint8Array` values are written losslessly.
+ * `Uint8Array` values are written losslessly. A `Date` is sent as UTC text: a `DATETIME` stores
+ * its UTC wall time, a `TIMESTAMP` the instant (the session runs in UTC, see the `pool` option).
  *
  * Conflicts merge on the schema's keys only. MySQL's `ON DUPLICATE KEY UPDATE` and `REPLACE` fire
  * on *any* unique index: with `email` unique too, upserting `(2, 'a@x')` would overwrite row 1
@@ -128,7 +143,9 @@ const OWNER = 'MySqlDriverOptions';
  *
  * @example
  * ```ts
- * const driver = new MySqlDriver({ pool: mysql.createPool({ uri, timezone: 'Z' }) });
+ * const pool = mysql.createPool({ uri, supportBigNumbers: true, bigNumberStrings: true });
+ * pool.on('connection', (connection) => connection.query("SET time_zone = '+00:00'")); // TIMESTAMP columns read UTC
+ * const driver = new MySqlDriver({ pool });
  * await driver.execute(events, [Request.fromRow(events, { id: 1n, kind: 'click' })]);
  * ```
  */
@@ -145,6 +162,8 @@ export class MySqlDriver implements BatchExecutor {
   #closed = false;
   /** The server's `max_allowed_packet`, read on the first batch. */
   #maxPacket: number | undefined;
+  /** Whether a connection of the user's pool was seen to run in UTC (checked once, and on each ping). */
+  #userZoneChecked = false;
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...mySqlLedgerSpec(), acquire: () => this.#acquire(), classify: classifyMySqlError });
 
@@ -177,7 +196,10 @@ export class MySqlDriver implements BatchExecutor {
       // Exactly-once: only the requests this transaction recorded first are written.
       // Key order: concurrent batches lock shared keys in one order (rows the server may equate
       // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
-      const rows = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
+      const newest = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
+      // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
+      // pool may be set to any zone, so its Dates are formatted here.
+      const rows = this.#options.pool ? datesAsText(sql, newest, mySqlUtcText) : newest;
       if (rows.length === 0) return;
       // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
       if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
@@ -215,6 +237,7 @@ export class MySqlDriver implements BatchExecutor {
 
   /** Runs `SELECT 1` on a pooled connection; rejects with a classified `SinkError` when the server does not answer. */
   async ping(signal?: AbortSignal): Promise<void> {
+    this.#userZoneChecked = false;
     await pingSession({ sink: SINK, acquire: () => this.#acquire(), classify: classifyMySqlError, signal });
   }
 
@@ -231,8 +254,8 @@ export class MySqlDriver implements BatchExecutor {
     if (this.#pool) return this.#pool;
     if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
     const o = this.#options;
-    this.#ownedPool ??= loadClient('mysql2', 'MySqlDriver', () => import('mysql2/promise')).then(({ default: mysql }) =>
-      mysql.createPool({
+    this.#ownedPool ??= loadClient('mysql2', 'MySqlDriver', () => import('mysql2/promise')).then(({ default: mysql }) => {
+      const pool = mysql.createPool({
         uri: o.connectionString,
         connectionLimit: o.poolSize,
         connectTimeout: o.connectTimeoutMs,
@@ -240,8 +263,18 @@ export class MySqlDriver implements BatchExecutor {
         timezone: 'Z',
         supportBigNumbers: true,
         bigNumberStrings: true,
-      }),
-    );
+      });
+      // Queued on the new connection before anything the driver sends on it. A connection that
+      // cannot be set up is discarded, so the batch fails with reason `connection` and is retried.
+      // The event passes mysql2's callback-style core connection, whatever its typings say.
+      pool.on('connection', (promised) => {
+        const connection = promised as unknown as CoreConnection;
+        connection.query(MYSQL_SESSION_SETUP_SQL, (err) => {
+          if (err) connection.destroy();
+        });
+      });
+      return pool;
+    });
     // A failed load is not cached: installing the package and retrying works without a restart.
     const pool = await this.#ownedPool.catch((err: unknown) => {
       this.#ownedPool = undefined;
@@ -261,7 +294,19 @@ export class MySqlDriver implements BatchExecutor {
   }
 
   async #acquire(): Promise<SqlSession> {
-    const connection = await (await this.#openPool()).getConnection();
+    const pool = await this.#openPool();
+    const connection = await pool.getConnection();
+    if (this.#options.pool && !this.#userZoneChecked) {
+      try {
+        await checkSessionTimeZone((sql, params) => connection.query(sql, params), SINK);
+      } catch (err) {
+        // Our own verdict leaves a sound connection; any other failure leaves one of unknown state.
+        if (err instanceof SinkError) connection.release();
+        else connection.destroy();
+        throw err;
+      }
+      this.#userZoneChecked = true;
+    }
     return {
       query: (sql, params) => connection.query(sql, params),
       release: (destroy) => (destroy ? connection.destroy() : connection.release()),

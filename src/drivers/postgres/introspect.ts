@@ -5,8 +5,10 @@ import { quoteTableName } from '../sql/quote.js';
 export type PostgresRowsQuery = (sql: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /**
- * Which PostgreSQL types (`pg_type.typname`, a domain's base type) hold each declared type.
- * The driver casts each parameter to the column's own type, so any text-like column takes a string.
+ * Which PostgreSQL types (`pg_type.typname`, a domain's base type; `enum` for any enum type) hold
+ * each declared type. The driver casts each parameter to the column's own type, so a `string`
+ * goes into any type with a text input: `uuid`, `json`/`jsonb`, `citext`, `numeric` (an exact
+ * decimal given as a string) and enums, where a value the type rejects fails as bad data.
  */
 export const POSTGRES_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
   caseInsensitiveNames: false,
@@ -14,7 +16,7 @@ export const POSTGRES_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
     int32: ['int4', 'int8', 'numeric'],
     int64: ['int8', 'numeric'],
     float64: ['float8', 'numeric'],
-    string: ['text', 'varchar', 'bpchar', 'citext', 'uuid', 'json', 'jsonb'],
+    string: ['text', 'varchar', 'bpchar', 'citext', 'uuid', 'json', 'jsonb', 'numeric', 'enum'],
     bool: ['bool'],
     timestamp: ['timestamptz', 'timestamp'],
     bytes: ['bytea'],
@@ -22,7 +24,7 @@ export const POSTGRES_SCHEMA_RULES: DialectSchemaRules = Object.freeze({
 });
 
 const COLUMNS_SQL =
-  'SELECT a.attname AS name, COALESCE(b.typname, t.typname) AS type, format_type(a.atttypid, a.atttypmod) AS declared, ' +
+  "SELECT a.attname AS name, CASE WHEN COALESCE(b.typtype, t.typtype) = 'e' THEN 'enum' ELSE COALESCE(b.typname, t.typname) END AS type, format_type(a.atttypid, a.atttypmod) AS declared, " +
   "NOT a.attnotnull AS nullable, (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default " +
   'FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid ' +
   "LEFT JOIN pg_catalog.pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype " +

@@ -24,8 +24,8 @@ import {
   buildPostgresInsert,
   elementTypeForCatalogType,
   POSTGRES_COLUMN_TYPES_SQL,
-  POSTGRES_ELEMENT_TYPES,
 } from './statement-builder.js';
+import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -118,10 +118,13 @@ const OWNER = 'PostgresDriverOptions';
  * Writes batches of a {@link SQLSchema} to PostgreSQL: one transaction per batch, rows bound
  * as one array per column and inserted with `INSERT … SELECT * FROM unnest(…)`.
  *
- * Array element types come from the schema's declared types (`int64` → `int8[]`, `timestamp` →
- * `timestamptz[]`, `bytes` → `bytea[]`, …). For an untyped schema the table's column types are
- * read from the catalog once per table and cached. A column whose type has no assignment cast
- * from the declared one (`uuid`, `jsonb`, an enum) needs an untyped schema.
+ * Each array is cast to its column's own type, read from the catalog once per table and cached
+ * (without modifiers: the assignment, not the cast, checks `varchar(n)` and `numeric(p,s)`, so an
+ * overflow fails as bad data instead of being cut short). So a declared `string` column writes
+ * into `uuid`, `jsonb`, `numeric`, `citext` or an enum, and a declared `timestamp` into both
+ * `timestamptz` and `timestamp`: a `Date` is sent as UTC text (`…Z`), which `timestamptz` reads as
+ * the instant and `timestamp` as its UTC wall time, whatever the session's `TimeZone` and the
+ * process's zone.
  *
  * Conflicts: `ignore` is `ON CONFLICT (keys) DO NOTHING`; `update` and `replace` are both
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
@@ -151,7 +154,7 @@ export class PostgresDriver implements BatchExecutor {
   /** The driver's own pool, opened on first use (that is also when `pg` is loaded). */
   #ownedPool: Promise<pg.Pool> | undefined;
   #closed = false;
-  /** Catalog column types per table, read once (for untyped schemas only). */
+  /** Catalog column types per table, read once (the array casts, see {@link PostgresDriver}). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
@@ -209,7 +212,7 @@ export class PostgresDriver implements BatchExecutor {
       for (const round of statementRounds(sql, rows, rowByRow)) {
         for (const { start, end } of chunkRangesByBytes(round, this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
           checkpoint();
-          await query(text, toColumns(round.slice(start, end), sql.columns.length));
+          await query(text, columnDatesAsText(sql, toColumns(round.slice(start, end), sql.columns.length), postgresUtcText));
         }
       }
     });
@@ -277,7 +280,6 @@ export class PostgresDriver implements BatchExecutor {
   }
 
   async #elementTypes(schema: SQLSchema, query: SqlSession['query']): Promise<string[]> {
-    if (schema.types) return schema.types.map((type) => POSTGRES_ELEMENT_TYPES[type.base]);
     let catalog = this.#catalogTypes.get(schema.table);
     if (!catalog) {
       const result = (await query(POSTGRES_COLUMN_TYPES_SQL, [quoteTableName(schema.table, '"')])) as { rows: { name: string; type: string }[] };
@@ -287,8 +289,9 @@ export class PostgresDriver implements BatchExecutor {
     return schema.columns.map((column) => {
       const type = catalog.get(column);
       if (type === undefined) {
-        // Same SQLSTATE the server would report (undefined_column): the schema does not match the table.
-        throw new SinkError('non_retryable', `${SINK}: column "${column}" of relation "${schema.table}" does not exist`, { sinkCode: '42703' });
+        // What the server would report (undefined_column), classified the same way (class 42 is
+        // `schema`): the table drifted from the schema, no row is at fault, so the batch is held.
+        throw new SinkError('schema', `${SINK}: column "${column}" of relation "${schema.table}" does not exist`, { sinkCode: '42703' });
       }
       return type;
     });
