@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from './connection.js';
 import type { BreakerState, HoldCause } from '../core/circuit-breaker.js';
+import type { DeliveryLedger } from '../core/delivery.js';
 import type { Schema } from '../core/schema.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
@@ -12,6 +13,8 @@ import { publishHealth } from './health-board.js';
 export interface ConsumerUpkeepOptions {
   readonly schema: Schema;
   readonly sink: string;
+  /** The consumer's executor: its exactly-once ledger tells the sweeper which rows of a failed job committed. */
+  readonly executor?: { readonly ledger?: DeliveryLedger };
   /** The schema's queues: one, or one per partition. */
   readonly queues: readonly Queue[];
   /** Their DLQs, in the same order. */
@@ -39,7 +42,7 @@ export class ConsumerUpkeep {
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
     this.#sweepers = o.queues.map(
-      (queue, i) => new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: o.dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink }),
+      (queue, i) => new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: o.dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink, ledger: o.executor?.ledger }),
     );
     this.#every(o.failedJobSweepIntervalMs, () => Promise.all(this.#sweepers.map((sweeper) => sweeper.sweep())));
     // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.

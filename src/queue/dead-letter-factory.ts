@@ -5,6 +5,7 @@ import { isRetryableReason } from '../core/failure-reason.js';
 import type { Request } from '../core/request.js';
 import type { Schema } from '../core/schema.js';
 import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import { jobDeliveryId } from './delivery-id.js';
 
 /** A DLQ entry with the key its DLQ job id derives from (`d_<key>`). */
 export interface KeyedDeadLetter {
@@ -36,6 +37,7 @@ export function deadLetterFromFailure(
       lastFailedAt: now,
       replays: history?.replays ?? 0,
       ...source(job),
+      origin: jobDeliveryId(job, rowIndex),
     },
   };
 }
@@ -69,7 +71,7 @@ export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLet
  * own (`<jobId>_<row>`, `<jobId>`), so a row the consumer already dead-lettered from this very job
  * is not entered twice.
  */
-export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLetter[] {
+export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<DeadLetterClass, 'queue_failed' | 'queue_stalled'> = 'queue_failed'): KeyedDeadLetter[] {
   const reason = job.failedReason || 'failed by BullMQ';
   const attempts = Math.max(job.attemptsMade, 1);
   const data = job.data as { s?: unknown } | null;
@@ -89,8 +91,8 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLett
     entry: {
       schema: schema.name,
       request: encodeRequest(request),
-      class: 'queue_failed',
-      reason: 'queue_failed',
+      class: cls,
+      reason: cls,
       errorCode: null,
       message: reason,
       attempts: (history?.attempts ?? 0) + attempts,
@@ -98,6 +100,7 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLett
       lastFailedAt: now,
       replays: history?.replays ?? 0,
       ...source(job),
+      origin: jobDeliveryId(job, rowIndex),
     },
   }));
 }

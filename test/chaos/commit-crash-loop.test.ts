@@ -54,7 +54,7 @@ async function crashLoop(delivery: DeliveryGuarantee, hang: Hang) {
   for (let crash = 0; crash < 2; crash++) {
     const w = spawn(hang);
     await w.waitForLine(/"ready"/);
-    const allHung = await waitFor(async () => hung(w) >= N && (await counts()).active > 0 && (await counts()).waiting === 0, 60_000, 100);
+    const allHung = await waitFor(async () => hung(w) >= N && ((await counts()).active ?? 0) > 0 && (await counts()).waiting === 0, 60_000, 100);
     if (!allHung) throw new Error(`crash ${crash}: ${JSON.stringify(await counts())} ${w.lines.join('\n')}`);
     w.child.kill('SIGKILL');
     await w.exited;
