@@ -54,6 +54,11 @@ export interface DeadLetterEntry {
    * ledger skips a replay of a request that committed. Absent on older entries and raw job data.
    */
   readonly origin?: DeliveryId;
+  /**
+   * The row's version when it was dead-lettered (schemas with a `versionColumn`), as encoded. A
+   * replay whose edit leaves the version column out (or NULL) replays with it. Absent on older entries.
+   */
+  readonly version?: EncodedValue;
 }
 
 /** History carried by a replayed job so a repeat failure keeps its first failure time and counts. */

@@ -1,8 +1,9 @@
 import type { Job } from 'bullmq';
-import { decodePayload, encodeRequest } from '../core/codec.js';
+import { decodePayload, encodeRequest, type EncodedValue } from '../core/codec.js';
 import type { WriteFailure } from '../core/batch-writer.js';
 import { isRetryableReason } from '../core/failure-reason.js';
 import type { Request } from '../core/request.js';
+import type { RowVersion } from '../core/row-version.js';
 import type { Schema } from '../core/schema.js';
 import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { jobDeliveryId } from './delivery-id.js';
@@ -23,11 +24,12 @@ export function deadLetterFromFailure(
   history: ReplayHistory | undefined,
 ): KeyedDeadLetter {
   const now = new Date().toISOString();
+  const encoded = encodeRequest(request);
   return {
     key: `${job.id}_${rowIndex}`,
     entry: {
       schema,
-      request: encodeRequest(request),
+      request: encoded,
       class: isRetryableReason(failure.error.reason) ? 'retry_exhausted' : 'non_retryable',
       reason: failure.error.reason,
       errorCode: failure.error.sinkCode ?? null,
@@ -38,6 +40,7 @@ export function deadLetterFromFailure(
       replays: history?.replays ?? 0,
       ...source(job),
       origin: jobDeliveryId(job, rowIndex),
+      ...versionOf(request, encoded),
     },
   };
 }
@@ -86,11 +89,13 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<D
   }
   const now = new Date().toISOString();
   const history = historyOf(job);
-  return requests.map((request, rowIndex) => ({
+  return requests.map((request, rowIndex) => {
+    const encoded = encodeRequest(request);
+    return {
     key: `${job.id}_${rowIndex}`,
     entry: {
       schema: schema.name,
-      request: encodeRequest(request),
+      request: encoded,
       class: cls,
       reason: cls,
       errorCode: null,
@@ -101,8 +106,17 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<D
       replays: history?.replays ?? 0,
       ...source(job),
       origin: jobDeliveryId(job, rowIndex),
+      ...versionOf(request, encoded),
     },
-  }));
+  };
+  });
+}
+
+/** The row's version as encoded, on a schema with a version column that holds one. */
+function versionOf(request: Request, encoded: Readonly<Record<string, EncodedValue>>): Pick<DeadLetterEntry, 'version'> {
+  const column = (request.schema as { readonly version?: RowVersion }).version?.column;
+  const value = column === undefined ? undefined : encoded[column];
+  return value == null ? {} : { version: value };
 }
 
 function historyOf(job: Job): ReplayHistory | undefined {
