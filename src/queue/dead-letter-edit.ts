@@ -113,3 +113,8 @@ export function decodeRow(schema: Schema, encoded: unknown): Request {
   request.assertComplete();
   return request;
 }
+
+/** Why a replay (Bull Board's Retry) leaves a stale entry where it is; a `ValidationError`, so the DLQ worker fails it back. */
+export function staleError(id: string, schema: string, column: string): ValidationError {
+  return new ValidationError('invalid_row', `DLQ entry ${id} is stale: its row has no version in column "${column}", and the version guard never lets a NULL version overwrite a row; set a version in the edit`, { schema, column });
+}

@@ -1,25 +1,23 @@
 import { Job, type Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import type { EncodedValue } from '../core/codec.js';
-import { partitionOf } from '../core/partition-of.js';
-import { partitionKeyColumns, type Schema } from '../core/schema.js';
+import type { Schema } from '../core/schema.js';
 import { checkNumericOption } from '../core/numeric-option.js';
 import { ConfigError } from '../errors/config-error.js';
-import { ValidationError } from '../errors/validation-error.js';
-import { decideReplay, holdsRawJobData, replayRow, type ReplayDecision } from './dead-letter-edit.js';
+import { decideReplay, holdsRawJobData, replayRow, staleError, type ReplayDecision } from './dead-letter-edit.js';
 import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
-import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions, type WalkSnapshot } from './dead-letter-walk.js';
+import { replaySnapshot, walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions, type WalkSnapshot } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
-import { DEFAULT_PREFIX, deadLetterQueueName, partitionQueueName, queueName } from './queue-names.js';
+import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from './queue-names.js';
 import { DEAD_LETTER_QUEUE_DEFAULTS, type DeadLetterBulkOptions, type DeadLetterBulkResult, type DeadLetterQueueOptions } from './dead-letter-queue-options.js';
 import type { DeadLetterRefusal, DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
 import { openQueue } from './open-queue.js';
 import { ReplayPacer } from './replay-pacer.js';
+import { REPLAYED_FIELD, ReplayTargets, replayJobId } from './replay-targets.js';
 
 export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
@@ -29,9 +27,6 @@ export * from './dead-letter-queue-options.js';
 const MAX_REFUSALS = 20;
 
 const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
-/** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
-const REPLAYED_FIELD = 'bfReplayedAs';
-const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
 
 /** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused`/`stale` stayed. */
 type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused' | 'stale';
@@ -58,20 +53,18 @@ export class DeadLetterQueue {
   readonly #jobAttempts: number;
   readonly #pageSize: number;
   readonly #schema: Schema | undefined;
-  readonly #prefix: string;
-  /** Other partitions' queues a replay routed an edited row to, opened on first use. */
-  readonly #partitions = new Map<string, Queue>();
+  readonly #targets: ReplayTargets;
 
   constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;
     this.#schema = options.schema;
-    this.#prefix = prefix;
     // A partition's DLQ sits beside its partition queue (same hash tag), so a replay stays one MULTI.
     const target = options.queue ?? queueName(schema);
     this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(target), connection, prefix);
     this.#target = openQueue(target, connection, prefix);
+    this.#targets = new ReplayTargets(this.#target, options.schema, connection, prefix);
   }
 
   /**
@@ -148,17 +141,7 @@ export class DeadLetterQueue {
     let dropped = 0;
     let refused = 0;
     let stale = 0;
-    // The walk covers the entries there when it began: what this call's replays send back, and
-    // what fails meanwhile, is left for the next call (so the call ends), and the former is reported.
-    const startedMs = Date.now();
-    const enqueued = new Set<string>();
-    const failedAgain = new Set<string>();
-    const snapshot: WalkSnapshot = {
-      later: ({ entry }, createdMs) => createdMs > startedMs || (entry.sourceJobId !== null && enqueued.has(entry.sourceJobId)),
-      onLater: ({ id, entry }) => {
-        if (entry.sourceJobId !== null && enqueued.has(entry.sourceJobId)) failedAgain.add(id);
-      },
-    };
+    const { snapshot, enqueued, failedAgain } = replaySnapshot();
     const decide = async (record: DeadLetterRecord): Promise<ReplayDecision> => {
       const decision = await decideReplay(record, this.#schema, transform);
       if (decision.action === 'refuse') {
@@ -225,7 +208,7 @@ export class DeadLetterQueue {
     const entry = job.data;
     const replay: ReplayHistory = { attempts: entry.attempts, firstFailedAt: entry.firstFailedAt, replays: entry.replays + 1 };
     let data: unknown = entry.request; // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
-    let target = this.#target;
+    let target = this.#targets.route();
     if (!holdsRawJobData(entry)) {
       let encoded = row;
       if (encoded === undefined) {
@@ -235,41 +218,16 @@ export class DeadLetterQueue {
         encoded = decision.action === 'replay' ? replayRow(decision) : entry.request;
       }
       data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay, entry.origin);
-      target = this.#routeOf(encoded as Readonly<Record<string, EncodedValue>>);
+      target = this.#targets.route(encoded as Readonly<Record<string, EncodedValue>>);
     }
     const jobId = replayJobId(dlqId);
     const replayed = new Job(target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);
-    if (target !== this.#target) {
-      // An edit moved the row's key to another partition: enqueue there (another hash slot, so not
-      // in this DLQ's MULTI), then mark. A crash in between re-enqueues under the same job id on the
-      // next try: nothing while that job is still queued, a second delivery if it already completed.
-      await replayed.addJob(await target.getBackend().client);
-      await this.#redis.eval(MARK_REPLAYED, 1, this.queue.toKey(dlqId), REPLAYED_FIELD, jobId);
-      return true;
-    }
-    const multi = (await this.#target.getBackend().client).multi();
-    await replayed.addJob(multi);
-    (multi as unknown as ChainableCommander).eval(MARK_REPLAYED, 1, this.queue.toKey(dlqId), REPLAYED_FIELD, jobId);
-    for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
+    await this.#targets.enqueue(target, replayed, this.queue.toKey(dlqId), jobId);
     return true;
   }
 
-  /**
-   * The queue a replayed row goes to: on a partitioned schema, the partition of the row's key as
-   * replayed (an edit may change it), so every request of a key stays in one queue, in order.
-   */
-  #routeOf(row: Readonly<Record<string, EncodedValue>>): Queue {
-    const schema = this.#schema;
-    if (!schema || schema.partitions <= 1) return this.#target;
-    const name = partitionQueueName(schema.name, partitionOf(partitionKeyColumns(schema), row, schema.partitions), schema.partitions);
-    if (name === this.#target.name) return this.#target;
-    let queue = this.#partitions.get(name);
-    if (!queue) this.#partitions.set(name, (queue = openQueue(name, this.#redis, this.#prefix)));
-    return queue;
-  }
-
   async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.#target.close(), ...[...this.#partitions.values()].map((queue) => queue.close())]);
+    await Promise.all([this.queue.close(), this.#target.close(), this.#targets.close()]);
   }
 
   async #replayed(dlqId: string): Promise<boolean> {
@@ -326,16 +284,6 @@ export class DeadLetterQueue {
     }
     return { selected, done, skipped };
   }
-}
-
-/** The id of the job a replay of DLQ entry `dlqId` enqueues (the same on every try, so a repeat enqueues nothing). */
-function replayJobId(dlqId: string): string {
-  return `r_${dlqId}`;
-}
-
-/** Why a replay (Bull Board's Retry) leaves a stale entry where it is; a `ValidationError`, so the DLQ worker fails it back. */
-function staleError(id: string, schema: string, column: string): ValidationError {
-  return new ValidationError('invalid_row', `DLQ entry ${id} is stale: its row has no version in column "${column}", and the version guard never lets a NULL version overwrite a row; set a version in the edit`, { schema, column });
 }
 
 /** A job locked by a worker (being replayed right now) cannot be removed; that is not an error here. */

@@ -45,6 +45,24 @@ export interface WalkSnapshot {
 const STATES = ['failed', 'waiting', 'delayed'] as const;
 
 /**
+ * The snapshot a replay walks: the entries there when it began. What this call's own replays send
+ * back (their source job is one it enqueued: add those job ids to `enqueued`) and what else fails
+ * meanwhile are left for the next call, so the call ends; the former are collected in `failedAgain`.
+ */
+export function replaySnapshot(startedMs = Date.now()): { snapshot: WalkSnapshot; enqueued: Set<string>; failedAgain: Set<string> } {
+  const enqueued = new Set<string>();
+  const failedAgain = new Set<string>();
+  const ours = (entry: DeadLetterEntry) => entry.sourceJobId !== null && enqueued.has(entry.sourceJobId);
+  const snapshot: WalkSnapshot = {
+    later: ({ entry }, createdMs) => createdMs > startedMs || ours(entry),
+    onLater: ({ id, entry }) => {
+      if (ours(entry)) failedAgain.add(id);
+    },
+  };
+  return { snapshot, enqueued, failedAgain };
+}
+
+/**
  * Walks the selected entries of a DLQ page by page, oldest first. The value given to `next()` is
  * how many entries of the yielded page the caller removed: the page offset advances by the
  * entries that stay, so entries an action removes never make the walk skip the ones behind them.
