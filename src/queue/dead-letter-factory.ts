@@ -68,8 +68,9 @@ export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLet
 }
 
 /**
- * DLQ entries for a job BullMQ itself failed (attempts or stalls exhausted): one `queue_failed`
- * entry per row when the job decodes, with the job's `failedReason` as message; otherwise one
+ * DLQ entries for a job BullMQ itself failed (attempts or stalls exhausted): one entry of class
+ * `cls` (`queue_failed`, or `queue_stalled` when the sweeper cannot tell whether the rows
+ * committed) per row when the job decodes, with the job's `failedReason` as message; otherwise one
  * `undecodable` (or `unknown_schema`) entry holding the raw job data. Keys match the consumer's
  * own (`<jobId>_<row>`, `<jobId>`), so a row the consumer already dead-lettered from this very job
  * is not entered twice.
@@ -92,23 +93,23 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<D
   return requests.map((request, rowIndex) => {
     const encoded = encodeRequest(request);
     return {
-    key: `${job.id}_${rowIndex}`,
-    entry: {
-      schema: schema.name,
-      request: encoded,
-      class: cls,
-      reason: cls,
-      errorCode: null,
-      message: reason,
-      attempts: (history?.attempts ?? 0) + attempts,
-      firstFailedAt: history?.firstFailedAt ?? now,
-      lastFailedAt: now,
-      replays: history?.replays ?? 0,
-      ...source(job),
-      origin: jobDeliveryId(job, rowIndex),
-      ...versionOf(request, encoded),
-    },
-  };
+      key: `${job.id}_${rowIndex}`,
+      entry: {
+        schema: schema.name,
+        request: encoded,
+        class: cls,
+        reason: cls,
+        errorCode: null,
+        message: reason,
+        attempts: (history?.attempts ?? 0) + attempts,
+        firstFailedAt: history?.firstFailedAt ?? now,
+        lastFailedAt: now,
+        replays: history?.replays ?? 0,
+        ...source(job),
+        origin: jobDeliveryId(job, rowIndex),
+        ...versionOf(request, encoded),
+      },
+    };
   });
 }
 

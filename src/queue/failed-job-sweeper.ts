@@ -116,7 +116,8 @@ export class FailedJobSweeper {
     if (recorded > 0) {
       const byClass = new Map<DeadLetterClass, number>();
       for (const { entry } of entries) byClass.set(entry.class, (byClass.get(entry.class) ?? 0) + 1);
-      // Per class, as the consumer reports; a repeat (kept once) is rare enough not to split exactly.
+      // Per class, as the consumer reports. `recorded` leaves out repeats (a job swept twice after a
+      // crash) without saying of which class, so each class is capped by it rather than split exactly.
       for (const [cls, n] of byClass) this.#metrics.rowsDeadLettered(this.#schema.name, this.#sink, cls, Math.min(n, recorded));
     }
     return (await this.#queue.remove(id)) === 1;
