@@ -45,6 +45,7 @@ export function createSqlPreview(schema: Schema, sink: SinkConfig, write: Write)
     async add(decision) {
       if (decision.action === 'drop') return write(`-- ${decision.id}: dropped by the transform (removed, not replayed)`);
       if (decision.action === 'refuse') return write(`-- ${decision.id}: refused, stays in the DLQ: ${decision.error.message}`);
+      if (decision.action === 'stale') return write(`-- ${decision.id}: stale, stays in the DLQ: no version in column ${decision.column}, so the version guard would skip it`);
       if (!decision.request) return write(`-- ${decision.id}: raw job data (class ${decision.entry.class}), replayed as stored; no statement until a consumer can decode it`);
       pending.push({ id: decision.id, request: decision.request });
       if (pending.length >= PREVIEW_ROWS_PER_STATEMENT) await flush();

@@ -162,10 +162,17 @@ async function bulk<R extends DeadLetterBulkResult>(flags: FilterFlags & { dryRu
 }
 
 function reportReplay(schema: string, flags: { dryRun?: boolean }, result: DeadLetterReplayResult): void {
-  const { selected, dropped, refused } = result;
-  const edits = [dropped > 0 && `${dropped} dropped by the transform`, refused > 0 && `${refused} refused (left in the DLQ unchanged)`].filter(Boolean).join(', ');
-  if (flags.dryRun) console.log(`dry run: ${selected - dropped - refused} entries of ${schema} would be replayed${edits ? `, ${edits}, of ${selected} selected` : ''}`);
+  const { selected, dropped, refused, stale } = result;
+  const edits = [
+    dropped > 0 && `${dropped} dropped by the transform`,
+    refused > 0 && `${refused} refused (left in the DLQ unchanged)`,
+    stale > 0 && `${stale} stale (no version: the version guard would skip them; left in the DLQ unchanged)`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  if (flags.dryRun) console.log(`dry run: ${selected - dropped - refused - stale} entries of ${schema} would be replayed${edits ? `, ${edits}, of ${selected} selected` : ''}`);
   else console.log(`replayed ${result.done} of ${selected} selected entries of ${schema}${result.skipped ? ` (${result.skipped} skipped: gone or being replayed elsewhere)` : ''}${edits ? `; ${edits}` : ''}`);
+  if (result.failedAgain > 0) console.log(`${result.failedAgain} replayed entr${result.failedAgain === 1 ? 'y' : 'ies'} failed again and ${result.failedAgain === 1 ? 'is' : 'are'} back in the DLQ (not replayed again in this run): ${result.failedAgainIds.join(', ')}`);
   for (const { error } of result.refusals) console.error(`refused ${error.message}`);
   if (refused > result.refusals.length) console.error(`… and ${refused - result.refusals.length} more refused`);
   if (refused > 0 && !flags.dryRun) throw new CliError(`${refused} entr${refused === 1 ? 'y was' : 'ies were'} refused: the edited request does not fit schema ${schema} (see above); nothing of them was enqueued or removed`);

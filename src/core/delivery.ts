@@ -47,6 +47,13 @@ export interface DeliveryLedger {
   forget(schema: SQLSchemaLike, sources: readonly string[]): Promise<number>;
   /** Deletes ledger rows written before `beforeMs` (epoch ms), whatever their source; resolves to the rows deleted. */
   sweep(schema: SQLSchemaLike, beforeMs: number): Promise<number>;
+  /**
+   * Of these delivery ids, the ones the ledger holds: their requests committed. Creates the table
+   * first if it is missing (a ledger never written holds nothing). The failed-job sweeper asks it
+   * so that a job BullMQ failed after its rows committed is not dead-lettered; a ledger without it
+   * cannot tell, and those rows are dead-lettered as `queue_stalled` (not known to have failed).
+   */
+  recorded?(schema: SQLSchemaLike, ids: readonly DeliveryId[]): Promise<DeliveryId[]>;
 }
 
 /** What the ledger needs of a SQL schema (kept structural so this file imports no schema code). */

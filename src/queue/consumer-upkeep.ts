@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from './connection.js';
 import type { BreakerState, HoldCause } from '../core/circuit-breaker.js';
+import type { DeliveryLedger } from '../core/delivery.js';
 import type { Schema } from '../core/schema.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
@@ -12,6 +13,8 @@ import { publishHealth } from './health-board.js';
 export interface ConsumerUpkeepOptions {
   readonly schema: Schema;
   readonly sink: string;
+  /** The consumer's executor: its exactly-once ledger tells the sweeper which rows of a failed job committed. */
+  readonly executor?: { readonly ledger?: DeliveryLedger };
   /** The schema's queues held now: one, or one per partition, and those of other layouts being drained. */
   readonly queues: () => readonly Queue[];
   /** Their DLQs, in the same order. */
@@ -82,7 +85,7 @@ export class ConsumerUpkeep {
     return queues.map((queue, i) => {
       let sweeper = this.#sweepers.get(queue.name);
       if (!sweeper) {
-        sweeper = new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink });
+        sweeper = new FailedJobSweeper({ schema: o.schema, queue: queue.name, dlq: dlqs[i] as DeadLetterQueue, connection: o.redis, prefix: o.prefix, metrics: o.metrics, sink: o.sink, ledger: o.executor?.ledger });
         this.#sweepers.set(queue.name, sweeper);
       }
       return sweeper;

@@ -1,5 +1,6 @@
 import { decodeValue, encodeRequest, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
+import type { RowVersion } from '../core/row-version.js';
 import type { Row, Schema } from '../core/schema.js';
 import { DecodeError } from '../errors/decode-error.js';
 import { ValidationError } from '../errors/validation-error.js';
@@ -27,7 +28,13 @@ export type ReplayDecision =
   /** The transform returned null: the entry is removed without replaying. */
   | { readonly action: 'drop'; readonly id: string; readonly entry: DeadLetterEntry }
   /** The (edited) request does not fit the schema: the entry stays in the DLQ, unchanged. */
-  | { readonly action: 'refuse'; readonly id: string; readonly entry: DeadLetterEntry; readonly error: ValidationError };
+  | { readonly action: 'refuse'; readonly id: string; readonly entry: DeadLetterEntry; readonly error: ValidationError }
+  /**
+   * The row has no version on a schema with a `versionColumn` (neither the edit, the stored row nor
+   * the entry's `version` gives one): the version guard never lets a NULL version overwrite a row,
+   * so the replay would be skipped. The entry stays in the DLQ, unchanged; set a version in the edit.
+   */
+  | { readonly action: 'stale'; readonly id: string; readonly entry: DeadLetterEntry; readonly column: string };
 
 /** Entries whose `request` is the raw data of a job that could not be read, not a row. */
 export function holdsRawJobData(entry: DeadLetterEntry): boolean {
@@ -48,19 +55,34 @@ export async function decideReplay(record: DeadLetterRecord, schema: Schema | un
     return { action: 'refuse', id, entry, error };
   }
   if (!schema) return { action: 'replay', id, entry, request: undefined };
+  // A replay keeps the row's version unless the edit sets one: an edit (a transform that builds a
+  // new row, a Bull Board edit that drops the field) that leaves it out must not make it NULL.
+  const column = stampedOrRowVersion(schema);
   try {
-    let request = decodeRow(schema, entry.request);
+    let request = decodeRow(schema, column === undefined ? entry.request : withVersion(entry.request, column, entry.version));
     if (transform) {
       const edited = await transform(request.toRow(), record);
       if (edited === null) return { action: 'drop', id, entry };
-      request = Request.fromRow(schema, edited);
+      request = Request.fromRow(schema, column === undefined || edited[column] != null ? edited : { ...edited, [column]: request.get(column) ?? null });
     }
+    if (column !== undefined && request.get(column) == null) return { action: 'stale', id, entry, column };
     return { action: 'replay', id, entry, request };
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const error = new ValidationError(err.kind, `DLQ entry ${id}: ${err.message}`, { schema: err.schema ?? schema.name, ...(err.column !== undefined && { column: err.column }) });
     return { action: 'refuse', id, entry, error };
   }
+}
+
+/** The schema's version column, whatever fills it (undefined without one). */
+function stampedOrRowVersion(schema: Schema): string | undefined {
+  return (schema as { readonly version?: RowVersion }).version?.column;
+}
+
+/** The stored row with the entry's recorded version where the row has none (edited away in Bull Board). */
+function withVersion(stored: unknown, column: string, version: EncodedValue | undefined): unknown {
+  if (version == null || stored === null || typeof stored !== 'object' || Array.isArray(stored)) return stored;
+  return (stored as Record<string, unknown>)[column] == null ? { ...stored, [column]: version } : stored;
 }
 
 /** The encoded row a replay enqueues for a decision (the stored request when nothing was decoded). */
@@ -90,4 +112,9 @@ export function decodeRow(schema: Schema, encoded: unknown): Request {
   }
   request.assertComplete();
   return request;
+}
+
+/** Why a replay (Bull Board's Retry) leaves a stale entry where it is; a `ValidationError`, so the DLQ worker fails it back. */
+export function staleError(id: string, schema: string, column: string): ValidationError {
+  return new ValidationError('invalid_row', `DLQ entry ${id} is stale: its row has no version in column "${column}", and the version guard never lets a NULL version overwrite a row; set a version in the edit`, { schema, column });
 }

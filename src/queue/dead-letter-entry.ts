@@ -1,4 +1,5 @@
 import type { EncodedValue } from '../core/codec.js';
+import type { DeliveryId } from '../core/delivery.js';
 
 /**
  * Why an entry was dead-lettered:
@@ -7,12 +8,16 @@ import type { EncodedValue } from '../core/codec.js';
  * - `undecodable`: the job payload could not be read (bad format version or values);
  * - `unknown_schema`: the job names a schema this consumer does not serve;
  * - `queue_failed`: BullMQ itself failed the job (its `jobAttempts` ran out on a non-sink error,
- *   or it stalled more than `maxStalledCount` times); moved here by the failed-job sweeper.
+ *   or, on an exactly-once schema, it stalled more than `maxStalledCount` times and the ledger
+ *   shows the row did not commit); moved here by the failed-job sweeper;
+ * - `queue_stalled`: BullMQ failed the job after it stalled (a worker died or lost its lock while
+ *   holding it), on a schema that cannot tell whether the row committed (at-least-once): the row
+ *   is *not known to have failed*, and a replay may write it a second time.
  */
-export type DeadLetterClass = 'non_retryable' | 'retry_exhausted' | 'undecodable' | 'unknown_schema' | 'queue_failed';
+export type DeadLetterClass = 'non_retryable' | 'retry_exhausted' | 'undecodable' | 'unknown_schema' | 'queue_failed' | 'queue_stalled';
 
 /** Every {@link DeadLetterClass}, e.g. for a CLI's choices. */
-export const DEAD_LETTER_CLASSES: readonly DeadLetterClass[] = Object.freeze(['non_retryable', 'retry_exhausted', 'undecodable', 'unknown_schema', 'queue_failed']);
+export const DEAD_LETTER_CLASSES: readonly DeadLetterClass[] = Object.freeze(['non_retryable', 'retry_exhausted', 'undecodable', 'unknown_schema', 'queue_failed', 'queue_stalled']);
 
 /** One dead-lettered request, as stored in the schema's DLQ (job data, readable in Bull Board). */
 export interface DeadLetterEntry {
@@ -43,6 +48,17 @@ export interface DeadLetterEntry {
   readonly jobAttempts?: number;
   /** Times this request was replayed from the DLQ before this failure. */
   readonly replays: number;
+  /**
+   * The request's delivery identity: the id it had in the job it was first submitted in (that
+   * job's delivery source and the row's position), kept by every replay, so an exactly-once
+   * ledger skips a replay of a request that committed. Absent on older entries and raw job data.
+   */
+  readonly origin?: DeliveryId;
+  /**
+   * The row's version when it was dead-lettered (schemas with a `versionColumn`), as encoded. A
+   * replay whose edit leaves the version column out (or NULL) replays with it. Absent on older entries.
+   */
+  readonly version?: EncodedValue;
 }
 
 /** History carried by a replayed job so a repeat failure keeps its first failure time and counts. */

@@ -1,10 +1,12 @@
 import type { Job } from 'bullmq';
-import { decodePayload, encodeRequest } from '../core/codec.js';
+import { decodePayload, encodeRequest, type EncodedValue } from '../core/codec.js';
 import type { WriteFailure } from '../core/batch-writer.js';
 import { isRetryableReason } from '../core/failure-reason.js';
 import type { Request } from '../core/request.js';
+import type { RowVersion } from '../core/row-version.js';
 import type { Schema } from '../core/schema.js';
 import type { DeadLetterClass, DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
+import { jobDeliveryId } from './delivery-id.js';
 
 /** A DLQ entry with the key its DLQ job id derives from (`d_<key>`). */
 export interface KeyedDeadLetter {
@@ -22,11 +24,12 @@ export function deadLetterFromFailure(
   history: ReplayHistory | undefined,
 ): KeyedDeadLetter {
   const now = new Date().toISOString();
+  const encoded = encodeRequest(request);
   return {
     key: `${job.id}_${rowIndex}`,
     entry: {
       schema,
-      request: encodeRequest(request),
+      request: encoded,
       class: isRetryableReason(failure.error.reason) ? 'retry_exhausted' : 'non_retryable',
       reason: failure.error.reason,
       errorCode: failure.error.sinkCode ?? null,
@@ -36,6 +39,8 @@ export function deadLetterFromFailure(
       lastFailedAt: now,
       replays: history?.replays ?? 0,
       ...source(job),
+      origin: jobDeliveryId(job, rowIndex),
+      ...versionOf(request, encoded),
     },
   };
 }
@@ -63,13 +68,14 @@ export function deadLetterFromJob(schema: string, job: Job, cls: Extract<DeadLet
 }
 
 /**
- * DLQ entries for a job BullMQ itself failed (attempts or stalls exhausted): one `queue_failed`
- * entry per row when the job decodes, with the job's `failedReason` as message; otherwise one
+ * DLQ entries for a job BullMQ itself failed (attempts or stalls exhausted): one entry of class
+ * `cls` (`queue_failed`, or `queue_stalled` when the sweeper cannot tell whether the rows
+ * committed) per row when the job decodes, with the job's `failedReason` as message; otherwise one
  * `undecodable` (or `unknown_schema`) entry holding the raw job data. Keys match the consumer's
  * own (`<jobId>_<row>`, `<jobId>`), so a row the consumer already dead-lettered from this very job
  * is not entered twice.
  */
-export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLetter[] {
+export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<DeadLetterClass, 'queue_failed' | 'queue_stalled'> = 'queue_failed'): KeyedDeadLetter[] {
   const reason = job.failedReason || 'failed by BullMQ';
   const attempts = Math.max(job.attemptsMade, 1);
   const data = job.data as { s?: unknown } | null;
@@ -84,22 +90,34 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job): KeyedDeadLett
   }
   const now = new Date().toISOString();
   const history = historyOf(job);
-  return requests.map((request, rowIndex) => ({
-    key: `${job.id}_${rowIndex}`,
-    entry: {
-      schema: schema.name,
-      request: encodeRequest(request),
-      class: 'queue_failed',
-      reason: 'queue_failed',
-      errorCode: null,
-      message: reason,
-      attempts: (history?.attempts ?? 0) + attempts,
-      firstFailedAt: history?.firstFailedAt ?? now,
-      lastFailedAt: now,
-      replays: history?.replays ?? 0,
-      ...source(job),
-    },
-  }));
+  return requests.map((request, rowIndex) => {
+    const encoded = encodeRequest(request);
+    return {
+      key: `${job.id}_${rowIndex}`,
+      entry: {
+        schema: schema.name,
+        request: encoded,
+        class: cls,
+        reason: cls,
+        errorCode: null,
+        message: reason,
+        attempts: (history?.attempts ?? 0) + attempts,
+        firstFailedAt: history?.firstFailedAt ?? now,
+        lastFailedAt: now,
+        replays: history?.replays ?? 0,
+        ...source(job),
+        origin: jobDeliveryId(job, rowIndex),
+        ...versionOf(request, encoded),
+      },
+    };
+  });
+}
+
+/** The row's version as encoded, on a schema with a version column that holds one. */
+function versionOf(request: Request, encoded: Readonly<Record<string, EncodedValue>>): Pick<DeadLetterEntry, 'version'> {
+  const column = (request.schema as { readonly version?: RowVersion }).version?.column;
+  const value = column === undefined ? undefined : encoded[column];
+  return value == null ? {} : { version: value };
 }
 
 function historyOf(job: Job): ReplayHistory | undefined {

@@ -75,6 +75,20 @@ export interface DeadLetterReplayResult extends DeadLetterBulkResult {
   readonly dropped: number;
   /** Entries left in the DLQ, unchanged, because their (edited) request does not fit the schema. */
   readonly refused: number;
+  /**
+   * Entries left in the DLQ, unchanged, because the version guard would skip them: on a schema
+   * with a `versionColumn`, their row has no version (neither the edit, the stored row nor the
+   * entry's recorded `version` gives one). Not counted in `done`.
+   */
+  readonly stale: number;
   /** The first refusals (at most 20), with the column each one names. */
   readonly refusals: readonly DeadLetterRefusal[];
+  /**
+   * Entries this call replayed that were back in the DLQ (they failed again) when the walk reached
+   * them; a replay walks the entries there when it began, so it never replays them again in the
+   * same call. Replays still in the queue when the call returns are not counted.
+   */
+  readonly failedAgain: number;
+  /** The first of those entries' new ids (at most 20). */
+  readonly failedAgainIds: readonly string[];
 }

@@ -1,15 +1,14 @@
 import { Job, type Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import type { EncodedValue } from '../core/codec.js';
 import type { Schema } from '../core/schema.js';
 import { checkNumericOption } from '../core/numeric-option.js';
 import { ConfigError } from '../errors/config-error.js';
-import { decideReplay, holdsRawJobData, replayRow, type ReplayDecision } from './dead-letter-edit.js';
+import { decideReplay, holdsRawJobData, replayRow, staleError, type ReplayDecision } from './dead-letter-edit.js';
 import type { DeadLetterEntry, ReplayHistory } from './dead-letter-entry.js';
 import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
-import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
+import { replaySnapshot, walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions, type WalkSnapshot } from './dead-letter-walk.js';
 import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
 import { schemaJobData } from './job-data.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
@@ -18,6 +17,7 @@ import { DEAD_LETTER_QUEUE_DEFAULTS, type DeadLetterBulkOptions, type DeadLetter
 import type { DeadLetterRefusal, DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
 import { openQueue } from './open-queue.js';
 import { ReplayPacer } from './replay-pacer.js';
+import { REPLAYED_FIELD, ReplayTargets, replayJobId } from './replay-targets.js';
 
 export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
@@ -27,12 +27,9 @@ export * from './dead-letter-queue-options.js';
 const MAX_REFUSALS = 20;
 
 const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
-/** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
-const REPLAYED_FIELD = 'bfReplayedAs';
-const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
 
-/** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused` stayed. */
-type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused';
+/** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused`/`stale` stayed. */
+type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused' | 'stale';
 
 /**
  * A schema's dead-letter queue: a BullMQ queue named `<schema>.dlq` whose entries are parked as
@@ -56,6 +53,7 @@ export class DeadLetterQueue {
   readonly #jobAttempts: number;
   readonly #pageSize: number;
   readonly #schema: Schema | undefined;
+  readonly #targets: ReplayTargets;
 
   constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
@@ -66,6 +64,7 @@ export class DeadLetterQueue {
     const target = options.queue ?? queueName(schema);
     this.queue = openQueue<DeadLetterEntry>(deadLetterQueueName(target), connection, prefix);
     this.#target = openQueue(target, connection, prefix);
+    this.#targets = new ReplayTargets(this.#target, options.schema, connection, prefix);
   }
 
   /**
@@ -141,12 +140,15 @@ export class DeadLetterQueue {
     const refusals: DeadLetterRefusal[] = [];
     let dropped = 0;
     let refused = 0;
+    let stale = 0;
+    const { snapshot, enqueued, failedAgain } = replaySnapshot();
     const decide = async (record: DeadLetterRecord): Promise<ReplayDecision> => {
       const decision = await decideReplay(record, this.#schema, transform);
       if (decision.action === 'refuse') {
         refused++;
         if (refusals.length < MAX_REFUSALS) refusals.push({ id: decision.id, error: decision.error });
       }
+      if (decision.action === 'stale') stale++;
       await onDecision?.(decision);
       return decision;
     };
@@ -157,20 +159,22 @@ export class DeadLetterQueue {
       if (await this.#replayed(job.id)) return removeQuietly(job);
       const decision = await decide({ id: job.id, state, entry: job.data });
       if (decision.action === 'refuse') return 'refused';
+      if (decision.action === 'stale') return 'stale';
       if (decision.action === 'drop') {
         const outcome = await removeQuietly(job);
         if (outcome === 'done') dropped++;
         return outcome === 'done' ? 'dropped' : outcome;
       }
       await pacer?.wait();
+      enqueued.add(replayJobId(job.id));
       await this.requeue(job, replayRow(decision));
       return removeQuietly(job);
     };
     const preview = async (record: DeadLetterRecord): Promise<void> => {
       if ((await decide(record)).action === 'drop') dropped++;
     };
-    const result = await this.#bulk(options, act, preview);
-    return { ...result, dropped, refused, refusals };
+    const result = await this.#bulk(options, act, preview, snapshot);
+    return { ...result, dropped, refused, stale, refusals, failedAgain: failedAgain.size, failedAgainIds: [...failedAgain].slice(0, MAX_REFUSALS) };
   }
 
   /**
@@ -204,26 +208,26 @@ export class DeadLetterQueue {
     const entry = job.data;
     const replay: ReplayHistory = { attempts: entry.attempts, firstFailedAt: entry.firstFailedAt, replays: entry.replays + 1 };
     let data: unknown = entry.request; // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
+    let target = this.#targets.route();
     if (!holdsRawJobData(entry)) {
       let encoded = row;
       if (encoded === undefined) {
         const decision = await decideReplay({ id: dlqId, state: 'failed', entry }, this.#schema, undefined);
         if (decision.action === 'refuse') throw decision.error;
+        if (decision.action === 'stale') throw staleError(decision.id, this.schema, decision.column);
         encoded = decision.action === 'replay' ? replayRow(decision) : entry.request;
       }
-      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay);
+      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay, entry.origin);
+      target = this.#targets.route(encoded as Readonly<Record<string, EncodedValue>>);
     }
-    const jobId = `r_${dlqId}`;
-    const replayed = new Job(this.#target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);
-    const multi = (await this.#target.getBackend().client).multi();
-    await replayed.addJob(multi);
-    (multi as unknown as ChainableCommander).eval(MARK_REPLAYED, 1, this.queue.toKey(dlqId), REPLAYED_FIELD, jobId);
-    for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
+    const jobId = replayJobId(dlqId);
+    const replayed = new Job(target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);
+    await this.#targets.enqueue(target, replayed, this.queue.toKey(dlqId), jobId);
     return true;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.#target.close()]);
+    await Promise.all([this.queue.close(), this.#target.close(), this.#targets.close()]);
   }
 
   async #replayed(dlqId: string): Promise<boolean> {
@@ -256,8 +260,8 @@ export class DeadLetterQueue {
   }
 
   /** Walks the selection, acting on each page's entries concurrently, or previewing them in order on a dry run. */
-  async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<Outcome>, preview?: (record: DeadLetterRecord) => Promise<void>): Promise<DeadLetterBulkResult> {
-    const pages = walkPages(this.queue, this.#pageSize, options);
+  async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<Outcome>, preview?: (record: DeadLetterRecord) => Promise<void>, snapshot?: WalkSnapshot): Promise<DeadLetterBulkResult> {
+    const pages = walkPages(this.queue, this.#pageSize, options, snapshot);
     let selected = 0;
     let done = 0;
     let skipped = 0;
@@ -273,7 +277,7 @@ export class DeadLetterQueue {
         for (const outcome of outcomes) {
           if (outcome === 'done') done++;
           else if (outcome === 'gone' || outcome === 'locked') skipped++;
-          if (outcome !== 'locked' && outcome !== 'refused') left++;
+          if (outcome !== 'locked' && outcome !== 'refused' && outcome !== 'stale') left++;
         }
       }
       step = await pages.next(left);

@@ -32,14 +32,42 @@ export interface DeadLetterRecord {
   readonly entry: DeadLetterEntry;
 }
 
+/**
+ * Bounds a walk to a snapshot: entries for which `later` is true (added after the walk began, or
+ * coming from the walk's own replays) are passed to `onLater` instead of being yielded. They stay
+ * where they are, and the page offset moves past them, so a walk whose actions add entries ends.
+ */
+export interface WalkSnapshot {
+  readonly later: (record: DeadLetterRecord, createdMs: number) => boolean;
+  readonly onLater?: (record: DeadLetterRecord) => void;
+}
+
 const STATES = ['failed', 'waiting', 'delayed'] as const;
+
+/**
+ * The snapshot a replay walks: the entries there when it began. What this call's own replays send
+ * back (their source job is one it enqueued: add those job ids to `enqueued`) and what else fails
+ * meanwhile are left for the next call, so the call ends; the former are collected in `failedAgain`.
+ */
+export function replaySnapshot(startedMs = Date.now()): { snapshot: WalkSnapshot; enqueued: Set<string>; failedAgain: Set<string> } {
+  const enqueued = new Set<string>();
+  const failedAgain = new Set<string>();
+  const ours = (entry: DeadLetterEntry) => entry.sourceJobId !== null && enqueued.has(entry.sourceJobId);
+  const snapshot: WalkSnapshot = {
+    later: ({ entry }, createdMs) => createdMs > startedMs || ours(entry),
+    onLater: ({ id, entry }) => {
+      if (ours(entry)) failedAgain.add(id);
+    },
+  };
+  return { snapshot, enqueued, failedAgain };
+}
 
 /**
  * Walks the selected entries of a DLQ page by page, oldest first. The value given to `next()` is
  * how many entries of the yielded page the caller removed: the page offset advances by the
  * entries that stay, so entries an action removes never make the walk skip the ones behind them.
  */
-export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number, options: DeadLetterScanOptions): AsyncGenerator<DeadLetterRecord[], void, number | undefined> {
+export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number, options: DeadLetterScanOptions, snapshot?: WalkSnapshot): AsyncGenerator<DeadLetterRecord[], void, number | undefined> {
   const { filter = {}, limit = Number.POSITIVE_INFINITY, onProgress } = options;
   const counts = await queue.getJobCounts(...STATES);
   const inQueue = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -53,8 +81,13 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number
       const jobs = await readPage(queue, state, offset, pageSize);
       if (jobs.length === 0) break;
       const page: DeadLetterRecord[] = [];
-      for (const record of jobs) {
+      for (const read of jobs) {
         if (selected >= limit) break;
+        const record = read?.record;
+        if (record && read && snapshot?.later(record, read.createdMs)) {
+          snapshot.onLater?.(record);
+          continue;
+        }
         examined++;
         if (record && matches(record.entry, filter)) {
           page.push(record);
@@ -73,14 +106,15 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number
  * One page of a state, ids and job hashes read by one BullMQ script (`Queue#getJobs` would
  * read every hash a second time). An entry whose data is not an entry reads as undefined.
  */
-async function readPage(queue: Queue<DeadLetterEntry>, state: DeadLetterRecord['state'], offset: number, pageSize: number): Promise<Array<DeadLetterRecord | undefined>> {
+async function readPage(queue: Queue<DeadLetterEntry>, state: DeadLetterRecord['state'], offset: number, pageSize: number): Promise<Array<{ record: DeadLetterRecord | undefined; createdMs: number } | undefined>> {
   const [jobs = []] = await queue.getBackend().getJobs([state], offset, offset + pageSize - 1, true);
   return jobs.map(([id, fields]) => {
+    const createdMs = Number(hashField(fields, 'timestamp') ?? 0);
     try {
       const entry = JSON.parse(hashField(fields, 'data') ?? '') as DeadLetterEntry;
-      return entry !== null && typeof entry === 'object' ? { id, state, entry } : undefined;
+      return { record: entry !== null && typeof entry === 'object' ? { id, state, entry } : undefined, createdMs };
     } catch {
-      return undefined;
+      return { record: undefined, createdMs };
     }
   });
 }

@@ -1,4 +1,5 @@
 import { PAYLOAD_VERSION, type EncodedValue } from '../core/codec.js';
+import type { DeliveryId } from '../core/delivery.js';
 import type { ReplayHistory } from './dead-letter-entry.js';
 
 /**
@@ -15,10 +16,15 @@ export interface SchemaJobData {
   /** How many requests the job packs; set only when more than one (informational: readers use `rows`). */
   readonly n?: number;
   readonly replay?: ReplayHistory;
+  /**
+   * A replayed DLQ entry's delivery identity: the id its request had in its first job, so an
+   * exactly-once ledger recognises the replay of a request that committed. One-row jobs only.
+   */
+  readonly origin?: DeliveryId;
 }
 
 /** Builds the data of a schema-queue job; `replay` is set only when re-enqueuing a DLQ entry. */
-export function schemaJobData(schema: string, rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>, replay?: ReplayHistory): SchemaJobData {
-  if (replay) return { v: PAYLOAD_VERSION, s: schema, rows, replay };
+export function schemaJobData(schema: string, rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>, replay?: ReplayHistory, origin?: DeliveryId): SchemaJobData {
+  if (replay) return { v: PAYLOAD_VERSION, s: schema, rows, replay, ...(origin && rows.length === 1 && { origin }) };
   return rows.length > 1 ? { v: PAYLOAD_VERSION, s: schema, n: rows.length, rows } : { v: PAYLOAD_VERSION, s: schema, rows };
 }

@@ -5,7 +5,7 @@ import type { Schema } from '../core/schema.js';
 import { DecodeError } from '../errors/decode-error.js';
 import type { ReplayHistory } from './dead-letter-entry.js';
 import { deadLetterFromJob, deadLetterFromRow, type KeyedDeadLetter } from './dead-letter-factory.js';
-import { deliveryIdOf, deliverySource, needsDeliveryIds } from './delivery-id.js';
+import { jobDeliveryId, needsDeliveryIds } from './delivery-id.js';
 import { isUnreadableJobData } from './tolerant-worker.js';
 
 /** What a consumer does with one job: write its readable rows, and dead-letter the rest. */
@@ -39,12 +39,12 @@ export function readJob(schema: Schema, job: Job): ReadJob {
   }
   const requests: Array<{ request: Request; rowIndex: number }> = [];
   const deadLetters: KeyedDeadLetter[] = [];
-  // Exactly-once: each request carries an id that is the same on every redelivery of the job.
-  const source = needsDeliveryIds(schema) ? deliverySource(job) : undefined;
+  // Exactly-once: each request carries an id that is the same on every redelivery of the job (and on a replay of it).
+  const once = needsDeliveryIds(schema);
   rows.forEach((row, rowIndex) => {
     if (row instanceof DecodeError) deadLetters.push(deadLetterFromRow(schema.name, job, rowIndex, row.message));
     else {
-      if (source !== undefined) row.delivery = deliveryIdOf(source, rowIndex);
+      if (once) row.delivery = jobDeliveryId(job, rowIndex);
       requests.push({ request: row, rowIndex });
     }
   });

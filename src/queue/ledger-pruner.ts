@@ -2,7 +2,7 @@ import type { Job, Worker } from 'bullmq';
 import type { DeliveryLedger } from '../core/delivery.js';
 import { isSQLSchema, type Schema, type SQLSchema } from '../core/schema.js';
 import { settleWithin } from '../core/settle-within.js';
-import { deliverySource } from './delivery-id.js';
+import { jobDeliverySource, type DeliveredJob } from './delivery-id.js';
 
 /** What {@link startLedgerPruner} needs of its consumer's options. */
 export interface LedgerPrunerOptions {
@@ -61,9 +61,9 @@ export class LedgerPruner {
   }
 
   /** Remembers a completed job; its ledger rows are deleted once due. */
-  completed(job: Pick<Job, 'queueName' | 'id' | 'timestamp'>): void {
+  completed(job: DeliveredJob): void {
     if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
-    this.#pending.push({ source: deliverySource(job), dueMs: Date.now() + this.#options.ledgerPruneDelayMs });
+    this.#pending.push({ source: jobDeliverySource(job), dueMs: Date.now() + this.#options.ledgerPruneDelayMs });
   }
 
   /** Deletes the ledger rows of every completed job that is due; resolves to the rows deleted. */

@@ -56,7 +56,7 @@ describe('dlq.replay({ transform }): edit before replay', () => {
   it('replays edited rows and drops the ones the transform returns null for; they land in the table', async () => {
     const { dlq, rows } = await pipeline([10, -1, -2, -3, 20]);
     const result = await dlq.replay({ transform: (row) => (row.id === 3n ? null : { ...row, amount: -Number(row.amount), note: 'refund' }) });
-    expect(result).toEqual({ selected: 3, done: 2, skipped: 0, dropped: 1, refused: 0, refusals: [] });
+    expect(result).toEqual({ selected: 3, done: 2, skipped: 0, dropped: 1, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(await waitFor(async () => rows().length === 4)).toBe(true);
     expect(rows()).toEqual([
       { id: 1, amount: 10, note: null },

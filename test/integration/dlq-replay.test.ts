@@ -51,7 +51,7 @@ describe('DLQ replay survives a crash between requeue and remove', () => {
     expect(await waitFor(async () => processed === 1 && (await target.getJob('r_d_7_0')) === undefined)).toBe(true);
 
     // The second replay finds the mark: it finishes the removal and enqueues nothing.
-    expect(await dlq.replay()).toEqual({ selected: 1, done: 1, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay()).toEqual({ selected: 1, done: 1, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(await dlq.count()).toBe(0);
     await new Promise((r) => setTimeout(r, 300));
     expect(processed).toBe(1);

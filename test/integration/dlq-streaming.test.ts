@@ -45,13 +45,13 @@ describe('DLQ tools walk the queue in bounded pages', () => {
 
   it('replays everything page by page, honours limit, and a dry run only counts', async () => {
     const { dlq } = await dlqWith(40, 6);
-    expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(await dlq.count()).toBe(40);
     const limited: Array<[number, number]> = [];
-    expect(await dlq.replay({ limit: 13, onProgress: (d, t) => limited.push([d, t]) })).toEqual({ selected: 13, done: 13, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay({ limit: 13, onProgress: (d, t) => limited.push([d, t]) })).toEqual({ selected: 13, done: 13, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(limited.at(-1)).toEqual([13, 13]);
-    expect(await dlq.replay({ filter: { errorCode: '23505' } })).toEqual({ selected: 9, done: 9, skipped: 0, dropped: 0, refused: 0, refusals: [] });
-    expect(await dlq.replay()).toEqual({ selected: 18, done: 18, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay({ filter: { errorCode: '23505' } })).toEqual({ selected: 9, done: 9, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
+    expect(await dlq.replay()).toEqual({ selected: 18, done: 18, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(await dlq.count()).toBe(0);
   });
 

@@ -60,10 +60,12 @@ describe('FailedJobSweeper', () => {
     const odd = records.find((r) => r.entry.class === 'undecodable');
     expect(odd?.entry).toMatchObject({ request: { v: 99, rows: 'nonsense' }, sourceJobId: 'odd' });
     expect(odd?.entry.message).toMatch(/^redis went away while dead-lettering; /);
-    expect(dead.reduce((n, [reason, count]) => (reason === 'queue_failed' ? n + count : n), 0)).toBe(5);
+    // Reported per class, as the consumer reports its own dead-letters: four rows, one unreadable job.
+    expect(dead.reduce((n, [reason, count]) => (reason === 'queue_failed' ? n + count : n), 0)).toBe(4);
+    expect(dead.reduce((n, [reason, count]) => (reason === 'undecodable' ? n + count : n), 0)).toBe(1);
     expect(await sweeper.sweep()).toBe(0);
 
-    expect(await dlq.replay({ filter: { class: 'queue_failed' } })).toEqual({ selected: 4, done: 4, skipped: 0, dropped: 0, refused: 0, refusals: [] });
+    expect(await dlq.replay({ filter: { class: 'queue_failed' } })).toEqual({ selected: 4, done: 4, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     const waiting = await queue.getJobs(['waiting'], 0, -1, true);
     expect(waiting.map((j) => (j.data as { rows: Array<{ body: string }> }).rows[0]?.body).sort()).toEqual(['a', 'alone', 'b', 'c']);
     expect(waiting.every((j) => j.id?.startsWith('r_d_') && j.opts.attempts === 1)).toBe(true);

@@ -34,12 +34,14 @@ export function buildMySqlLedgerInsert(schema: SQLSchemaLike): string {
 }
 
 /** The ledger spec of the pooled upkeep: DELETE by source and by age. */
-export function mySqlLedgerSpec(): Pick<SessionLedgerSpec, 'ddl' | 'forget' | 'sweep' | 'affected'> {
+export function mySqlLedgerSpec(): Pick<SessionLedgerSpec, 'ddl' | 'forget' | 'sweep' | 'affected' | 'lookup' | 'rows'> {
   return {
     ddl: buildMySqlLedgerDdl,
     forget: (schema, sources) => ({ sql: `DELETE FROM ${table(schema)} WHERE source IN (?)`, params: [sources] }),
     sweep: (schema, beforeMs) => ({ sql: `DELETE FROM ${table(schema)} WHERE written_ms < ?`, params: [beforeMs] }),
     affected: (result) => (Array.isArray(result) ? ((result[0] as { affectedRows?: number } | undefined)?.affectedRows ?? 0) : 0),
+    lookup: (schema, sources) => ({ sql: buildMySqlLedgerLookup(schema), params: [sources] }),
+    rows: (result) => (Array.isArray(result) ? (result[0] as { source: string; seq: number }[]) : []),
   };
 }
 

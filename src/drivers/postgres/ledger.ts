@@ -36,13 +36,15 @@ export function buildPostgresLedgerClaim(schema: SQLSchemaLike): string {
  * `CREATE TABLE IF NOT EXISTS` of the same table can fail on the catalog's unique index
  * (23505) or find it created meanwhile (42P07): either way the table is there.
  */
-export function postgresLedgerSpec(): Pick<SessionLedgerSpec, 'ddl' | 'createdMeanwhile' | 'forget' | 'sweep' | 'affected'> {
+export function postgresLedgerSpec(): Pick<SessionLedgerSpec, 'ddl' | 'createdMeanwhile' | 'forget' | 'sweep' | 'affected' | 'lookup' | 'rows'> {
   return {
     ddl: buildPostgresLedgerDdl,
     createdMeanwhile: (err) => ['23505', '42P07'].includes((err as { code?: unknown } | null)?.code as string),
     forget: (schema, sources) => ({ sql: `DELETE FROM ${table(schema)} WHERE source = ANY($1::text[])`, params: [sources] }),
     sweep: (schema, beforeMs) => ({ sql: `DELETE FROM ${table(schema)} WHERE written_ms < $1::int8`, params: [beforeMs] }),
     affected: (result) => (result as { rowCount?: number | null }).rowCount ?? 0,
+    lookup: (schema, sources) => ({ sql: `SELECT source, seq FROM ${table(schema)} WHERE source = ANY($1::text[])`, params: [sources] }),
+    rows: (result) => (result as { rows: { source: string; seq: number }[] }).rows,
   };
 }
 

@@ -1,7 +1,8 @@
-import type { DeliveryLedger, SQLSchemaLike } from '../../core/delivery.js';
+import type { DeliveryId, DeliveryLedger, SQLSchemaLike } from '../../core/delivery.js';
 import type { SQLSchema } from '../../core/schema.js';
 import type { SinkError } from '../../errors/sink-error.js';
 import { chunkRanges } from './chunk.js';
+import { deliveryKey, sourcesOf } from './ledger.js';
 import type { SqlSession } from './transaction.js';
 
 /** How one pooled dialect (PostgreSQL, MySQL) runs its ledger upkeep. */
@@ -18,6 +19,10 @@ export interface SessionLedgerSpec {
   readonly sweep: (schema: SQLSchemaLike, beforeMs: number) => { sql: string; params: unknown };
   /** Rows a DELETE's result reports as deleted. */
   readonly affected: (result: unknown) => number;
+  /** The SELECT of the ids recorded for some sources, and its parameters. */
+  readonly lookup: (schema: SQLSchemaLike, sources: readonly string[]) => { sql: string; params: unknown };
+  /** The rows of that SELECT's result. */
+  readonly rows: (result: unknown) => readonly { source: string; seq: number | string }[];
 }
 
 /** Most sources per pruning DELETE: one short statement each, so pruning never holds many locks for long. */
@@ -76,6 +81,24 @@ export class SessionLedger implements DeliveryLedger {
         deleted += this.#spec.affected(await session.query(sql, params));
       }
       return deleted;
+    });
+  }
+
+  async recorded(schema: SQLSchemaLike, ids: readonly DeliveryId[]): Promise<DeliveryId[]> {
+    if (ids.length === 0) return [];
+    await this.prepare(schema); // outside any batch, and rare (only for jobs BullMQ failed)
+    const wanted = new Set(ids.map((id) => deliveryKey(id.source, id.seq)));
+    const sources = sourcesOf(ids);
+    return this.#run(async (session) => {
+      const found: DeliveryId[] = [];
+      for (const { start, end } of chunkRanges(sources.length, FORGET_CHUNK)) {
+        const { sql, params } = this.#spec.lookup(schema, sources.slice(start, end));
+        for (const row of this.#spec.rows(await session.query(sql, params))) {
+          const id = { source: row.source, seq: Number(row.seq) };
+          if (wanted.has(deliveryKey(id.source, id.seq))) found.push(id);
+        }
+      }
+      return found;
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Value } from '../../core/column-type.js';
-import type { DeliveryLedger, SQLSchemaLike } from '../../core/delivery.js';
+import type { DeliveryId, DeliveryLedger, SQLSchemaLike } from '../../core/delivery.js';
 import type { SQLSchema } from '../../core/schema.js';
 import { chunkRanges } from '../sql/chunk.js';
 import { buildLedgerDdl, deliveryKey, ledgerTableOf, sourcesOf, type LedgerBatch, type LedgerColumnTypes } from '../sql/ledger.js';
@@ -104,6 +104,24 @@ export class SqliteLedger implements DeliveryLedger {
         deleted += changes(db.prepare(sql).run(sources.slice(start, end)));
       }
       return deleted;
+    });
+  }
+
+  async recorded(schema: SQLSchemaLike, ids: readonly DeliveryId[]): Promise<DeliveryId[]> {
+    if (ids.length === 0) return [];
+    const db = await this.#database();
+    const wanted = new Set(ids.map((id) => deliveryKey(id.source, id.seq)));
+    const sources = sourcesOf(ids);
+    return this.#run(db, () => {
+      db.exec(buildSqliteLedgerDdl(schema)); // a ledger never written holds nothing
+      const found: DeliveryId[] = [];
+      for (const { start, end } of chunkRanges(sources.length, LEDGER_CHUNK)) {
+        for (const row of allRows(db, buildSqliteLedgerLookup(schema, end - start), sources.slice(start, end)) as { source: string; seq: number | bigint }[]) {
+          const id = { source: row.source, seq: Number(row.seq) };
+          if (wanted.has(deliveryKey(id.source, id.seq))) found.push(id);
+        }
+      }
+      return found;
     });
   }
 
