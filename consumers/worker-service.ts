@@ -99,7 +99,7 @@ export class WorkerService {
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, logger: false, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
       this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions));

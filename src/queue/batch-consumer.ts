@@ -24,6 +24,7 @@ import { ConsumerUpkeep } from './consumer-upkeep.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
 import { pendingRequests, type PendingRequest } from './pending-request.js';
+import { ConsumerVoice } from './consumer-voice.js';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -66,6 +67,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #pruner: LedgerPruner | undefined;
   /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
+  /** What the consumer says without listeners (the `logger` option). */
+  readonly #voice: ConsumerVoice;
   #closing: Promise<void> | undefined;
 
   constructor(options: BatchConsumerOptions) {
@@ -73,6 +76,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#options = resolveBatchConsumerOptions(options);
     const o = this.#options;
     this.schema = o.schema;
+    this.#voice = new ConsumerVoice(o.logger === false ? undefined : o.logger);
     // A throwing reporter or listener must never fail a job whose rows committed.
     this.#metrics = safeMetrics(o.metrics ?? noopMetrics, (err) => this.#emitError(err));
     const sink = o.executor.sink;
@@ -249,7 +253,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[], queueOf: (index: number) => string): Promise<void> {
     await this.#deadLetters.add(entries, queueOf);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);
-    this.#emitSafe('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
+    const event = { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) };
+    this.#voice.deadLettered(event);
+    this.#emitSafe('dead-lettered', event);
   }
 
   #onBreaker(state: BreakerState, cause: HoldCause | undefined): void {
@@ -258,7 +264,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     // Stop fetching while the sink is sick: jobs stay safely in the queue (not in this process).
     if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true).catch((err: unknown) => this.#emitError(err));
     if (state === 'closed' && this.#worker.isPaused() && !this.#closing) void this.#worker.resume().catch((err: unknown) => this.#emitError(err));
-    this.#emitSafe('breaker', { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null });
+    const event = { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null };
+    this.#voice.breaker(event);
+    this.#emitSafe('breaker', event);
     void this.#upkeep.publishHealth();
   }
 
@@ -274,7 +282,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   #emitError(err: unknown): void {
     // BullMQ's blocking connection is a duplicate of ours, without our scrubbing listener.
     redactCommandCredentials(err);
-    if (this.listenerCount('error') === 0) return;
+    const listened = this.listenerCount('error') > 0;
+    this.#voice.error(this.schema.name, err instanceof Error ? err : new Error(String(err)), listened);
+    if (!listened) return;
     try {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
     } catch {
