@@ -10,6 +10,7 @@ import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { createRedis, type RedisClient } from './connection.js';
+import { describeRedis } from './redis-address.js';
 import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
@@ -59,6 +60,10 @@ export class Producer {
   readonly #metrics: MetricsReporter;
   readonly #jobOptions: JobsOptions;
   readonly #replicas: ReplicaWaiter | undefined;
+  /** Where Redis is (`host:port`), for error messages. */
+  readonly #address: string;
+  /** The Redis client's latest connection error since it was last ready: the cause a timed-out submit names. */
+  #lastRedisError: Error | undefined;
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -67,8 +72,11 @@ export class Producer {
     this.#metrics = this.#options.metrics ?? noopMetrics;
     this.#jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
     this.#redis = createRedis(this.#options.connection, 'producer');
-    // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
-    this.#redis.on('error', () => {});
+    // Failures surface as rejected submit() calls (naming the last one as their cause); without a
+    // listener ioredis prints every reconnect error.
+    this.#redis.on('error', (err) => (this.#lastRedisError = err));
+    this.#redis.on('ready', () => (this.#lastRedisError = undefined));
+    this.#address = describeRedis(this.#options.connection);
     this.#replicas = this.#options.replicas ? new ReplicaWaiter(this.#redis, this.#options.prefix, this.#options.replicas) : undefined;
   }
 
@@ -139,7 +147,7 @@ export class Producer {
     const store = async (partition: number, partRows: EncodedRow[], partBytes: number[]) => {
       const queue = partitionQueueName(schema.name, partition, schema.partitions);
       const replicated = this.#replicas?.prepare(queue); // before the write: pins the slot's master
-      await enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+      await this.#enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), schema.name);
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
@@ -183,6 +191,29 @@ export class Producer {
     }
     return packer;
   }
+
+  /**
+   * Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within
+   * `enqueueTimeoutMs`, naming where Redis is and the last connection error as the cause.
+   */
+  async #enqueueWithin(work: Promise<void>, schema: string): Promise<void> {
+    const ms = this.#options.enqueueTimeoutMs;
+    const at = `Redis at ${this.#address}`;
+    // The client's own connection error says why (ECONNREFUSED, ENOTFOUND, NOAUTH…); the
+    // command's rejection (ioredis's offline queue) or our timeout does not.
+    const last = () => this.#lastRedisError;
+    const why = () => {
+      const cause = last();
+      return cause ? `: ${cause.message}${codeOf(cause)}` : '';
+    };
+    try {
+      await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": ${at} did not confirm the enqueue within ${ms} ms${why() || '; is it running and reachable from here?'}`, { cause: last(), address: this.#address }));
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) throw err;
+      const detail = why() || `: ${(err as Error).message}${codeOf(err)}`;
+      throw new QueueUnavailableError(`schema "${schema}": enqueue into ${at} failed${detail}`, { cause: last() ?? err, address: this.#address });
+    }
+  }
 }
 
 /** BullMQ job ids may not contain `:` nor look like integers; a hash of the key is neither. */
@@ -191,12 +222,8 @@ function idempotentJobId(key: string): string {
   return `k_${createHash('sha256').update(key).digest('base64url')}`;
 }
 
-/** Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within `ms`. */
-async function enqueueWithin(work: Promise<void>, ms: number, schema: string): Promise<void> {
-  try {
-    await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": Redis did not confirm the enqueue within ${ms} ms`));
-  } catch (err) {
-    if (err instanceof QueueUnavailableError) throw err;
-    throw new QueueUnavailableError(`schema "${schema}": enqueue failed: ${(err as Error).message}`, { cause: err });
-  }
+/** ` (CODE)` for an error with a string code (`ECONNREFUSED`, `NOAUTH`…), else nothing. */
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? ` (${code})` : '';
 }

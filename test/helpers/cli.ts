@@ -46,6 +46,8 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A program that exits without reading its stdin (npm, tsc) closes the pipe: not a failure of the run.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
