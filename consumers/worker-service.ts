@@ -10,6 +10,8 @@ import { BatchConsumer } from '../src/queue/batch-consumer.js';
 import { createRedis, type RedisClient } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
+import { discoverSchemas } from '../src/queue/discover-schemas.js';
+import { withTimeout } from '../src/core/with-timeout.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
 import { checkSchemasAtStart, prepareLedgersAtStart } from './schema-check.js';
@@ -17,6 +19,9 @@ import { REDIS_ADVICE } from './dependency-hints.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
+
+/** Longest wait at start for the SCAN that finds schemas made by apps' code (for Bull Board). */
+const DISCOVER_TIMEOUT_MS = 3000;
 
 /** Options of {@link WorkerService}. */
 export interface WorkerServiceOptions {
@@ -147,6 +152,16 @@ export class WorkerService {
     if (http.ingest) {
       this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
     }
+    // Bull Board also shows the schemas an app's code made under this prefix (found by their
+    // queues in Redis at start), so a library user needs no config entry to see them.
+    const configured = new Set(schemas.map((s) => s.schema.name));
+    // Bounded: a worker starts while Redis is down (its consumers wait for it), so must this.
+    const found = await withTimeout(discoverSchemas(this.#redis as RedisClient, prefix), DISCOVER_TIMEOUT_MS, () => new Error('Redis did not answer the SCAN')).catch((err: unknown) => {
+      this.#log.warn({ event: 'discover-failed', err }, 'could not look for other schemas in Redis; Bull Board shows the configured ones');
+      return [];
+    });
+    for (const { name, partitions } of found.filter((f) => !configured.has(f.name))) this.#views.push(new SchemaQueueView(name, this.#redis as RedisClient, prefix, partitions));
+    if (found.length > configured.size) this.#log.info({ event: 'discovered', schemas: found.map((f) => f.name).filter((n) => !configured.has(n)) }, 'Bull Board also shows schemas found in Redis');
     const server = createHttpServer({
       host: http.host,
       port: http.port,

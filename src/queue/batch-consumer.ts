@@ -70,6 +70,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   /** What the consumer says without listeners (the `logger` option). */
   readonly #voice: ConsumerVoice;
   #closing: Promise<void> | undefined;
+  /** Rows committed since start, for the rate published on the health board. */
+  #committedRows = 0;
 
   constructor(options: BatchConsumerOptions) {
     super();
@@ -119,6 +121,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       redis: this.#redis,
       metrics: this.#metrics,
       health: () => this.health,
+      committedRows: () => this.#committedRows,
       onError: (err) => this.#emitError(err),
     });
   }
@@ -241,6 +244,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         item.resolve();
       });
       this.#metrics.rowsCommitted(schema, sink, committed);
+      this.#committedRows += committed;
       this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       for (const item of items) item.reject(err);

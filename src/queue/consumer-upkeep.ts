@@ -22,6 +22,8 @@ export interface ConsumerUpkeepOptions {
   readonly queueDepthIntervalMs: number;
   readonly failedJobSweepIntervalMs: number;
   readonly health: () => { breaker: BreakerState; holding: HoldCause | undefined };
+  /** Rows committed since the consumer started, for the rate it publishes. */
+  readonly committedRows: () => number;
   readonly onError: (err: unknown) => void;
 }
 
@@ -35,6 +37,8 @@ export class ConsumerUpkeep {
   /** One per partition queue: a failed job's entries go to its own partition's DLQ. */
   readonly #sweepers: FailedJobSweeper[];
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Committed rows and time at the previous publication: the rate's window. */
+  #last = { rows: 0, at: performance.now() };
 
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
@@ -55,7 +59,12 @@ export class ConsumerUpkeep {
     const interval = this.options.queueDepthIntervalMs;
     const ttlMs = interval > 0 ? Math.max(3 * interval, 15_000) : 60_000;
     try {
-      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, this.options.health(), ttlMs);
+      const rows = this.options.committedRows();
+      const now = performance.now();
+      const seconds = (now - this.#last.at) / 1000;
+      const rowsPerSecond = seconds > 0 ? Math.max(0, rows - this.#last.rows) / seconds : 0;
+      this.#last = { rows, at: now };
+      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, { ...this.options.health(), rowsPerSecond }, ttlMs);
     } catch (err) {
       this.options.onError(err);
     }

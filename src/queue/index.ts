@@ -15,3 +15,4 @@ export * from './job-data.js';
 export * from './health-board.js';
 export * from './tolerant-worker.js';
 export * from './consumer-logger.js';
+export * from './discover-schemas.js';
