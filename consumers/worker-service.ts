@@ -15,7 +15,7 @@ import { withTimeout } from '../src/core/with-timeout.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
 import { checkSchemasAtStart, prepareLedgersAtStart } from './schema-check.js';
-import { REDIS_ADVICE } from './dependency-hints.js';
+import { REDIS_ADVICE, sinkStartError } from './dependency-hints.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
@@ -87,14 +87,20 @@ export class WorkerService {
       if (schemas.length === 0) continue;
       // Each sink's registry definition knows its DDL and loads its client library only now.
       const place = { name, baseDir: config.baseDir };
-      await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema)).catch((err: unknown) => {
-        this.#watch.reportSinkFailure(name, sink, err);
-        throw err;
-      });
-      diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
-      const executor = await openSink(place, sink);
-      this.#executors.set(name, executor);
-      await prepareLedgersAtStart(name, executor, schemas, this.#log);
+      try {
+        await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema)).catch((err: unknown) => {
+          this.#watch.reportSinkFailure(name, sink, err);
+          throw err;
+        });
+        diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
+        const executor = await openSink(place, sink);
+        this.#executors.set(name, executor);
+        await prepareLedgersAtStart(name, executor, schemas, this.#log);
+      } catch (err) {
+        // Whatever failed, the operator learns which sink, where, the code and what to do.
+        throw sinkStartError(name, sink, err);
+      }
+      const executor = this.#executors.get(name) as SinkExecutor;
       // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
       void this.#watch.checkSink(name, sink, executor);
     }
