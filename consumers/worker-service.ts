@@ -176,6 +176,7 @@ export class WorkerService {
       metrics: this.metrics,
       ready: () => this.#readiness(),
       queues: this.#views.flatMap((view) => view.queues),
+      keepCompletedJobs,
       producer: this.#producer,
       ingestToken: this.#producer ? http.ingestToken : undefined,
       onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),

@@ -26,7 +26,9 @@ export * from './dead-letter-queue-options.js';
 
 const MAX_REFUSALS = 20;
 
-const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
+// stackTraceLimit 0: a parked entry's error is its reason, code and message (job.failedReason);
+// BullMQ's stack of the parking throw says nothing about the request and buried it in Bull Board.
+const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1, stackTraceLimit: 0 });
 /** Field set on a DLQ job's hash in the same MULTI that enqueues its replay. */
 const REPLAYED_FIELD = 'bfReplayedAs';
 const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";

@@ -16,3 +16,4 @@ export * from './health-board.js';
 export * from './tolerant-worker.js';
 export * from './consumer-logger.js';
 export * from './discover-schemas.js';
+export * from './checked-row.js';

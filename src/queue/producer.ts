@@ -18,6 +18,7 @@ import { partitionQueueName } from './queue-names.js';
 import { splitByPartition } from '../core/partition-of.js';
 import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
+import type { SubmittedRow } from './checked-row.js';
 import { openQueue } from './open-queue.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { schemaJobData } from './job-data.js';
@@ -36,8 +37,22 @@ export interface SubmitOptions {
   idempotencyKey?: string;
 }
 
-type RowOfSchema<S extends Schema> = NonNullable<S['__row']>;
 type EncodedRow = Record<string, EncodedValue>;
+
+/**
+ * What follows `submit()`'s first argument: only options after a `Request`; a row and options
+ * after a schema (a typed one checks the row column by column, see `CheckedRow`); a row
+ * checked at run time only after a schema's name. One signature rather than overloads, so that
+ * a bad row's compile error is about its column, not about the last overload.
+ */
+export type SubmitArgs<A, T> = A extends Request ? [options?: SubmitOptions] : A extends Schema ? [row: SubmittedRow<A, T>, options?: SubmitOptions] : [row: Row, options?: SubmitOptions];
+
+/** What follows `submitMany()`'s first argument, as {@link SubmitArgs} for many rows. */
+export type SubmitManyArgs<A, T> = A extends readonly Request[]
+  ? [options?: SubmitOptions]
+  : A extends Schema
+    ? [rows: ReadonlyArray<SubmittedRow<A, T>>, options?: SubmitOptions]
+    : [rows: ReadonlyArray<Row>, options?: SubmitOptions];
 
 /**
  * Submits requests into their schema's queue. Every promise resolves only once Redis has stored
@@ -85,11 +100,12 @@ export class Producer {
     return this.#registry.all;
   }
 
-  /** Submits one request, or one row of a schema (checked at compile time for typed schemas). */
-  submit(request: Request, options?: SubmitOptions): Promise<void>;
-  submit<S extends Schema>(schema: S, row: RowOfSchema<S>, options?: SubmitOptions): Promise<void>;
-  /** Submits one row of a schema given by name (checked at run time only, e.g. for HTTP ingest). */
-  submit(schema: string, row: Row, options?: SubmitOptions): Promise<void>;
+  /**
+   * Submits one request; or one row of a schema, checked at compile time column by column for a
+   * typed schema (`submit(users, { id: 'x' })` fails with `column 'id' expects a number or bigint
+   * (int64)`); or one row of a schema given by name, checked at run time only (e.g. HTTP ingest).
+   */
+  submit<A extends Request | Schema | string, T extends object>(target: A, ...args: SubmitArgs<A, T>): Promise<void>;
   async submit(a: Request | Schema | string, b?: Row | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (a instanceof Request ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
@@ -100,11 +116,11 @@ export class Producer {
     await this.#enqueue(schema, [row], [bytes], options);
   }
 
-  /** Submits many requests (or rows of one schema); all are validated before any is enqueued. */
-  submitMany(requests: readonly Request[], options?: SubmitOptions): Promise<void>;
-  submitMany<S extends Schema>(schema: S, rows: ReadonlyArray<RowOfSchema<S>>, options?: SubmitOptions): Promise<void>;
-  /** Submits many rows of a schema given by name (checked at run time only). */
-  submitMany(schema: string, rows: ReadonlyArray<Row>, options?: SubmitOptions): Promise<void>;
+  /**
+   * Submits many requests, or rows of one schema (checked as in {@link submit}, or at run time
+   * only for a schema given by name); all are validated before any is enqueued.
+   */
+  submitMany<A extends readonly Request[] | Schema | string, T extends object>(target: A, ...args: SubmitManyArgs<A, T>): Promise<void>;
   async submitMany(a: readonly Request[] | Schema | string, b?: ReadonlyArray<Row> | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (Array.isArray(a) ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
