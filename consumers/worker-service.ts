@@ -10,7 +10,7 @@ import { BatchConsumer } from '../src/queue/batch-consumer.js';
 import { createRedis, type RedisClient } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
-import { discoverSchemas } from '../src/queue/discover-schemas.js';
+import { discoverSchemas, type DiscoveredSchema } from '../src/queue/discover-schemas.js';
 import { withTimeout } from '../src/core/with-timeout.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
@@ -20,8 +20,8 @@ import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
 
-/** Longest wait at start for the SCAN that finds schemas made by apps' code (for Bull Board). */
-const DISCOVER_TIMEOUT_MS = 3000;
+/** Longest wait at start for Redis and the SCAN that finds schemas made by apps' code (for Bull Board). */
+const DISCOVER_TIMEOUT_MS = 1000;
 
 /** Options of {@link WorkerService}. */
 export interface WorkerServiceOptions {
@@ -109,13 +109,16 @@ export class WorkerService {
     this.#redis = createRedis(config.redis, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
+    for (const { schema } of config.schemas) this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions));
+    // HTTP first: with `http.port: 0` the port is known only once bound, and each consumer
+    // publishes it (its `endpoint`) where `batchflow stats` finds every worker of a schema.
+    if (config.http.enabled) await this.#startHttp();
     for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, logger: false, ...tuning });
+      const executor = this.#executors.get(sink) as SinkExecutor;
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor, metrics: this.metrics, logger: false, endpoint: this.httpUrl, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
-      this.#views.push(new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions));
     }
-    if (config.http.enabled) await this.#startHttp();
     await Promise.all(this.#consumers.map((c) => c.waitUntilReady()));
     this.#ready = true;
     this.#log.info({ event: 'ready', schemas: config.schemas.map((s) => s.schema.name), http: this.httpUrl ?? 'disabled' }, 'worker ready');
@@ -161,8 +164,9 @@ export class WorkerService {
     // Bull Board also shows the schemas an app's code made under this prefix (found by their
     // queues in Redis at start), so a library user needs no config entry to see them.
     const configured = new Set(schemas.map((s) => s.schema.name));
-    // Bounded: a worker starts while Redis is down (its consumers wait for it), so must this.
-    const found = await withTimeout(discoverSchemas(this.#redis as RedisClient, prefix), DISCOVER_TIMEOUT_MS, () => new Error('Redis did not answer the SCAN')).catch((err: unknown) => {
+    // Bounded: a worker starts while Redis is down (its consumers wait for it), and so does its
+    // HTTP server (/readyz says why): without Redis ready soon, the board shows the configured schemas.
+    const found = await withTimeout(this.#discover(), DISCOVER_TIMEOUT_MS, () => new Error('Redis is not ready')).catch((err: unknown) => {
       this.#log.warn({ event: 'discover-failed', err }, 'could not look for other schemas in Redis; Bull Board shows the configured ones');
       return [];
     });
@@ -183,6 +187,13 @@ export class WorkerService {
     });
     this.#http = await server.listen();
     this.#log.info({ event: 'http', address: this.#http.url, admin: `${this.#http.url}/admin` }, `serving /metrics, /healthz, /readyz, /admin at ${this.#http.url}`);
+  }
+
+  /** Schemas under the prefix in Redis (for Bull Board), once the client is ready. */
+  async #discover(): Promise<DiscoveredSchema[]> {
+    const redis = this.#redis as RedisClient;
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    return discoverSchemas(redis, this.#config.prefix);
   }
 
   /**

@@ -112,6 +112,13 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
    * @defaultValue one line per event on stderr (`consoleConsumerLogger`)
    */
   logger?: ConsumerLogger | false;
+  /**
+   * This process's HTTP endpoint (e.g. `http://10.0.0.5:41234`, where its `/metrics` are),
+   * published with the consumer's health so that `batchflow stats --json` lists every worker of a
+   * schema and where to reach it; the worker service sets it, also when `http.port: 0` picked the port.
+   * @defaultValue none
+   */
+  endpoint?: string;
 }
 
 /** Defaults of {@link BatchConsumerOptions}. */

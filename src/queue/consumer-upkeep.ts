@@ -18,6 +18,8 @@ export interface ConsumerUpkeepOptions {
   readonly dlqs: readonly DeadLetterQueue[];
   readonly redis: RedisClient;
   readonly prefix: string;
+  /** The process's HTTP endpoint, published with the health. */
+  readonly endpoint?: string | undefined;
   readonly metrics: MetricsReporter;
   readonly queueDepthIntervalMs: number;
   readonly failedJobSweepIntervalMs: number;
@@ -64,7 +66,7 @@ export class ConsumerUpkeep {
       const seconds = (now - this.#last.at) / 1000;
       const rowsPerSecond = seconds > 0 ? Math.max(0, rows - this.#last.rows) / seconds : 0;
       this.#last = { rows, at: now };
-      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, { ...this.options.health(), rowsPerSecond }, ttlMs);
+      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, { ...this.options.health(), rowsPerSecond, endpoint: this.options.endpoint }, ttlMs);
     } catch (err) {
       this.options.onError(err);
     }

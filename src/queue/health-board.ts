@@ -15,6 +15,8 @@ export interface PublishedHealth {
    * `batchflow stats` sums it over the live consumers of a schema: every worker, on any host.
    */
   readonly rowsPerSecond?: number;
+  /** The consumer's process HTTP endpoint (its `endpoint` option), when it has one. */
+  readonly endpoint?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function publishHealth(
   prefix: string,
   schema: string,
   consumerId: string,
-  health: { breaker: BreakerState; holding: HoldCause | undefined; rowsPerSecond?: number },
+  health: { breaker: BreakerState; holding: HoldCause | undefined; rowsPerSecond?: number; endpoint?: string | undefined },
   ttlMs: number,
 ): Promise<void> {
   const published: PublishedHealth = {
@@ -42,6 +44,7 @@ export async function publishHealth(
     holding: health.holding ? { reason: health.holding.reason, code: health.holding.code ?? null, message: health.holding.message } : null,
     at: new Date().toISOString(),
     ...(health.rowsPerSecond !== undefined && { rowsPerSecond: health.rowsPerSecond }),
+    ...(health.endpoint !== undefined && { endpoint: health.endpoint }),
   };
   const keys = boardKeys(prefix, schema);
   // The index outlives each entry a little and is refreshed by every publish; readers drop ids whose key expired.

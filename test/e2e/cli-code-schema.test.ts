@@ -21,7 +21,7 @@ const tables: string[] = [];
 const prefixes: string[] = [];
 
 interface StatsJson {
-  schemas: Array<{ schema: string; waiting: number; dlq: number; workers: number; rowsPerSecond: number | null; consumers: Array<{ rowsPerSecond?: number }> }>;
+  schemas: Array<{ schema: string; waiting: number; dlq: number; workers: number; rowsPerSecond: number | null; consumers: Array<{ rowsPerSecond?: number; endpoint?: string }> }>;
 }
 
 beforeAll(() => assertCliBuilt());
@@ -138,5 +138,7 @@ describe('several workers on one host', () => {
     const sum = (seen?.consumers ?? []).reduce((n, c) => n + (c.rowsPerSecond ?? 0), 0);
     expect(seen?.rowsPerSecond).toBeCloseTo(sum, 6);
     expect(seen?.rowsPerSecond).toBeGreaterThan(Math.max(...(seen?.consumers ?? []).map((c) => c.rowsPerSecond ?? 0)));
+    // Each worker published the port it picked.
+    expect(new Set(seen?.consumers.map((c) => c.endpoint))).toEqual(new Set(urls));
   });
 });
