@@ -1,5 +1,7 @@
 import { findSink } from '../src/drivers/registry.js';
 import type { SinkConfig } from '../src/drivers/sink-definition.js';
+import { BatchFlowError } from '../src/errors/batchflow-error.js';
+import { ConfigError } from '../src/errors/config-error.js';
 import { SinkError } from '../src/errors/sink-error.js';
 
 /** What is wrong with a dependency, for the operator: one line for the terminal, one hint for `/readyz`. */
@@ -8,6 +10,8 @@ export interface DependencyHint {
   readonly line: string;
   /** The same without host or URL, for `/readyz`, which anyone who reaches the port may read. */
   readonly advice: string;
+  /** Waiting cannot help (a database that does not exist): the worker refuses to start. */
+  readonly fatal?: boolean;
 }
 
 /** What `/readyz` says of a Redis that does not answer. */
@@ -49,10 +53,39 @@ export function sinkHint(name: string, sink: SinkConfig, err: unknown): Dependen
   const code = classified.sinkCode ?? errorCode(err);
   const what = `${definition.title} sink "${name}"`;
   let advice: string;
-  if (classified.reason === 'connection' || classified.reason === 'timeout') advice = `is not reachable: start ${definition.title} or fix sinks.${name} in the config`;
+  const fatal = code !== undefined && MISSING_DATABASE_CODES.has(code);
+  if (fatal) advice = `names a database that does not exist: create it (CREATE DATABASE) or fix the database in sinks.${name}`;
+  else if (classified.reason === 'connection' || classified.reason === 'timeout') advice = `is not reachable: start ${definition.title} or fix sinks.${name} in the config`;
   else if (classified.reason === 'auth') advice = `refused the credentials: fix the user or password in sinks.${name}`;
   else return undefined;
-  return { line: `${what} (${definition.describe(sink)}) ${advice.replace(':', ` (${code ?? classified.reason}):`)}`, advice: `${what} ${advice}` };
+  return { line: `${what} (${definition.describe(sink)}) ${advice.replace(':', ` (${code ?? classified.reason}):`)}`, advice: `${what} ${advice}`, ...(fatal && { fatal }) };
+}
+
+/**
+ * Codes of a database that does not exist: PostgreSQL SQLSTATE 3D000 (invalid_catalog_name),
+ * MySQL/MariaDB errno 1049 (ER_BAD_DB_ERROR). The worker refuses to start on them: waiting
+ * would not help.
+ */
+const MISSING_DATABASE_CODES: ReadonlySet<string> = new Set(['3D000', '1049']);
+
+/**
+ * The error a worker stops with when a sink's start-up step (its client, `CREATE TABLE`, the
+ * schema check, its ledger) failed: BatchFlow's own errors as they are (they name their field
+ * or package), anything else as a `ConfigError` on `sinks.<name>` whose message names the sink,
+ * its (redacted) location and code, and says what to do.
+ *
+ * @example `sinks.main: PostgreSQL sink "main" (postgres://postgres@127.0.0.1:5432/nope) names a database that does not exist (3D000): create it (CREATE DATABASE) or fix the database in sinks.main`
+ */
+export function sinkStartError(name: string, sink: SinkConfig, err: unknown): Error {
+  if (err instanceof BatchFlowError && !(err instanceof SinkError)) return err;
+  const hint = sinkHint(name, sink, err);
+  if (hint) return new ConfigError(`sinks.${name}`, hint.line);
+  const definition = findSink(sink.type);
+  const classified = err instanceof SinkError ? err : definition?.classifyError(err);
+  const code = classified?.sinkCode ?? errorCode(err) ?? classified?.reason ?? 'no code';
+  const where = definition ? `${definition.title} sink "${name}" (${definition.describe(sink)})` : `sink "${name}"`;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ConfigError(`sinks.${name}`, `${where} failed at start (${code}): ${message}: fix the database or sinks.${name} in the config`);
 }
 
 /** `host:port` of a URL, without user or password. */

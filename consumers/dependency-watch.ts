@@ -73,11 +73,15 @@ export class DependencyWatch {
     await Promise.all(checks);
   }
 
-  /** Reports a sink whose start-up step failed (e.g. `CREATE TABLE` over a dead port); false when the error is not about reaching it. */
+  /**
+   * Reports a sink whose start-up step failed (e.g. `CREATE TABLE` over a dead port); false when
+   * the error is not about reaching it, or waiting cannot fix it (a database that does not exist).
+   */
   reportSinkFailure(name: string, sink: SinkConfig, err: unknown): boolean {
     const hint = sinkHint(name, sink, err);
-    if (hint) this.#report(`sinks.${name}`, hint);
-    return hint !== undefined;
+    if (!hint || hint.fatal) return false;
+    this.#report(`sinks.${name}`, hint);
+    return true;
   }
 
   #report(dependency: string, hint: DependencyHint): void {

@@ -7,6 +7,7 @@ import { createIngestRouter, INGEST_DEFAULTS, type IngestProducer } from '../pro
 import { readOnlyGuard, sameOriginGuard } from './http/admin-guards.js';
 import { requireAuth } from '../producers/http-auth.js';
 import { bullBoardRouter, type BoardQueue } from './http/bull-board.js';
+import type { KeepCompletedJobs } from '../src/queue/job-options.js';
 import { healthRouter, type ReadinessCheck } from './http/health.js';
 import { metricsRouter, type MetricsSource } from './http/metrics.js';
 
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
    * `partitions` layout's, while it holds anything) are listed too. @defaultValue `[]`
    */
   queues?: readonly BoardQueue[] | (() => readonly BoardQueue[]);
+  /** The producers' `keepCompletedJobs`, stated on the board where the Completed list is cut. @defaultValue BullMQ job defaults (1000 jobs, 1 hour) */
+  keepCompletedJobs?: KeepCompletedJobs;
   /** Enables HTTP ingest at `/v1` (see `createIngestRouter`). @defaultValue none (no ingest) */
   producer?: IngestProducer;
   /** Bearer token that ingest requests must carry; required when `host` is not loopback. @defaultValue none (ingest open on loopback only) */
@@ -117,7 +120,7 @@ export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
     o.auth ? requireAuth(o.auth, 'BatchFlow admin') : pass,
     sameOriginGuard(),
     o.readOnly ? readOnlyGuard() : pass,
-    bullBoardRouter({ queues: o.queues ?? [], basePath: ADMIN_PATH, readOnly: o.readOnly }),
+    bullBoardRouter({ queues: o.queues ?? [], basePath: ADMIN_PATH, readOnly: o.readOnly, ...(o.keepCompletedJobs !== undefined && { keepCompletedJobs: o.keepCompletedJobs }) }),
   );
   if (o.producer) app.use('/v1', createIngestRouter({ producer: o.producer, token: o.ingestToken, bodyLimit: o.bodyLimit, submitTimeoutMs: o.ingestTimeoutMs, onError }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

@@ -10,13 +10,18 @@ import { BatchConsumer } from '../src/queue/batch-consumer.js';
 import { createRedis, type RedisClient } from '../src/queue/connection.js';
 import { Producer } from '../src/queue/producer.js';
 import { SchemaQueueView } from '../src/queue/schema-queue-view.js';
+import { discoverSchemas, type DiscoveredSchema } from '../src/queue/discover-schemas.js';
+import { withTimeout } from '../src/core/with-timeout.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
 import { checkSchemasAtStart, prepareLedgersAtStart } from './schema-check.js';
-import { REDIS_ADVICE } from './dependency-hints.js';
+import { REDIS_ADVICE, sinkStartError } from './dependency-hints.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
+
+/** Longest wait at start for Redis and the SCAN that finds schemas made by apps' code (for Bull Board). */
+const DISCOVER_TIMEOUT_MS = 1000;
 
 /** Options of {@link WorkerService}. */
 export interface WorkerServiceOptions {
@@ -83,14 +88,20 @@ export class WorkerService {
       if (schemas.length === 0) continue;
       // Each sink's registry definition knows its DDL and loads its client library only now.
       const place = { name, baseDir: config.baseDir };
-      await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema)).catch((err: unknown) => {
-        this.#watch.reportSinkFailure(name, sink, err);
-        throw err;
-      });
-      diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
-      const executor = await openSink(place, sink);
-      this.#executors.set(name, executor);
-      await prepareLedgersAtStart(name, executor, schemas, this.#log);
+      try {
+        await createSinkTables(place, sink, schemas.filter((s) => s.createTable).map((s) => s.schema)).catch((err: unknown) => {
+          this.#watch.reportSinkFailure(name, sink, err);
+          throw err;
+        });
+        diffs.push(...(await checkSchemasAtStart(name, sink, schemas, this.#log, this.#watch)));
+        const executor = await openSink(place, sink);
+        this.#executors.set(name, executor);
+        await prepareLedgersAtStart(name, executor, schemas, this.#log);
+      } catch (err) {
+        // Whatever failed, the operator learns which sink, where, the code and what to do.
+        throw sinkStartError(name, sink, err);
+      }
+      const executor = this.#executors.get(name) as SinkExecutor;
       // Not awaited: an unreachable sink holds its batches (the jobs wait in Redis); it only gets its line.
       void this.#watch.checkSink(name, sink, executor);
     }
@@ -99,20 +110,25 @@ export class WorkerService {
     this.#redis = createRedis(config.redis, 'worker');
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
-    for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
-      logConsumerEvents(consumer, this.#log);
-      this.#consumers.push(consumer);
+    for (const { schema, tuning } of config.schemas) {
       const view = await SchemaQueueView.open(schema.name, this.#redis, config.prefix, schema.partitions);
       this.#views.push(view);
-      // Bull Board lists another `partitions` layout's queues while they hold anything (README "Partitions").
+      // Bull Board lists another `partitions` layout's queues while they hold anything (docs: partitions guide).
       if (tuning.layoutCheckIntervalMs > 0) {
         const timer = setInterval(() => void view.refresh().catch((err: unknown) => this.#log.warn({ event: 'layout-refresh-failed', schema: schema.name, err }, 'could not look for other partition layouts')), tuning.layoutCheckIntervalMs);
         timer.unref();
         this.#timers.push(timer);
       }
     }
+    // HTTP first: with `http.port: 0` the port is known only once bound, and each consumer
+    // publishes it (its `endpoint`) where `batchflow stats` finds every worker of a schema.
     if (config.http.enabled) await this.#startHttp();
+    for (const { schema, sink, tuning } of config.schemas) {
+      const executor = this.#executors.get(sink) as SinkExecutor;
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor, metrics: this.metrics, logger: false, endpoint: this.httpUrl, ...tuning });
+      logConsumerEvents(consumer, this.#log);
+      this.#consumers.push(consumer);
+    }
     await Promise.all(this.#consumers.map((c) => c.waitUntilReady()));
     this.#ready = true;
     this.#log.info({ event: 'ready', schemas: config.schemas.map((s) => s.schema.name), http: this.httpUrl ?? 'disabled' }, 'worker ready');
@@ -156,6 +172,17 @@ export class WorkerService {
     if (http.ingest) {
       this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
     }
+    // Bull Board also shows the schemas an app's code made under this prefix (found by their
+    // queues in Redis at start), so a library user needs no config entry to see them.
+    const configured = new Set(schemas.map((s) => s.schema.name));
+    // Bounded: a worker starts while Redis is down (its consumers wait for it), and so does its
+    // HTTP server (/readyz says why): without Redis ready soon, the board shows the configured schemas.
+    const found = await withTimeout(this.#discover(), DISCOVER_TIMEOUT_MS, () => new Error('Redis is not ready')).catch((err: unknown) => {
+      this.#log.warn({ event: 'discover-failed', err }, 'could not look for other schemas in Redis; Bull Board shows the configured ones');
+      return [];
+    });
+    for (const { name, partitions } of found.filter((f) => !configured.has(f.name))) this.#views.push(new SchemaQueueView(name, this.#redis as RedisClient, prefix, partitions));
+    if (found.length > configured.size) this.#log.info({ event: 'discovered', schemas: found.map((f) => f.name).filter((n) => !configured.has(n)) }, 'Bull Board also shows schemas found in Redis');
     const server = createHttpServer({
       host: http.host,
       port: http.port,
@@ -164,12 +191,20 @@ export class WorkerService {
       metrics: this.metrics,
       ready: () => this.#readiness(),
       queues: () => this.#views.flatMap((view) => view.queues),
+      keepCompletedJobs,
       producer: this.#producer,
       ingestToken: this.#producer ? http.ingestToken : undefined,
       onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),
     });
     this.#http = await server.listen();
     this.#log.info({ event: 'http', address: this.#http.url, admin: `${this.#http.url}/admin` }, `serving /metrics, /healthz, /readyz, /admin at ${this.#http.url}`);
+  }
+
+  /** Schemas under the prefix in Redis (for Bull Board), once the client is ready. */
+  async #discover(): Promise<DiscoveredSchema[]> {
+    const redis = this.#redis as RedisClient;
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    return discoverSchemas(redis, this.#config.prefix);
   }
 
   /**

@@ -14,3 +14,5 @@ export * from './drivers/registry.js';
 export * from './drivers/open-sink.js';
 export { loadClient } from './drivers/load-client.js';
 export { buildCreateTable, type DdlColumnTypes } from './drivers/sql/create-table.js';
+export { checkSchema, type CheckSchemaOptions } from './drivers/check-schema.js';
+export type { SchemaEvolve } from './drivers/check-schemas.js';

@@ -27,6 +27,34 @@ export function findSchema(config: WorkerConfig, name: string): SchemaConfig {
 }
 
 /**
+ * A schema a command acts on: one of the config's (with its columns and sink), or one found in
+ * Redis by its queues (a schema defined only in an app's code: its name and partitions).
+ */
+export interface SchemaTarget {
+  readonly name: string;
+  readonly partitions: number;
+  /** The config's entry; absent for a schema found only in Redis. */
+  readonly config?: SchemaConfig;
+}
+
+/**
+ * The schema called `name`: the config's, else one whose queues exist in Redis under the prefix
+ * (what a `BatchConsumer` or `Producer` in an app made), else a failure listing both.
+ */
+export async function findSchemaTarget(config: WorkerConfig, redis: RedisClient, name: string): Promise<SchemaTarget> {
+  const configured = config.schemas.find((s) => s.schema.name === name);
+  if (configured) return { name, partitions: configured.schema.partitions, config: configured };
+  const { discoverSchemas } = await import('../../src/queue/discover-schemas.js');
+  const found = await discoverSchemas(redis, config.prefix);
+  const discovered = found.find((s) => s.name === name);
+  if (discovered) return discovered;
+  const known = config.schemas.map((s) => s.schema.name).join(', ');
+  const where = config.source.kind === 'file' ? config.source.path : 'the built-in demo config (no --config or BATCHFLOW_CONFIG given)';
+  const inRedis = found.length > 0 ? `found in Redis under prefix "${config.prefix}": ${found.map((s) => s.name).join(', ')}` : `no queue in Redis under prefix "${config.prefix}" (set BATCHFLOW_PREFIX to your app's prefix)`;
+  throw new CliError(`unknown schema "${name}": ${where} defines ${known}; ${inRedis}`);
+}
+
+/**
  * Connects to Redis (one server, or a cluster from its seed nodes), failing within `timeoutMs`
  * with a message that names the (redacted) URL or seeds instead of retrying forever as a
  * long-running worker would.

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { RedisClient } from '../../src/queue/connection.js';
-import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
+import type { WorkerConfig } from '../../src/config/worker-config.js';
 import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter-queue.js';
 import { PARTITION_SEPARATOR, schemaQueueNames } from '../../src/queue/queue-names.js';
 import { CliError } from '../cli-error.js';
-import { cliConfig, findSchema, withRedis, type GlobalOptions } from './cli-context.js';
-import { collectAssignment, editTransform } from './dlq-edit.js';
+import { cliConfig, findSchemaTarget, withRedis, type GlobalOptions } from './cli-context.js';
+import { collectAssignment, editTransform, loadTransform } from './dlq-edit.js';
 import { groupTable } from './dlq-groups.js';
 import { addFilterOptions, filterOf, parseGroupBy, parseRate, type FilterFlags } from './dlq-options.js';
 import { createSqlPreview } from './dlq-sql-preview.js';
@@ -80,10 +80,17 @@ type ReplayFlags = FilterFlags & { dryRun?: boolean; sql?: boolean; set?: string
 async function replayCommand(command: Command, schema: string, flags: ReplayFlags): Promise<void> {
   if (flags.sql && !flags.dryRun) throw new CliError('--sql previews what a replay would run: add --dry-run', 2);
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
-  const schemaConfig = findSchema(config, schema);
-  const transform = await editTransform(schemaConfig.schema, flags.set, flags.transform);
-  const sink = config.sinks[schemaConfig.sink];
-  const preview = flags.sql && sink ? createSqlPreview(schemaConfig.schema, sink, writeLine) : undefined;
+  const [base] = schema.split(PARTITION_SEPARATOR) as [string];
+  const schemaConfig = config.schemas.find((s) => s.schema.name === base);
+  if (!schemaConfig && (flags.set || flags.sql)) {
+    // A schema known only from its queues in Redis: its columns, types and sink live in the app's code.
+    const flag = flags.set ? '--set' : '--sql';
+    const needs = flags.set ? "its columns and their types (to read each value as its column's type)" : 'its table, columns and sink (to build the statement)';
+    throw new CliError(`${flag} needs ${needs}, and schema "${base}" is not in ${config.source.kind === 'file' ? config.source.path : 'the config (no --config given)'}: pass --config <file> with an entry for "${base}" (name, sink, table, columns), or edit rows with --transform <module>`, 2);
+  }
+  const transform = schemaConfig ? await editTransform(schemaConfig.schema, flags.set, flags.transform) : flags.transform === undefined ? undefined : await loadTransform(flags.transform);
+  const sink = schemaConfig && config.sinks[schemaConfig.sink];
+  const preview = flags.sql && sink && schemaConfig ? createSqlPreview(schemaConfig.schema, sink, writeLine) : undefined;
   await withDlqs(command, schema, async (dlqs) => {
     // Each partition's entries replay into their own partition (its DLQ shares the partition's slot).
     for (const { queue, name } of dlqs) {
@@ -110,17 +117,19 @@ interface NamedDlq {
 async function withDlqs(command: Command, schema: string, work: (dlqs: readonly NamedDlq[]) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
   const [base, partition] = schema.split(PARTITION_SEPARATOR) as [string, string | undefined];
-  const schemaConfig: SchemaConfig = findSchema(config, base);
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
   const { otherLayoutQueues } = await import('../../src/queue/schema-layouts.js');
   await withRedis(config, async (redis: RedisClient) => {
-    // The layout's queues, then any another `partitions` left holding dead letters or work (README "Partitions").
-    const own = schemaQueueNames(schemaConfig.schema);
+    // The config's schema, or one an app's code made (found by its queues in Redis).
+    const target = await findSchemaTarget(config, redis, base);
+    // The layout's queues, then any another `partitions` left holding dead letters or work (docs: partitions guide).
+    const own = schemaQueueNames(target);
     const names = [...own, ...(await otherLayoutQueues(redis, config.prefix, base, own, true))];
     if (partition !== undefined && !names.includes(schema)) {
-      throw new CliError(`schema ${base} has ${schemaConfig.schema.partitions} partition(s): ${names.join(', ')}`, 2);
+      throw new CliError(`schema ${base} has ${target.partitions} partition(s): ${names.join(', ')}`, 2);
     }
-    const dlqs = (partition === undefined ? names : [schema]).map((name) => ({ name, queue: new DeadLetterQueue(base, redis, config.prefix, { schema: schemaConfig.schema, queue: name }) }));
+    const known = target.config && { schema: target.config.schema };
+    const dlqs = (partition === undefined ? names : [schema]).map((name) => ({ name, queue: new DeadLetterQueue(base, redis, config.prefix, { ...known, queue: name }) }));
     try {
       await work(dlqs);
     } finally {

@@ -2,6 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { RequestHandler, Router } from 'express';
+import { SCHEMA_JOB_DEFAULTS, type KeepCompletedJobs } from '../../src/queue/job-options.js';
 import { PARTITION_SEPARATOR, deadLetterQueueName } from '../../src/queue/queue-names.js';
 
 /**
@@ -21,6 +22,33 @@ export interface BullBoardRouterOptions {
   basePath: string;
   /** Hide and refuse every action (retry, remove, clean, pause…). */
   readOnly: boolean;
+  /**
+   * The producers' `keepCompletedJobs`, stated in each schema queue's description where Bull
+   * Board's Completed list is cut. @defaultValue 1000 jobs, 1 hour (BullMQ's removeOnComplete)
+   */
+  keepCompletedJobs?: KeepCompletedJobs;
+}
+
+/**
+ * Bull Board's adapter with an empty metrics series padded to one zero point: the board then
+ * draws a flat chart for a queue nothing was recorded for yet (a DLQ, whose worker only parks
+ * entries), instead of telling the user to "enable metrics on your worker", which the
+ * consumer already does (`metricsMaxDataPoints`) and the user cannot act on.
+ */
+class BoardQueueAdapter extends BullMQAdapter {
+  override async getMetrics(...args: Parameters<BullMQAdapter['getMetrics']>): ReturnType<BullMQAdapter['getMetrics']> {
+    const metrics = await super.getMetrics(...args);
+    return metrics.data.length === 0 && metrics.meta.count === 0 ? { ...metrics, data: [0] } : metrics;
+  }
+}
+
+/** Where the Completed list is cut, in words. */
+function historyLimit(keep: KeepCompletedJobs | undefined): string {
+  if (keep === false) return 'Completed jobs are removed at once (keepCompletedJobs: false), so Completed stays empty.';
+  const count = keep?.count ?? SCHEMA_JOB_DEFAULTS.keepCompletedJobs.count;
+  const hours = (keep?.ageSeconds ?? SCHEMA_JOB_DEFAULTS.keepCompletedJobs.ageSeconds) / 3600;
+  const age = hours >= 1 ? `${Number(hours.toFixed(1))} h` : `${Math.round(hours * 60)} min`;
+  return `History is capped: Completed keeps only the latest ${count} jobs, none older than ${age} (keepCompletedJobs); totals are in batchflow stats and /metrics.`;
 }
 
 const DLQ_SUFFIX = deadLetterQueueName('');
@@ -38,12 +66,12 @@ export function bullBoardRouter(options: BullBoardRouterOptions): RequestHandler
   const adapter = (queue: BoardQueue) => {
     const isDlq = queue.name.endsWith(DLQ_SUFFIX);
     const description = isDlq
-      ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error; Retry replays one into its schema queue.`
-      : 'Schema queue: one job per request, or per packed group of requests (data.n says how many). Completed shows the latest jobs kept (keepCompletedJobs).';
+      ? `Dead-letter queue of ${queue.name.slice(0, -DLQ_SUFFIX.length)}: failed entries keep the request and its error (reason, code, message) until replayed or purged; Retry replays one into its schema queue.`
+      : `Schema queue: one job per request, or per packed group of requests (data.n says how many). ${historyLimit(options.keepCompletedJobs)}`;
     const partitioned = queue.name.includes(PARTITION_SEPARATOR);
     const [schema = '', partition = ''] = queue.name.replace(DLQ_SUFFIX, '').split(PARTITION_SEPARATOR);
     const where = partitioned ? `Partition ${partition} of schema ${schema}. ` : '';
-    return new BullMQAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: `${where}${description}`, delimiter: partitioned ? PARTITION_SEPARATOR : '' });
+    return new BoardQueueAdapter(queue, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: `${where}${description}`, delimiter: partitioned ? PARTITION_SEPARATOR : '' });
   };
   let shown = current();
   let names = shown.map((queue) => queue.name).join('\n');

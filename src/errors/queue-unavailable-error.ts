@@ -6,7 +6,11 @@ import { BatchFlowError } from './batchflow-error.js';
  * (delivery is at-least-once).
  */
 export class QueueUnavailableError extends BatchFlowError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_QUEUE_UNAVAILABLE', message, options);
+  /** Where Redis was expected (`host:port`, never credentials), when known. */
+  readonly address: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; address?: string }) {
+    super('ERR_QUEUE_UNAVAILABLE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.address = options?.address;
   }
 }

@@ -11,6 +11,7 @@ import type { Schema } from '../core/schema.js';
 import { checkNumericOption, type NumericOptionKind } from '../core/numeric-option.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
 import type { RedisConnection } from './connection.js';
+import { consoleConsumerLogger, type ConsumerLogger } from './consumer-logger.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
 
 /** Options of {@link BatchConsumer}. Batching and retry fields are documented on their core types. */
@@ -109,6 +110,22 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
   deadLetterWorker?: boolean;
   /** @defaultValue the no-op reporter */
   metrics?: MetricsReporter;
+  /**
+   * Where the consumer speaks up without any listener: one line when it holds work (the circuit
+   * breaker opens: the sink's reason, code and message) and when it resumes, one per cause of
+   * dead-lettering (repeats within 10 s are counted into the next line), and operational errors
+   * while no `error` listener is attached. A pino-style logger (`logger: pino()`) gets
+   * structured fields too; `false` keeps the consumer silent.
+   * @defaultValue one line per event on stderr (`consoleConsumerLogger`)
+   */
+  logger?: ConsumerLogger | false;
+  /**
+   * This process's HTTP endpoint (e.g. `http://10.0.0.5:41234`, where its `/metrics` are),
+   * published with the consumer's health so that `batchflow stats --json` lists every worker of a
+   * schema and where to reach it; the worker service sets it, also when `http.port: 0` picked the port.
+   * @defaultValue none
+   */
+  endpoint?: string;
 }
 
 /** Defaults of {@link BatchConsumerOptions}. */
@@ -133,6 +150,7 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   ledgerPruneDelayMs: 60_000,
   ledgerRetentionMs: 7 * 24 * 3600_000,
   maxHeldJobBytes: 32 * 1024 * 1024,
+  logger: consoleConsumerLogger as ConsumerLogger | false,
 });
 
 /** Options after defaults are applied. */

@@ -25,6 +25,7 @@ import { LayoutWatch } from './layout-watch.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
 import { pendingRequests, type PendingRequest } from './pending-request.js';
+import { ConsumerVoice } from './consumer-voice.js';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -67,13 +68,18 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #pruner: LedgerPruner | undefined;
   /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
+  /** What the consumer says without listeners (the `logger` option). */
+  readonly #voice: ConsumerVoice;
   #closing: Promise<void> | undefined;
+  /** Rows committed since start, for the rate published on the health board. */
+  #committedRows = 0;
 
   constructor(options: BatchConsumerOptions) {
     super();
     this.#options = resolveBatchConsumerOptions(options);
     const o = this.#options;
     this.schema = o.schema;
+    this.#voice = new ConsumerVoice(o.logger === false ? undefined : o.logger);
     // A throwing reporter or listener must never fail a job whose rows committed.
     this.#metrics = safeMetrics(o.metrics ?? noopMetrics, (err) => this.#emitError(err));
     const sink = o.executor.sink;
@@ -115,6 +121,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       redis: this.#redis,
       metrics: this.#metrics,
       health: () => this.health,
+      committedRows: () => this.#committedRows,
       onError: (err) => this.#emitError(err),
     });
     this.#layouts = new LayoutWatch({
@@ -280,6 +287,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         item.resolve();
       });
       this.#metrics.rowsCommitted(schema, sink, committed);
+      this.#committedRows += committed;
       this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       for (const item of items) item.reject(err);
@@ -292,7 +300,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   async #deadLetter(batchId: string | null, entries: readonly KeyedDeadLetter[], queueOf: (index: number) => string): Promise<void> {
     await this.#deadLetters.add(entries, queueOf);
     for (const { entry } of entries) this.#metrics.rowsDeadLettered(this.schema.name, this.#options.executor.sink, entry.reason, 1);
-    this.#emitSafe('dead-lettered', { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) });
+    const event = { batchId, schema: this.schema.name, entries: entries.map((e) => e.entry) };
+    this.#voice.deadLettered(event);
+    this.#emitSafe('dead-lettered', event);
   }
 
   #onBreaker(state: BreakerState, cause: HoldCause | undefined): void {
@@ -301,7 +311,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     // Stop fetching while the sink is sick: jobs stay safely in the queue (not in this process).
     if (state === 'open' && !this.#worker.isPaused()) void this.#worker.pause(true).catch((err: unknown) => this.#emitError(err));
     if (state === 'closed' && this.#worker.isPaused() && !this.#closing) void this.#worker.resume().catch((err: unknown) => this.#emitError(err));
-    this.#emitSafe('breaker', { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null });
+    const event = { schema: this.schema.name, sink, state, reason: cause?.reason ?? null, errorCode: cause?.code ?? null, message: cause?.message ?? null };
+    this.#voice.breaker(event);
+    this.#emitSafe('breaker', event);
     void this.#upkeep.publishHealth();
   }
 
@@ -317,7 +329,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   #emitError(err: unknown): void {
     // BullMQ's blocking connection is a duplicate of ours, without our scrubbing listener.
     redactCommandCredentials(err);
-    if (this.listenerCount('error') === 0) return;
+    const listened = this.listenerCount('error') > 0;
+    this.#voice.error(this.schema.name, err instanceof Error ? err : new Error(String(err)), listened);
+    if (!listened) return;
     try {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
     } catch {

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
+import { checkRedisConnection } from './redis-address.js';
 
 /** Seed nodes of a Redis Cluster: ioredis discovers the rest of the cluster from any of them. */
 export interface RedisClusterSeeds {
@@ -37,6 +38,7 @@ export function isClusterSeeds(connection: RedisConnection): connection is Redis
  * cluster client queues commands during a slot refresh, and `enqueueTimeoutMs` bounds the wait.
  */
 export function createRedis(connection: RedisConnection, role: 'worker' | 'producer'): RedisClient {
+  checkRedisConnection(connection);
   const roleOptions: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null }

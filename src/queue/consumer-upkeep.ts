@@ -21,10 +21,14 @@ export interface ConsumerUpkeepOptions {
   readonly dlqs: () => readonly DeadLetterQueue[];
   readonly redis: RedisClient;
   readonly prefix: string;
+  /** The process's HTTP endpoint, published with the health. */
+  readonly endpoint?: string | undefined;
   readonly metrics: MetricsReporter;
   readonly queueDepthIntervalMs: number;
   readonly failedJobSweepIntervalMs: number;
   readonly health: () => { breaker: BreakerState; holding: HoldCause | undefined };
+  /** Rows committed since the consumer started, for the rate it publishes. */
+  readonly committedRows: () => number;
   readonly onError: (err: unknown) => void;
 }
 
@@ -38,6 +42,8 @@ export class ConsumerUpkeep {
   /** One per queue held, by queue name: a failed job's entries go to its own queue's DLQ. */
   readonly #sweepers = new Map<string, FailedJobSweeper>();
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Committed rows and time at the previous publication: the rate's window. */
+  #last = { rows: 0, at: performance.now() };
 
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
@@ -55,7 +61,12 @@ export class ConsumerUpkeep {
     const interval = this.options.queueDepthIntervalMs;
     const ttlMs = interval > 0 ? Math.max(3 * interval, 15_000) : 60_000;
     try {
-      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, this.options.health(), ttlMs);
+      const rows = this.options.committedRows();
+      const now = performance.now();
+      const seconds = (now - this.#last.at) / 1000;
+      const rowsPerSecond = seconds > 0 ? Math.max(0, rows - this.#last.rows) / seconds : 0;
+      this.#last = { rows, at: now };
+      await publishHealth(this.options.redis, this.options.prefix, this.options.schema.name, this.#id, { ...this.options.health(), rowsPerSecond, endpoint: this.options.endpoint }, ttlMs);
     } catch (err) {
       this.options.onError(err);
     }

@@ -26,7 +26,9 @@ export * from './dead-letter-queue-options.js';
 
 const MAX_REFUSALS = 20;
 
-const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1 });
+// stackTraceLimit 0: a parked entry's error is its reason, code and message (job.failedReason);
+// BullMQ's stack of the parking throw says nothing about the request and buried it in Bull Board.
+const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1, stackTraceLimit: 0 });
 
 /** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused`/`stale` stayed. */
 type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused' | 'stale';

@@ -21,7 +21,7 @@ export class DeadLetterWorker {
     this.worker = new Worker<DeadLetterEntry>(
       dlq.queue.name, // `<schema>.dlq`, or a partition's `<schema>#<p>.dlq`
       async (job: Job<DeadLetterEntry>) => {
-        if (job.attemptsMade === 0) throw new UnrecoverableError(`${job.data.class}/${job.data.reason}: ${job.data.message}`);
+        if (job.attemptsMade === 0) throw new UnrecoverableError(parkedReason(job.data));
         try {
           await dlq.requeue(job);
         } catch (err) {
@@ -38,4 +38,14 @@ export class DeadLetterWorker {
   close(force = false): Promise<void> {
     return this.worker.close(force);
   }
+}
+
+/**
+ * The error Bull Board shows for a parked entry: the reason and the sink's code, then the
+ * message (`non_retryable 23514: new row … violates check constraint "positive_amount"`), with
+ * the class first when it differs from the reason (`retry_exhausted (deadlock 40P01): …`).
+ */
+export function parkedReason(entry: Pick<DeadLetterEntry, 'class' | 'reason' | 'errorCode' | 'message'>): string {
+  const cause = `${entry.reason}${entry.errorCode ? ` ${entry.errorCode}` : ''}`;
+  return `${entry.class === entry.reason ? cause : `${entry.class} (${cause})`}: ${entry.message}`;
 }

@@ -9,6 +9,14 @@ export interface PublishedHealth {
   readonly holding: { readonly reason: string; readonly code: string | null; readonly message: string } | null;
   /** ISO-8601 time of publication. */
   readonly at: string;
+  /**
+   * Rows this consumer committed per second since its previous publication (every
+   * `queueDepthIntervalMs`, and on breaker changes); absent from consumers of older versions.
+   * `batchflow stats` sums it over the live consumers of a schema: every worker, on any host.
+   */
+  readonly rowsPerSecond?: number;
+  /** The consumer's process HTTP endpoint (its `endpoint` option), when it has one. */
+  readonly endpoint?: string;
 }
 
 /**
@@ -22,12 +30,21 @@ function boardKeys(prefix: string, schema: string): { index: string; consumer: (
 }
 
 /** Publishes a consumer's health; it expires after `ttlMs`, so a crashed worker's state does not linger. */
-export async function publishHealth(redis: RedisClient, prefix: string, schema: string, consumerId: string, health: { breaker: BreakerState; holding: HoldCause | undefined }, ttlMs: number): Promise<void> {
+export async function publishHealth(
+  redis: RedisClient,
+  prefix: string,
+  schema: string,
+  consumerId: string,
+  health: { breaker: BreakerState; holding: HoldCause | undefined; rowsPerSecond?: number; endpoint?: string | undefined },
+  ttlMs: number,
+): Promise<void> {
   const published: PublishedHealth = {
     consumerId,
     breaker: health.breaker,
     holding: health.holding ? { reason: health.holding.reason, code: health.holding.code ?? null, message: health.holding.message } : null,
     at: new Date().toISOString(),
+    ...(health.rowsPerSecond !== undefined && { rowsPerSecond: health.rowsPerSecond }),
+    ...(health.endpoint !== undefined && { endpoint: health.endpoint }),
   };
   const keys = boardKeys(prefix, schema);
   // The index outlives each entry a little and is refreshed by every publish; readers drop ids whose key expired.

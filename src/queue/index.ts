@@ -14,3 +14,6 @@ export * from './job-options.js';
 export * from './job-data.js';
 export * from './health-board.js';
 export * from './tolerant-worker.js';
+export * from './consumer-logger.js';
+export * from './discover-schemas.js';
+export * from './checked-row.js';

@@ -10,6 +10,7 @@ import { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../metrics/metrics-reporter.js';
 import { createRedis, type RedisClient } from './connection.js';
+import { describeRedis } from './redis-address.js';
 import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
@@ -17,6 +18,7 @@ import { partitionQueueName } from './queue-names.js';
 import { RoundRobin, splitByPartition } from '../core/partition-of.js';
 import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
+import type { SubmittedRow } from './checked-row.js';
 import { openQueue } from './open-queue.js';
 import { registerQueues } from './schema-layouts.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
@@ -36,8 +38,22 @@ export interface SubmitOptions {
   idempotencyKey?: string;
 }
 
-type RowOfSchema<S extends Schema> = NonNullable<S['__row']>;
 type EncodedRow = Record<string, EncodedValue>;
+
+/**
+ * What follows `submit()`'s first argument: only options after a `Request`; a row and options
+ * after a schema (a typed one checks the row column by column, see `CheckedRow`); a row
+ * checked at run time only after a schema's name. One signature rather than overloads, so that
+ * a bad row's compile error is about its column, not about the last overload.
+ */
+export type SubmitArgs<A, T> = A extends Request ? [options?: SubmitOptions] : A extends Schema ? [row: SubmittedRow<A, T>, options?: SubmitOptions] : [row: Row, options?: SubmitOptions];
+
+/** What follows `submitMany()`'s first argument, as {@link SubmitArgs} for many rows. */
+export type SubmitManyArgs<A, T> = A extends readonly Request[]
+  ? [options?: SubmitOptions]
+  : A extends Schema
+    ? [rows: ReadonlyArray<SubmittedRow<A, T>>, options?: SubmitOptions]
+    : [rows: ReadonlyArray<Row>, options?: SubmitOptions];
 
 /**
  * Submits requests into their schema's queue. Every promise resolves only once Redis has stored
@@ -64,6 +80,10 @@ export class Producer {
   readonly #registered = new Map<string, Promise<void>>();
   /** Per schema: the partition turn of its keyless requests. */
   readonly #spread = new Map<string, RoundRobin>();
+  /** Where Redis is (`host:port`), for error messages. */
+  readonly #address: string;
+  /** The Redis client's latest connection error since it was last ready: the cause a timed-out submit names. */
+  #lastRedisError: Error | undefined;
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -72,8 +92,11 @@ export class Producer {
     this.#metrics = this.#options.metrics ?? noopMetrics;
     this.#jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
     this.#redis = createRedis(this.#options.connection, 'producer');
-    // Failures surface as rejected submit() calls; without a listener ioredis prints every reconnect error.
-    this.#redis.on('error', () => {});
+    // Failures surface as rejected submit() calls (naming the last one as their cause); without a
+    // listener ioredis prints every reconnect error.
+    this.#redis.on('error', (err) => (this.#lastRedisError = err));
+    this.#redis.on('ready', () => (this.#lastRedisError = undefined));
+    this.#address = describeRedis(this.#options.connection);
     this.#replicas = this.#options.replicas ? new ReplicaWaiter(this.#redis, this.#options.prefix, this.#options.replicas) : undefined;
   }
 
@@ -82,11 +105,12 @@ export class Producer {
     return this.#registry.all;
   }
 
-  /** Submits one request, or one row of a schema (checked at compile time for typed schemas). */
-  submit(request: Request, options?: SubmitOptions): Promise<void>;
-  submit<S extends Schema>(schema: S, row: RowOfSchema<S>, options?: SubmitOptions): Promise<void>;
-  /** Submits one row of a schema given by name (checked at run time only, e.g. for HTTP ingest). */
-  submit(schema: string, row: Row, options?: SubmitOptions): Promise<void>;
+  /**
+   * Submits one request; or one row of a schema, checked at compile time column by column for a
+   * typed schema (`submit(users, { id: 'x' })` fails with `column 'id' expects a number or bigint
+   * (int64)`); or one row of a schema given by name, checked at run time only (e.g. HTTP ingest).
+   */
+  submit<A extends Request | Schema | string, T extends object>(target: A, ...args: SubmitArgs<A, T>): Promise<void>;
   async submit(a: Request | Schema | string, b?: Row | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (a instanceof Request ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
@@ -97,11 +121,11 @@ export class Producer {
     await this.#enqueue(schema, [row], [bytes], options);
   }
 
-  /** Submits many requests (or rows of one schema); all are validated before any is enqueued. */
-  submitMany(requests: readonly Request[], options?: SubmitOptions): Promise<void>;
-  submitMany<S extends Schema>(schema: S, rows: ReadonlyArray<RowOfSchema<S>>, options?: SubmitOptions): Promise<void>;
-  /** Submits many rows of a schema given by name (checked at run time only). */
-  submitMany(schema: string, rows: ReadonlyArray<Row>, options?: SubmitOptions): Promise<void>;
+  /**
+   * Submits many requests, or rows of one schema (checked as in {@link submit}, or at run time
+   * only for a schema given by name); all are validated before any is enqueued.
+   */
+  submitMany<A extends readonly Request[] | Schema | string, T extends object>(target: A, ...args: SubmitManyArgs<A, T>): Promise<void>;
   async submitMany(a: readonly Request[] | Schema | string, b?: ReadonlyArray<Row> | SubmitOptions, c?: SubmitOptions): Promise<void> {
     const options = (Array.isArray(a) ? b : c) as SubmitOptions | undefined;
     if (options?.signal?.aborted) throw new AbortedError();
@@ -144,7 +168,7 @@ export class Producer {
     const store = async (partition: number, partRows: EncodedRow[], partBytes: number[]) => {
       const queue = partitionQueueName(schema.name, partition, schema.partitions);
       const replicated = this.#replicas?.prepare(queue); // before the write: pins the slot's master
-      await enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), this.#options.enqueueTimeoutMs, schema.name);
+      await this.#enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), schema.name);
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
@@ -212,6 +236,29 @@ export class Producer {
     }
     return packer;
   }
+
+  /**
+   * Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within
+   * `enqueueTimeoutMs`, naming where Redis is and the last connection error as the cause.
+   */
+  async #enqueueWithin(work: Promise<void>, schema: string): Promise<void> {
+    const ms = this.#options.enqueueTimeoutMs;
+    const at = `Redis at ${this.#address}`;
+    // The client's own connection error says why (ECONNREFUSED, ENOTFOUND, NOAUTH…); the
+    // command's rejection (ioredis's offline queue) or our timeout does not.
+    const last = () => this.#lastRedisError;
+    const why = () => {
+      const cause = last();
+      return cause ? `: ${cause.message}${codeOf(cause)}` : '';
+    };
+    try {
+      await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": ${at} did not confirm the enqueue within ${ms} ms${why() || '; is it running and reachable from here?'}`, { cause: last(), address: this.#address }));
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) throw err;
+      const detail = why() || `: ${(err as Error).message}${codeOf(err)}`;
+      throw new QueueUnavailableError(`schema "${schema}": enqueue into ${at} failed${detail}`, { cause: last() ?? err, address: this.#address });
+    }
+  }
 }
 
 /** BullMQ job ids may not contain `:` nor look like integers; a hash of the key is neither. */
@@ -220,12 +267,8 @@ function idempotentJobId(key: string): string {
   return `k_${createHash('sha256').update(key).digest('base64url')}`;
 }
 
-/** Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within `ms`. */
-async function enqueueWithin(work: Promise<void>, ms: number, schema: string): Promise<void> {
-  try {
-    await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": Redis did not confirm the enqueue within ${ms} ms`));
-  } catch (err) {
-    if (err instanceof QueueUnavailableError) throw err;
-    throw new QueueUnavailableError(`schema "${schema}": enqueue failed: ${(err as Error).message}`, { cause: err });
-  }
+/** ` (CODE)` for an error with a string code (`ECONNREFUSED`, `NOAUTH`…), else nothing. */
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? ` (${code})` : '';
 }

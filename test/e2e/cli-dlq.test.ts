@@ -108,13 +108,13 @@ describe('batchflow dlq against a PostgreSQL CHECK constraint', () => {
     expect(await pgCount(table)).toBe(11);
   });
 
-  it('`stats` shows queue depths and DLQ size per schema, and says when throughput is unknown', async () => {
-    // This worker serves no HTTP: point stats at a port where nothing listens.
+  it('`stats` shows queue depths, DLQ size, live workers and the rate they publish, even with no worker metrics to read', async () => {
+    // This worker serves no HTTP: point stats at a port where nothing listens; the rate comes from Redis.
     const stats = await cli('stats', '--metrics-url', 'http://127.0.0.1:1/metrics');
     expect(stats.code).toBe(0);
-    expect(stats.stdout).toMatch(/^SCHEMA\s+WAITING\s+ACTIVE\s+DELAYED\s+FAILED\s+DLQ\s+ROWS\/S\s+SINK$/m);
-    expect(stats.stdout).toMatch(/^payments\s+0\s+0\s+0\s+0\s+0\s+n\/a\s+ok$/m);
-    expect(stats.stdout).toMatch(/rows\/s unknown: no worker metrics at http:\/\/127\.0\.0\.1:1\/metrics/);
+    expect(stats.stdout).toMatch(/^SCHEMA\s+WAITING\s+ACTIVE\s+DELAYED\s+FAILED\s+DLQ\s+WORKERS\s+ROWS\/S\s+SINK$/m);
+    expect(stats.stdout).toMatch(/^payments\s+0\s+0\s+0\s+0\s+0\s+1\s+\d+\.\d\s+ok$/m);
+    expect(stats.stdout).not.toContain('n/a');
   });
 
   it('a table renamed away (schema drift) holds the rows: nothing dead-lettered, `stats` says why, all land once it is back', async () => {

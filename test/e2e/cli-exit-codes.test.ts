@@ -40,7 +40,9 @@ describe('batchflow exit codes', () => {
   it('`dlq list` of an unknown schema fails with exit 1 and names the schemas there are', async () => {
     const run = await runCli(['dlq', 'list', 'no_such_schema'], { env, cwd: dir });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('error: unknown schema "no_such_schema": the built-in demo config (no --config or BATCHFLOW_CONFIG given) defines demo_events\n');
+    expect(run.stderr).toBe(
+      `error: unknown schema "no_such_schema": the built-in demo config (no --config or BATCHFLOW_CONFIG given) defines demo_events; no queue in Redis under prefix "${prefix}" (set BATCHFLOW_PREFIX to your app's prefix)\n`,
+    );
   });
 
   it('an invalid config file fails with exit 1, naming the field and not the secret', async () => {

@@ -70,7 +70,7 @@ describe('fresh machine: `batchflow worker` with no config, then `batchflow enqu
     expect(stats.code).toBe(0);
     const readyz = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { ready: boolean; sinks: Record<string, unknown> };
     expect(readyz).toMatchObject({ ready: true, sinks: { demo_events: { breaker: 'closed', holding: null } } });
-    expect(stats.stdout).toMatch(/^demo_events\s+0\s+0\s+0\s+0\s+0\s+0\.0\s+ok$/m); // drained, nothing dead-lettered, idle, sink healthy
+    expect(stats.stdout).toMatch(/^demo_events\s+0\s+0\s+0\s+0\s+0\s+1\s+\d+\.\d\s+ok$/m); // drained, nothing dead-lettered, one worker (its rate covers its last few seconds), sink healthy
 
     const stopped = Date.now();
     worker.child.kill('SIGTERM');
