@@ -2,7 +2,7 @@
 // mounts next to it. The rules a configuration must meet are in src/config/http-auth.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { HttpAuth } from '../src/config/http-auth.js';
+import type { HttpAuth } from '../consumers/config/http-auth.js';
 
 /**
  * Compares two secrets in constant time. Both sides are hashed first so that neither the

@@ -1,9 +1,9 @@
 // The benchmark's contract with a sink (bench/ runs it; each driver folder implements it in its
 // own `bench-sink.ts`, loaded lazily through its definition's `bench`), and the row it writes.
-import type { BatchExecutor } from '../core/batch-executor.js';
-import type { Request } from '../core/request.js';
-import type { DeliveryGuarantee } from '../core/delivery.js';
-import { SQLSchema, type Row, type Schema } from '../core/schema.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import type { Request } from '../../src/core/request.js';
+import type { DeliveryGuarantee } from '../../src/core/delivery.js';
+import { SQLSchema, type Row, type Schema } from '../../src/core/schema.js';
 
 /**
  * The benchmark's row: five columns, as in the design notes' orientation figures. `created_at`

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { BaseColumnType } from '../../core/column-type.js';
-import { conformanceDdl, normalizeRows, type DialectAdapter } from '../sql/conformance-dialect.js';
-import { SqliteDriver } from './sqlite-driver.js';
+import type { BaseColumnType } from '../../src/core/column-type.js';
+import { conformanceDdl, normalizeRows, type DialectAdapter } from './conformance-dialect.js';
+import { SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 
 /** Column types of the conformance tables. */
 const SQLITE_TYPES: Record<BaseColumnType, string> = {

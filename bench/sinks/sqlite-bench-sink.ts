@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDriver } from './sqlite-driver.js';
-import type { BatchExecutor } from '../../core/batch-executor.js';
-import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
+import { SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from './bench-sink.js';
 
 /**
  * Opens the bench database the way the BatchFlow driver does (WAL, `synchronous = FULL`), so the

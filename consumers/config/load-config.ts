@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../errors/config-error.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 import { buildSchemas } from './build-schemas.js';
 import { configFileSchema } from './config-schema.js';
 import { applyEnvOverrides, CONFIG_PATH_ENV } from './env-overrides.js';

@@ -1,6 +1,6 @@
-import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../queue/batch-consumer-options.js';
-import { SCHEMA_JOB_DEFAULTS } from '../queue/job-options.js';
-import { DEFAULT_PREFIX } from '../queue/queue-names.js';
+import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../../src/queue/batch-consumer-options.js';
+import { SCHEMA_JOB_DEFAULTS } from '../../src/queue/job-options.js';
+import { DEFAULT_PREFIX } from '../../src/queue/queue-names.js';
 
 /**
  * Defaults of the worker service's config file, in one place. Every field of the file that

@@ -1,5 +1,5 @@
-import type { BatchExecutor } from '../../core/batch-executor.js';
-import type { BaseColumnType } from '../../core/column-type.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import type { BaseColumnType } from '../../src/core/column-type.js';
 
 /** A column of a test table: logical type, NOT NULL or not, optional CHECK expression. */
 export interface ColumnSpec {

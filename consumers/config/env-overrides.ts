@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/config-error.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

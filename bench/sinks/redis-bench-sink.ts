@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import type { BatchExecutor } from '../../core/batch-executor.js';
-import type { Request } from '../../core/request.js';
-import { Schema } from '../../core/schema.js';
-import type { BenchRow, BenchSink, BenchSinkTarget, NaiveWriter, RawWriter } from '../bench-sink.js';
-import { RedisDriver } from './redis-driver.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import type { Request } from '../../src/core/request.js';
+import { Schema } from '../../src/core/schema.js';
+import type { BenchRow, BenchSink, BenchSinkTarget, NaiveWriter, RawWriter } from './bench-sink.js';
+import { RedisDriver } from '../../src/drivers/redis/redis-driver.js';
 
 /** Each row becomes `HSET <hash> <id> <value>`; the hash is the Redis sink's "table". */
 const REDIS_COLUMNS = Object.freeze({ cmd: 'string', key: 'string', field: 'string', value: 'string' } as const);

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
-import { MySqlDriver } from './mysql-driver.js';
-import type { BatchExecutor } from '../../core/batch-executor.js';
-import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
+import { MySqlDriver } from '../../src/drivers/mysql/mysql-driver.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from './bench-sink.js';
 
 /** Pool settings every bench connection shares: UTC dates, as the BatchFlow driver's own pool writes them. */
 function pool(url: string, connectionLimit = 10): mysql.Pool {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { findSink, sinkTypes } from '../drivers/registry.js';
-import type { SinkConfig } from '../drivers/sink-definition.js';
-import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from './config-fields.js';
+import { findSink, sinkTypes } from '../../src/drivers/registry.js';
+import type { SinkConfig } from '../../src/drivers/sink-definition.js';
+import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from '../../src/drivers/config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
-import { MAX_PARTITIONS } from '../core/schema.js';
+import { MAX_PARTITIONS } from '../../src/core/schema.js';
 import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth.js';
-import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../../src/queue/batch-consumer-options.js';
 
 const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number | 'auto'>>> = Object.freeze({
   positive: positiveInt,
@@ -149,6 +149,6 @@ export const configFileSchema = z
 /** A parsed config file. */
 export type ConfigFile = z.infer<typeof configFileSchema>;
 /** One `sinks` entry (its fields depend on its type's definition). */
-export type { SinkConfig } from '../drivers/sink-definition.js';
+export type { SinkConfig } from '../../src/drivers/sink-definition.js';
 /** One `schemas` entry, as written. */
 export type SchemaEntry = z.infer<typeof schemaEntry>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError } from '../errors/config-error.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 
 type Issue = z.core.$ZodIssue;
 

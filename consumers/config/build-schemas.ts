@@ -1,9 +1,9 @@
-import type { ColumnType } from '../core/column-type.js';
-import { Schema, SQLSchema, type SQLSchemaOptions } from '../core/schema.js';
-import { BatchFlowError } from '../errors/batchflow-error.js';
-import { ConfigError } from '../errors/config-error.js';
-import { SchemaDefinitionError } from '../errors/schema-definition-error.js';
-import { findSink } from '../drivers/registry.js';
+import type { ColumnType } from '../../src/core/column-type.js';
+import { Schema, SQLSchema, type SQLSchemaOptions } from '../../src/core/schema.js';
+import { BatchFlowError } from '../../src/errors/batchflow-error.js';
+import { ConfigError } from '../../src/errors/config-error.js';
+import { SchemaDefinitionError } from '../../src/errors/schema-definition-error.js';
+import { findSink } from '../../src/drivers/registry.js';
 import { CONFIG_DEFAULTS, type TuningField } from './config-defaults.js';
 import type { ConfigFile, SchemaEntry } from './config-schema.js';
 import type { SchemaConfig, SchemaTuning } from './worker-config.js';

@@ -1,5 +1,5 @@
-import { findSink } from '../drivers/registry.js';
-import { redactSecrets } from './redact-secrets.js';
+import { findSink } from '../../src/drivers/registry.js';
+import { redactSecrets } from '../../src/drivers/redact-secrets.js';
 import type { WorkerConfig } from './worker-config.js';
 
 /** A summary of the config that is safe to log: URLs redacted (each sink's definition describes it), credentials reduced to their kind. */

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { PostgresDriver } from './postgres-driver.js';
-import type { BatchExecutor } from '../../core/batch-executor.js';
-import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from '../bench-sink.js';
+import { PostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
+import type { BatchExecutor } from '../../src/core/batch-executor.js';
+import { BENCH_COLUMN_LIST, benchRowValues as rowValues, sqlBenchCommon, type BenchRow, type BenchSink, type BenchSinkTarget, type NaiveWriter, type RawWriter } from './bench-sink.js';
 
 /** PostgreSQL: the table, the naive one-INSERT-per-job writer, and `unnest` array binding as the raw ceiling. */
 export function postgresBenchSink({ url: given }: BenchSinkTarget): BenchSink {

@@ -7,5 +7,5 @@ export * from './loopback.js';
 export * from './http-auth.js';
 export * from './load-config.js';
 export * from './describe-config.js';
-export * from './redact-secrets.js';
-export * from './config-fields.js';
+export * from '../../src/drivers/redact-secrets.js';
+export * from '../../src/drivers/config-fields.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/config-error.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 
 /** Prefix of a config string that is read from the environment instead, e.g. `"env:PG_URL"`. */
 export const ENV_REFERENCE_PREFIX = 'env:';

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
-import type { BaseColumnType } from '../../core/column-type.js';
-import { conformanceDdl, normalizeRows, type DialectAdapter } from '../sql/conformance-dialect.js';
-import { MySqlDriver } from './mysql-driver.js';
+import type { BaseColumnType } from '../../src/core/column-type.js';
+import { conformanceDdl, normalizeRows, type DialectAdapter } from './conformance-dialect.js';
+import { MySqlDriver } from '../../src/drivers/mysql/mysql-driver.js';
 
 /** The local test database of the conformance suite. */
 export const MYSQL_TEST_URL = 'mysql://root@127.0.0.1:3306/test';

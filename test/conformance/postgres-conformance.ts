@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { BaseColumnType } from '../../core/column-type.js';
-import { conformanceDdl, normalizeRows, type DialectAdapter } from '../sql/conformance-dialect.js';
-import { PostgresDriver } from './postgres-driver.js';
+import type { BaseColumnType } from '../../src/core/column-type.js';
+import { conformanceDdl, normalizeRows, type DialectAdapter } from './conformance-dialect.js';
+import { PostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
 
 /** The local test database of the conformance suite. */
 export const POSTGRES_TEST_URL = 'postgres://postgres@127.0.0.1:5432/test';
