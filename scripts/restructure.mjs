@@ -48,6 +48,10 @@ function phaseAMap() {
   // The two files the sink definitions need stay in the library, beside the definitions.
   map.set('src/config/config-fields.ts', 'src/drivers/config-fields.ts');
   map.set('src/config/redact-secrets.ts', 'src/drivers/redact-secrets.ts');
+  // Names that mislead (issue 20): two http-auth.ts files, one of them in producers/ guarding the admin pages too.
+  map.set('src/config/http-auth.ts', 'consumers/config/http-auth-rules.ts');
+  map.set('consumers/config/http-auth.ts', 'consumers/config/http-auth-rules.ts');
+  map.set('producers/http-auth.ts', 'producers/request-auth.ts');
   for (const file of readdirSafe('src/config')) {
     const from = `src/config/${file}`;
     if (!map.has(from)) map.set(from, `consumers/config/${file}`);

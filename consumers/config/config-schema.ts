@@ -4,7 +4,7 @@ import type { SinkConfig } from '../../src/drivers/sink-definition.js';
 import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from '../../src/drivers/config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { MAX_PARTITIONS } from '../../src/core/schema.js';
-import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth.js';
+import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth-rules.js';
 import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../../src/queue/batch-consumer-options.js';
 
 const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number | 'auto'>>> = Object.freeze({

@@ -4,7 +4,7 @@ export * from './worker-config.js';
 export * from './env-overrides.js';
 export * from './env-references.js';
 export * from './loopback.js';
-export * from './http-auth.js';
+export * from './http-auth-rules.js';
 export * from './load-config.js';
 export * from './describe-config.js';
 export * from '../../src/drivers/redact-secrets.js';

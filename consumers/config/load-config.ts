@@ -5,7 +5,7 @@ import { buildSchemas } from './build-schemas.js';
 import { configFileSchema } from './config-schema.js';
 import { applyEnvOverrides, CONFIG_PATH_ENV } from './env-overrides.js';
 import { resolveEnvReferences } from './env-references.js';
-import { checkHttpExposure } from './http-auth.js';
+import { checkHttpExposure } from './http-auth-rules.js';
 import type { ConfigSource, WorkerConfig } from './worker-config.js';
 import { configErrorFromZod } from './zod-issue.js';
 

@@ -1,8 +1,24 @@
-// Request-time checks of HTTP credentials, for ingest here and for the admin side the worker service
-// mounts next to it. The rules a configuration must meet are in src/config/http-auth.ts.
+// Request-time checks of HTTP credentials (Bearer and Basic), for ingest here and for the admin
+// side (Bull Board, DLQ actions) the worker service mounts next to it. The rules a configuration
+// must meet are in consumers/config/http-auth-rules.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { HttpAuth } from '../consumers/config/http-auth.js';
+
+/**
+ * Credentials for the admin side (Bull Board, DLQ actions). Give a username and password for
+ * HTTP Basic auth (what a browser prompts for), a token for `Authorization: Bearer`, or both;
+ * a request passes with either. The config file's `http.auth` and `createHttpServer`'s `auth`
+ * are both this type, checked by the same rules (`httpAuthIssues` in consumers/config/http-auth-rules.ts).
+ */
+export interface HttpAuth {
+  /** Basic auth user name; needs {@link HttpAuth.password}. @defaultValue none */
+  username?: string;
+  /** Basic auth password; needs {@link HttpAuth.username}. @defaultValue none */
+  password?: string;
+  /** Bearer token, at least 16 (`MIN_HTTP_TOKEN_LENGTH`) characters. @defaultValue none */
+  token?: string;
+}
+
 
 /**
  * Compares two secrets in constant time. Both sides are hashed first so that neither the

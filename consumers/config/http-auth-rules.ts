@@ -1,20 +1,8 @@
 import { ConfigError } from '../../src/errors/config-error.js';
+import type { HttpAuth } from '../../producers/request-auth.js';
 import { isLoopbackHost } from './loopback.js';
 
-/**
- * Credentials for the admin side (Bull Board, DLQ actions). Give a username and password for
- * HTTP Basic auth (what a browser prompts for), a token for `Authorization: Bearer`, or both;
- * a request passes with either. The config file's `http.auth` and `createHttpServer`'s `auth`
- * are both this type, checked by the same rules ({@link httpAuthIssues}).
- */
-export interface HttpAuth {
-  /** Basic auth user name; needs {@link HttpAuth.password}. @defaultValue none */
-  username?: string;
-  /** Basic auth password; needs {@link HttpAuth.username}. @defaultValue none */
-  password?: string;
-  /** Bearer token, at least {@link MIN_HTTP_TOKEN_LENGTH} characters. @defaultValue none */
-  token?: string;
-}
+export type { HttpAuth } from '../../producers/request-auth.js';
 
 /** The shortest bearer token (admin or ingest) accepted: shorter ones are guessable. */
 export const MIN_HTTP_TOKEN_LENGTH = 16;
