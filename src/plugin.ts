@@ -35,6 +35,7 @@ export {
   type SinkTables,
 } from './drivers/sink-definition.js';
 export { findSink, registerSink, sinkDefinitions, sinkTypes, type AnySinkDefinition } from './drivers/registry.js';
+export { createSinkTables, openSink, type SinkPlace } from './drivers/open-sink.js';
 export { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisUrl, urlWithScheme } from './drivers/config-fields.js';
 export { redactSecrets } from './drivers/redact-secrets.js';
 export { loadClient } from './drivers/load-client.js';
