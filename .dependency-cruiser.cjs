@@ -26,7 +26,7 @@ module.exports = {
       from: { path: '^src/' }, to: { path: '^(consumers|producers|bench|test)/' } },
     { name: 'shipped-code-not-harness', severity: 'error', comment: 'What npm ships (src, consumers, producers) never imports the benchmark or the test harness.',
       from: { path: '^(consumers|producers)/' }, to: { path: '^(bench|test)/' } },
-    { name: 'no-folder-cycles', severity: 'error', comment: 'No folder imports a folder that imports it back (file cycles are madge\'s; this is folders).',
+    { name: 'no-circular', severity: 'error', comment: 'No import cycle between files across the whole repository (folder cycles: scripts/check-folder-deps.mjs).',
       from: { path: '^(src/[^/]+|src/queue/[^/]+|consumers|producers|bench|test)/' }, to: { circular: true } },
   ],
   options: {
