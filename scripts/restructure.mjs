@@ -67,18 +67,16 @@ function phaseAMap() {
   return map;
 }
 
-/** Where each src/queue file goes; files not named here are placed by the import graph. */
-const QUEUE_ROLES = {
-  producer: ['producer', 'producer-options', 'packing-buffer', 'payload-size', 'schema-registry', 'submit-version', 'replica-wait'],
-  consumer: [
-    'batch-consumer', 'batch-consumer-options', 'batch-consumer-events', 'consumer-upkeep', 'flush-sizing', 'ledger-pruner',
-    'partition-workers', 'pending-request', 'job-concurrency', 'job-reader', 'delivery-id', 'failed-job-sweeper',
-    'partition-dead-letters', 'tolerant-worker', 'health-board',
-  ],
-  'dead-letter': [
-    'dead-letter-edit', 'dead-letter-factory', 'dead-letter-groups', 'dead-letter-merge', 'dead-letter-queue-options',
-    'dead-letter-queue', 'dead-letter-walk', 'dead-letter-worker', 'replay-pacer',
-  ],
+/**
+ * Where src/queue files go. Seeds fix each role's defining files; every other file is placed by
+ * the import graph (see `placeQueueFiles`), so a file another branch adds or starts sharing lands
+ * where its importers need it.
+ */
+const QUEUE_SEEDS = {
+  producer: ['producer', 'producer-options'],
+  consumer: ['batch-consumer', 'batch-consumer-options', 'batch-consumer-events'],
+  // dead-letter-* and replay-* files are seeds of dead-letter/ by their prefix.
+  'dead-letter': [],
   // Read-only views of a schema's queues and DLQs for tools (CLI stats, Bull Board): it reads the
   // DLQ, so it cannot sit at the root (the root would then import dead-letter/ and back).
   admin: ['schema-queue-view'],
@@ -86,31 +84,72 @@ const QUEUE_ROLES = {
   '.': ['connection', 'queue-names', 'open-queue', 'job-data', 'job-options', 'key-slot', 'dead-letter-entry', 'index'],
 };
 
+/** Which role folders a role may import (the root is open to all; nothing imports upwards). */
+const ROLE_MAY_IMPORT = { producer: [], consumer: ['dead-letter'], 'dead-letter': [], admin: ['dead-letter'], '.': [] };
+
 /** Names that mislead (issue 20), renamed while they move. */
 const QUEUE_RENAMES = { 'health-board': 'consumer-health' };
 
-function placeQueueFile(base, graph) {
-  for (const [role, files] of Object.entries(QUEUE_ROLES)) if (files.includes(base)) return role;
+function seedRole(base) {
+  for (const [role, files] of Object.entries(QUEUE_SEEDS)) if (files.includes(base)) return role;
   if (base.startsWith('dead-letter-') || base.startsWith('replay-')) return 'dead-letter';
-  // Computed: a file imported only by files of one role belongs to that role.
-  const roles = new Set();
-  for (const importer of graph.get(`src/queue/${base}.ts`) ?? []) {
-    const m = /^src\/queue\/([^/]+)\.ts$/.exec(importer);
-    if (!m) continue; // imports from outside the queue do not decide
-    const role = m[1] === 'index' ? '.' : placeQueueFile(m[1], graph);
-    roles.add(role);
+  return undefined;
+}
+
+/**
+ * Places every file at the root of src/queue: seeds by name; then, repeatedly, a file imported
+ * (inside src/queue, index files aside) only by files of one role joins that role, and a file
+ * imported by several roles, by the root, or only from outside the queue stays shared. Last, a
+ * role file that another role may not import (or that a shared file imports) moves to the root,
+ * so no folder imports a folder that imports it back.
+ */
+function placeQueueFiles(bases, graph) {
+  const role = new Map();
+  for (const base of bases) {
+    const seed = seedRole(base);
+    if (seed) role.set(base, seed);
   }
-  return roles.size === 1 ? [...roles][0] : '.';
+  const importersOf = (base) =>
+    [...(graph.get(`src/queue/${base}.ts`) ?? [])]
+      .map((f) => /^src\/queue\/([^/]+)\.ts$/.exec(f)?.[1])
+      .filter((b) => b !== undefined && b !== 'index' && b !== base);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const base of bases) {
+      if (role.has(base)) continue;
+      const importers = importersOf(base);
+      if (importers.some((b) => !role.has(b))) continue; // decide once the importers are placed
+      const roles = new Set(importers.map((b) => role.get(b)));
+      role.set(base, roles.size === 1 ? [...roles][0] : '.');
+      changed = true;
+    }
+  }
+  for (const base of bases) if (!role.has(base)) role.set(base, '.'); // import cycles: shared
+  const importsOf = (base) => bases.filter((b) => (graph.get(`src/queue/${b}.ts`) ?? new Set()).has(`src/queue/${base}.ts`));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const base of bases) {
+      if (base === 'index') continue; // an index only re-exports: it is regenerated
+      const from = role.get(base);
+      for (const target of importsOf(base)) {
+        const to = role.get(target);
+        if (to === '.' || to === from || ROLE_MAY_IMPORT[from]?.includes(to) || seedRole(target) === to) continue;
+        role.set(target, '.');
+        changed = true;
+      }
+    }
+  }
+  return role;
 }
 
 function phaseBMap(graph) {
   const map = new Map();
-  for (const file of readdirSafe('src/queue')) {
-    if (!file.endsWith('.ts')) continue;
-    const base = file.slice(0, -3);
-    const role = placeQueueFile(base, graph);
+  const bases = readdirSafe('src/queue').filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+  const roles = placeQueueFiles(bases, graph);
+  for (const base of bases) {
+    const role = roles.get(base);
     if (role === '.') continue;
-    map.set(`src/queue/${file}`, `src/queue/${role}/${QUEUE_RENAMES[base] ?? base}.ts`);
+    map.set(`src/queue/${base}.ts`, `src/queue/${role}/${QUEUE_RENAMES[base] ?? base}.ts`);
   }
   return map;
 }
