@@ -1,8 +1,7 @@
 import type { DeliveryGuarantee, Schema } from '../src/index.js';
-import type { BenchSink } from '../src/drivers/bench-sink.js';
-import { findSink } from '../src/drivers/registry.js';
+import { BENCH_SINKS, type BenchSink } from './sinks/index.js';
 
-export type { BenchSink, NaiveWriter, RawWriter } from '../src/drivers/bench-sink.js';
+export type { BenchSink, NaiveWriter, RawWriter } from './sinks/index.js';
 
 /** Where the bench sinks write (plain JSON: it is handed to the consumer child). */
 export interface SinkUrls {
@@ -14,9 +13,9 @@ export interface SinkUrls {
   readonly dir: string;
 }
 
-/** The {@link BenchSink} of a sink type, from its registry definition's `bench` (loaded only now). */
+/** The {@link BenchSink} of a sink type, from `bench/sinks/` (loaded only now). */
 export async function createSink(name: string, urls: SinkUrls): Promise<BenchSink> {
-  const bench = findSink(name)?.bench;
+  const bench = BENCH_SINKS[name];
   if (!bench) throw new Error(`the benchmark has no sink "${name}"`);
   const factory = await bench.load();
   return factory({ url: urls.sinkUrls[name] ?? bench.defaultUrl, redisUrl: urls.redisUrl, dir: urls.dir });

@@ -1,14 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { sinkDefinitions } from '../src/drivers/registry.js';
+import { BENCH_SINKS } from './sinks/index.js';
 
-/** The sinks the benchmark knows: every registered sink definition with a `bench`, in registry order. */
-export const SINK_NAMES: readonly string[] = Object.freeze(sinkDefinitions().filter((d) => d.bench).map((d) => d.type));
+/** The sinks the benchmark knows: every registered sink definition with a bench sink in `bench/sinks/`, in registry order. */
+export const SINK_NAMES: readonly string[] = Object.freeze(sinkDefinitions().filter((d) => BENCH_SINKS[d.type]).map((d) => d.type));
 /** A sink type out of {@link SINK_NAMES}. */
 export type SinkName = string;
 
 /** Default database URL of each bench sink that has one (`--<type>-url` overrides it). */
 const DEFAULT_SINK_URLS: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries(sinkDefinitions().flatMap((d) => (d.bench?.defaultUrl ? [[d.type, d.bench.defaultUrl]] : []))),
+  Object.fromEntries(Object.entries(BENCH_SINKS).flatMap(([type, bench]) => (bench.defaultUrl ? [[type, bench.defaultUrl]] : []))),
 );
 
 /** The commander option key of a sink's `--<type>-url` flag, e.g. `postgresUrl`. */
@@ -145,7 +146,7 @@ export function addBenchOptions(command: Command): Command {
     .option('--cpu-prof-dir <dir>', 'write CPU profiles of the consumer processes here')
     .option('--redis-url <url>', `Redis for queues and the Redis sink (default ${BENCH_DEFAULTS.redisUrl})`);
   for (const definition of sinkDefinitions()) {
-    const url = definition.bench?.defaultUrl;
+    const url = BENCH_SINKS[definition.type]?.defaultUrl;
     if (url) command.option(`--${definition.type}-url <url>`, `${definition.title} (default ${url})`);
   }
   return command;

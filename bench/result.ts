@@ -112,7 +112,7 @@ export interface ScenarioResult {
    * Redis `used_memory` before the producer started, and after the queue drained, the consumer
    * closed and the scenario's own output was deleted (the Redis sink's hash is output, not queue memory).
    */
-  readonly redisMemory?: { beforeBytes: number; afterBytes: number; leftKeys: Array<{ key: string; bytes: number }> };
+  readonly redisMemory?: RedisMemoryLeft;
   readonly latency?: LatencyMeasurements;
   readonly sequential?: SequentialLatency;
   /** Flood: rows the consumer committed while the producer was still submitting, and that rate. */
@@ -162,4 +162,29 @@ export interface BenchResult {
   /** True when every scenario's verified rows equal its submitted rows. */
   readonly allVerified: boolean;
   readonly totalSeconds: number;
+}
+
+/**
+ * What a scenario left in Redis, summarised: the count and bytes of its keys, and the largest few.
+ * (A per-key dump made each flush-sweep result ~110,000 lines; the summary is what the report needs.)
+ */
+export interface RedisMemoryLeft {
+  readonly beforeBytes: number;
+  readonly afterBytes: number;
+  /** Keys left under the scenario's prefix, and their `MEMORY USAGE` in total. */
+  readonly leftKeyCount: number;
+  readonly leftKeyBytes: number;
+  /** Of those bytes, the queues' events streams (BullMQ caps each). */
+  readonly eventsStreamBytes: number;
+  /** The largest keys left, at most {@link LARGEST_KEYS_KEPT}, largest first. */
+  readonly largestKeys: ReadonlyArray<{ key: string; bytes: number }>;
+}
+
+/** How many of the largest leftover keys a result keeps. */
+export const LARGEST_KEYS_KEPT = 5;
+
+/** Summarises the keys a scenario left (sorted largest first by the admin). */
+export function summarizeLeftKeys(beforeBytes: number, afterBytes: number, keys: ReadonlyArray<{ key: string; bytes: number }>): RedisMemoryLeft {
+  const sorted = [...keys].sort((a, b) => b.bytes - a.bytes);
+  return { beforeBytes, afterBytes, leftKeyCount: keys.length, leftKeyBytes: keys.reduce((sum, k) => sum + k.bytes, 0), eventsStreamBytes: keys.filter((k) => k.key.endsWith(':events')).reduce((sum, k) => sum + k.bytes, 0), largestKeys: sorted.slice(0, LARGEST_KEYS_KEPT) };
 }

@@ -1,6 +1,6 @@
-import type { BenchRow } from '../src/drivers/bench-sink.js';
+import type { BenchRow } from './sinks/bench-sink.js';
 
-export { BENCH_COLUMNS, type BenchRow, type BenchRowJson } from '../src/drivers/bench-sink.js';
+export { BENCH_COLUMNS, type BenchRow, type BenchRowJson } from './sinks/bench-sink.js';
 
 /** Row `id`, stamped `createdAt` (now, by default). */
 export function makeRow(id: number, createdAt = new Date()): BenchRow {

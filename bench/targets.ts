@@ -93,7 +93,7 @@ function memoryDetail(s: ScenarioResult): string {
   const m = s.redisMemory;
   if (!m) return '';
   const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
-  const events = m.leftKeys.filter((k) => k.key.endsWith(':events')).reduce((n, k) => n + k.bytes, 0);
-  const others = m.leftKeys.reduce((n, k) => n + k.bytes, 0) - events;
+  const events = m.eventsStreamBytes;
+  const others = m.leftKeyBytes - events;
   return `worst BatchFlow scenario (${s.sink} ${s.kind}): ${kb(m.beforeBytes)} → ${kb(m.afterBytes)}; its keys left after draining: events stream ${kb(events)}, other ${kb(others)}`;
 }

@@ -1,11 +1,11 @@
 import { resolveOptions } from '../src/core/resolve-options.js';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { checkHttpExposure, type HttpAuth } from '../src/config/http-auth.js';
+import { checkHttpExposure, type HttpAuth } from './config/http-auth-rules.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { createIngestRouter, INGEST_DEFAULTS, type IngestProducer } from '../producers/http-ingest.js';
 import { readOnlyGuard, sameOriginGuard } from './http/admin-guards.js';
-import { requireAuth } from '../producers/http-auth.js';
+import { requireAuth } from '../producers/request-auth.js';
 import { bullBoardRouter, type BoardQueue } from './http/bull-board.js';
 import type { KeepCompletedJobs } from '../src/queue/job-options.js';
 import { healthRouter, type ReadinessCheck } from './http/health.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SchemaConfig } from '../src/config/worker-config.js';
+import type { SchemaConfig } from './config/worker-config.js';
 import type { BatchExecutor } from '../src/core/batch-executor.js';
 import type { SchemaDiff } from '../src/core/schema-diff.js';
 import { isSQLSchema } from '../src/core/schema.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { describeConfig } from '../src/config/describe-config.js';
-import type { WorkerConfig } from '../src/config/worker-config.js';
+import { describeConfig } from './config/describe-config.js';
+import type { WorkerConfig } from './config/worker-config.js';
 import type { SchemaDiff } from '../src/core/schema-diff.js';
 import { createSinkTables, openSink } from '../src/drivers/open-sink.js';
 import type { SinkExecutor } from '../src/drivers/sink-definition.js';

@@ -7,7 +7,7 @@ import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
 import type { Producer } from '../src/queue/producer.js';
 // The same constant-time check the admin side uses; one implementation of secret handling.
-import { requireAuth } from './http-auth.js';
+import { requireAuth } from './request-auth.js';
 import { jsonToRow } from './json-row.js';
 
 /** The part of a {@link Producer} the ingest router uses. */

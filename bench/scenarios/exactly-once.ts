@@ -1,4 +1,4 @@
-import { LEDGER_SUFFIX } from '../../src/index.js';
+import { LEDGER_SUFFIX } from '../../src/core/delivery.js';
 import { scenarioNames, type BenchContext } from '../context.js';
 import type { ScenarioResult } from '../result.js';
 import type { BenchSink } from '../bench-sinks.js';

@@ -3,7 +3,7 @@ import { spawnConsumer, type ConsumerHandle } from '../child/spawn-consumer.js';
 import { scenarioNames, type BenchContext } from '../context.js';
 import { busyShare, readMachineCpu } from '../machine-cpu.js';
 import { scenarioProgress } from '../progress.js';
-import type { ScenarioKind, ScenarioResult } from '../result.js';
+import { summarizeLeftKeys, type ScenarioKind, type ScenarioResult } from '../result.js';
 import type { BenchSink } from '../bench-sinks.js';
 
 /** The producer side of a queue scenario: prepared (connected) before the clock starts. */
@@ -105,7 +105,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
       machineCpuBusy,
       consumer: { maxRssBytes: stats.maxRssBytes, cpuUserMs: stats.cpuUserMs, cpuSystemMs: stats.cpuSystemMs, deadLettered: stats.deadLettered, errors: stats.errors },
       ...(spec.consumer.flushSize !== undefined && { flushSize: spec.consumer.flushSize, flushSizes: summarizeSizes(stats.flushSizes) }),
-      redisMemory: { beforeBytes: memoryBefore, afterBytes: memoryAfter, leftKeys },
+      redisMemory: summarizeLeftKeys(memoryBefore, memoryAfter, leftKeys),
     };
     return { result, stats, doneWhenEnqueued };
   } finally {

@@ -1,6 +1,6 @@
-import { loadConfig } from '../../src/config/load-config.js';
-import { redactSecrets } from '../../src/config/redact-secrets.js';
-import type { SchemaConfig, WorkerConfig } from '../../src/config/worker-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { redactSecrets } from '../../src/drivers/redact-secrets.js';
+import type { SchemaConfig, WorkerConfig } from '../config/worker-config.js';
 import type { RedisClient } from '../../src/queue/connection.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_CONFIG } from '../demo-schema.js';

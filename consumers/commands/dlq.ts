@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RedisClient } from '../../src/queue/connection.js';
-import type { WorkerConfig } from '../../src/config/worker-config.js';
+import type { WorkerConfig } from '../config/worker-config.js';
 import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter-queue.js';
 import { PARTITION_SEPARATOR, schemaQueueNames } from '../../src/queue/queue-names.js';
 import { CliError } from '../cli-error.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { WorkerConfig } from '../../src/config/worker-config.js';
+import type { WorkerConfig } from '../config/worker-config.js';
 import type { PartitionQueueCounts, SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
 import type { PublishedHealth } from '../../src/queue/health-board.js';
 import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';

@@ -6,7 +6,7 @@ import type { BatchExecutor } from './batch-executor.js';
 import type { CircuitBreaker, HoldCause } from './circuit-breaker.js';
 import { toSinkError } from './classify-node-error.js';
 import { DeadLetterStormGuard, type DeadLetterStormGuardOptions } from './dead-letter-storm-guard.js';
-import { failureAction, isContentSuspect } from './failure-reason.js';
+import { failureAction, isContentSuspect } from '../errors/failure-reason.js';
 import type { Request } from './request.js';
 import { resolveOptions } from './resolve-options.js';
 import type { Schema } from './schema.js';

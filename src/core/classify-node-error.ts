@@ -1,5 +1,5 @@
 import { SinkError } from '../errors/sink-error.js';
-import type { FailureReason } from './failure-reason.js';
+import type { FailureReason } from '../errors/failure-reason.js';
 
 /**
  * Node.js system, TLS and undici error codes, by what they mean for a sink. None of them says a

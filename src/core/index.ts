@@ -1,4 +1,4 @@
-export * from './failure-reason.js';
+export * from '../errors/failure-reason.js';
 export * from './column-type.js';
 export * from './identifier.js';
 export * from './schema.js';

@@ -1,6 +1,13 @@
 import type { BaseColumnType } from './column-type.js';
 import { stampedVersion } from './row-version.js';
 import type { SQLSchema } from './schema.js';
+import type { SchemaDiff, SchemaNote, SchemaProblem } from '../errors/schema-diff-report.js';
+
+// The report types and their formatting belong to SchemaDriftError (errors/ imports nothing of
+// ours), and are re-exported here for the core's comparison below.
+export type { SchemaDiff, SchemaNote, SchemaProblem, SchemaProblemKind } from '../errors/schema-diff-report.js';
+export { formatSchemaDiffs } from '../errors/schema-diff-report.js';
+
 
 /** One column of a table as its database reports it (read by the driver's introspection). */
 export interface TableColumn {
@@ -43,42 +50,6 @@ export interface DialectSchemaRules {
   readonly types: Readonly<Record<BaseColumnType, readonly string[]>>;
   /** Column names compare case-insensitively (MySQL, SQLite); PostgreSQL's quoted names do not. */
   readonly caseInsensitiveNames: boolean;
-}
-
-/** Why a table does not fit its schema. `column` is set for column problems. */
-export type SchemaProblemKind =
-  | 'missing-table'
-  | 'missing-column'
-  | 'type-mismatch'
-  | 'nullable-mismatch'
-  | 'extra-not-null-column'
-  | 'keys-not-unique';
-
-/** One difference between a schema and its table that makes writes fail or lose their guarantees. */
-export interface SchemaProblem {
-  readonly kind: SchemaProblemKind;
-  readonly column?: string;
-  readonly message: string;
-  /**
-   * A missing column that `evolve: 'add-columns'` may add (declared with a type, nullable,
-   * not a key). Absent on every other problem.
-   */
-  readonly addable?: boolean;
-}
-
-/** Something worth knowing that does not stop the worker (another unique index, a column added or a table created by the worker). */
-export interface SchemaNote {
-  readonly kind: 'other-unique-index' | 'column-added' | 'table-created';
-  readonly message: string;
-}
-
-/** The outcome of comparing one schema with its table. `ok` when there is no problem. */
-export interface SchemaDiff {
-  readonly schema: string;
-  readonly table: string;
-  readonly ok: boolean;
-  readonly problems: readonly SchemaProblem[];
-  readonly notes: readonly SchemaNote[];
 }
 
 /** A table type without its parameters: `varchar(255)` → `varchar`, `bigint(20) unsigned` → `bigint unsigned`. */
@@ -169,23 +140,4 @@ function describeIndexes(indexes: readonly TableUniqueIndex[]): string {
 /** A diff with one more note, e.g. that `evolve` added a column. */
 export function withNotes(diff: SchemaDiff, notes: readonly SchemaNote[]): SchemaDiff {
   return Object.freeze({ ...diff, notes: [...notes, ...diff.notes] });
-}
-
-/**
- * A readable report, one block per table: `✗`/`✓`, then its problems (`-`) and notes (`·`).
- *
- * @example
- * ```text
- * ✗ events (table events)
- *   - column note (string?) is missing; evolve: 'add-columns' would add it
- *   · unique index events_email_key (email) is not the keys: a row that collides on it is a data error
- * ```
- */
-export function formatSchemaDiffs(diffs: readonly SchemaDiff[]): string {
-  return diffs
-    .map((diff) => {
-      const head = `${diff.ok ? '✓' : '✗'} ${diff.schema} (table ${diff.table})${diff.ok ? ': matches' : ''}`;
-      return [head, ...diff.problems.map((p) => `  - ${p.message}`), ...diff.notes.map((n) => `  · ${n.message}`)].join('\n');
-    })
-    .join('\n');
 }

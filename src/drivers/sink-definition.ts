@@ -3,8 +3,6 @@ import type { BatchExecutor } from '../core/batch-executor.js';
 import type { SQLSchema } from '../core/schema.js';
 import type { DialectSchemaRules, TableShape } from '../core/schema-diff.js';
 import type { SinkError } from '../errors/sink-error.js';
-import type { BenchSink, BenchSinkTarget } from './bench-sink.js';
-import type { DialectAdapter } from './sql/conformance-dialect.js';
 
 /** What every `sinks.<name>` entry of the worker config has: its `type`, which picks the definition. */
 export interface SinkConfigBase {
@@ -60,30 +58,11 @@ export interface SinkIntrospection<C extends SinkConfigBase> {
   addColumnSql(schema: SQLSchema, column: string, config: C): string;
 }
 
-/** The benchmark's view of a sink (see `bench/`): loaded only by the benchmark. */
-export interface SinkBench {
-  /**
-   * The database the benchmark writes to by default; `--<type>-url` overrides it. Absent for
-   * sinks that need no URL of their own (SQLite writes files, the Redis sink uses `--redis-url`).
-   */
-  readonly defaultUrl?: string;
-  /** Loads the bench sink factory (which may load the client library). */
-  load(): Promise<(target: BenchSinkTarget) => BenchSink>;
-}
-
-/** The shared SQL conformance suite's view of a dialect (test/integration/sql-conformance.test.ts). */
-export interface SinkConformance {
-  /** The test database (the local service), unless the suite is given another. */
-  readonly defaultUrl?: string;
-  /** Loads the dialect adapter factory (which loads the client library). */
-  load(): Promise<(url: string | undefined) => DialectAdapter>;
-}
-
 /**
  * Everything BatchFlow needs to know about one kind of sink, exported by its folder
  * (`src/drivers/<db>/<db>-sink.ts`) and listed in the registry (`src/drivers/registry.ts`).
- * The config loader, the worker service, the CLI, the benchmark and the conformance suite
- * iterate the registry, so adding a sink is one folder plus one registry line.
+ * The config loader, the worker service and the CLI iterate the registry (the benchmark and
+ * the conformance suite keep their own adapters per type, in `bench/sinks/` and `test/conformance/`), so adding a sink is one folder plus one registry line.
  *
  * Importing a definition loads no database client: `createExecutor` and `createTables` load
  * theirs with a dynamic import, and a missing package fails with a `MissingClientError`
@@ -124,10 +103,6 @@ export interface SinkDefinition<C extends SinkConfigBase = SinkConfig> {
   readonly tables?: SinkTables<C>;
   /** Table introspection for the schema check; absent for sinks without tables (the check skips them). */
   readonly introspect?: SinkIntrospection<C>;
-  /** Its benchmark sink; absent for sinks the benchmark does not run. */
-  readonly bench?: SinkBench;
-  /** Its conformance dialect; absent for sinks outside the SQL conformance suite. */
-  readonly conformance?: SinkConformance;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { SinkError } from './sink-error.js';
-import type { FailureReason } from '../core/failure-reason.js';
+import type { FailureReason } from './failure-reason.js';
 
 /** One request of a batch that did not apply, with its own classified error. */
 export interface RequestFailure {

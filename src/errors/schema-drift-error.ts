@@ -1,5 +1,4 @@
-import type { SchemaDiff } from '../core/schema-diff.js';
-import { formatSchemaDiffs } from '../core/schema-diff.js';
+import { formatSchemaDiffs, type SchemaDiff } from './schema-diff-report.js';
 import { BatchFlowError } from './batchflow-error.js';
 
 /**

@@ -1,5 +1,5 @@
 import { BatchFlowError } from './batchflow-error.js';
-import { isRetryableReason, type FailureReason } from '../core/failure-reason.js';
+import { isRetryableReason, type FailureReason } from './failure-reason.js';
 
 /**
  * A write to a sink failed. Drivers classify the underlying error by its code

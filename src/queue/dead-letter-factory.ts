@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { decodePayload, encodeRequest, type EncodedValue } from '../core/codec.js';
 import type { WriteFailure } from '../core/batch-writer.js';
-import { isRetryableReason } from '../core/failure-reason.js';
+import { isRetryableReason } from '../errors/failure-reason.js';
 import type { Request } from '../core/request.js';
 import type { RowVersion } from '../core/row-version.js';
 import type { Schema } from '../core/schema.js';

@@ -4,10 +4,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../consumers/http-server.js';
-import {
-  BatchConsumer, ConfigError, MockExecutor, PostgresDriver, Producer, REDIS_COMMAND_NOT_ALLOWED, RedisDriver, Request, SQLSchema,
-  Schema, SchemaDefinitionError, SinkError,
-} from '../../src/index.js';
+import { BatchConsumer, ConfigError, MockExecutor, PostgresDriver, Producer, RedisDriver, Request, SQLSchema, Schema, SchemaDefinitionError, SinkError } from '../../src/index.js';
+import { REDIS_COMMAND_NOT_ALLOWED } from '../../src/drivers/redis/command-builder.js';
 import { recordFigures } from '../helpers/chaos-figures.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { basicAuth, consumerWithBoardQueues } from '../helpers/http.js';

@@ -166,7 +166,8 @@ describe('the packed package, installed into an empty app', () => {
         const err = await new Driver(options).ping().then(() => undefined, (e) => e);
         console.log('missing', err?.cause?.code ?? err?.code, err?.message);
       }
-      const err = await m.openSink({ name: 'main' }, { type: 'postgres', url: '${PG_URL}' }).then(() => undefined, (e) => e);
+      const plugin = await import('bullmq-batchflow/plugin'); // what a sink author (or a service of their own) opens a configured sink with
+      const err = await plugin.openSink({ name: 'main' }, { type: 'postgres', url: '${PG_URL}' }).then(() => undefined, (e) => e);
       console.log('sink', err?.code, err?.message);
     `;
     const out = await ok(process.execPath, ['--input-type=module', '-e', script], app, 30_000);

@@ -1,4 +1,5 @@
-import { SQLSchema, encodeRequest, type Request } from '../../src/index.js';
+import { SQLSchema, type Request } from '../../src/index.js';
+import { encodeRequest } from '../../src/core/codec.js';
 
 /** Small seeded PRNG (mulberry32): the same seed generates the same inputs, so a failure replays. */
 export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(items: readonly T[]): T } {

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
-import { describeConfig } from '../../src/config/describe-config.js';
+import { loadConfig } from '../../consumers/config/load-config.js';
+import { describeConfig } from '../../consumers/config/describe-config.js';
 import { openSink } from '../../src/drivers/open-sink.js';
-import { registerSink, sinkTypes } from '../../src/drivers/registry.js';
+import { registerSink, sinkTypes } from '../../src/plugin.js';
 import { BatchConsumer, Producer } from '../../src/index.js';
 import { jsonlSink } from '../fixtures/jsonl/jsonl-sink.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
@@ -26,7 +26,7 @@ function lines(file: string): Array<{ schema: string; row: Record<string, unknow
   }
 }
 
-describe('a sink added the README way: one folder, one registerSink line', () => {
+describe('a sink added the documented way (docs/guides/custom-sinks.md): one folder, one registerSink line', () => {
   it('is known to the config loader, with its own shape checked', () => {
     expect(sinkTypes()).toContain('jsonl');
     const path = join(dir, 'bad.json');

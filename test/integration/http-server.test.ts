@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServerOptions, type ListeningHttpServer } from '../../consumers/http-server.js';
-import { safeEqual } from '../../producers/http-auth.js';
-import { httpAuthIssues } from '../../src/config/http-auth.js';
+import { safeEqual } from '../../producers/request-auth.js';
+import { httpAuthIssues } from '../../consumers/config/http-auth-rules.js';
 import { ConfigError, MockExecutor, PrometheusReporter, Producer, Schema, SinkError } from '../../src/index.js';
 import { basicAuth, consumerWithBoardQueues } from '../helpers/http.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadConfig } from '../../consumers/config/load-config.js';
 import { openSink } from '../../src/drivers/open-sink.js';
 import { ConfigError, Request, Schema } from '../../src/index.js';
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { BatchConsumer, EVENTS_STREAM_MAX_LEN, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions, type ProducerOptions } from '../../src/index.js';
+import { BatchConsumer, MockExecutor, Producer, Schema, SinkError, type BatchConsumerOptions, type ProducerOptions } from '../../src/index.js';
+import { EVENTS_STREAM_MAX_LEN } from '../../src/queue/open-queue.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 

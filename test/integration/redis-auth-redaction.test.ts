@@ -2,7 +2,8 @@
 // so a refused AUTH carried the password in `err.command.args`, and the worker logged it.
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchConsumer, MockExecutor, Producer, RedisDriver, Schema, redactCommandCredentials } from '../../src/index.js';
+import { BatchConsumer, MockExecutor, Producer, RedisDriver, Schema } from '../../src/index.js';
+import { redactCommandCredentials } from '../../src/core/redact-credentials.js';
 import { waitFor } from '../helpers/redis.js';
 import { RedisServer } from '../helpers/redis-server.js';
 

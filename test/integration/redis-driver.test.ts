@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchConsumer, classifyRedisError, ConfigError, PartialWriteError, Producer, RedisDriver, Request, Schema } from '../../src/index.js';
+import { BatchConsumer, ConfigError, PartialWriteError, Producer, RedisDriver, Request, Schema } from '../../src/index.js';
+import { classifyRedisError } from '../../src/drivers/redis/error-codes.js';
 import type { Value } from '../../src/index.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { RedisServer } from '../helpers/redis-server.js';

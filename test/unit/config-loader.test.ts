@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, describeConfig, isLoopbackHost, loadConfig } from '../../src/config/index.js';
+import { CONFIG_DEFAULTS, describeConfig, isLoopbackHost, loadConfig } from '../../consumers/config/index.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { isSQLSchema } from '../../src/core/schema.js';
 

@@ -1,7 +1,9 @@
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { throwOnFailedReplies } from '../../src/drivers/redis/command-replies.js';
-import { classifyRedisError, failureAction, PartialWriteError, REDIS_ERROR_PREFIXES, redisErrorPrefix, Schema, SinkError } from '../../src/index.js';
+import { PartialWriteError, Schema, SinkError } from '../../src/index.js';
+import { classifyRedisError, REDIS_ERROR_PREFIXES, redisErrorPrefix } from '../../src/drivers/redis/error-codes.js';
+import { failureAction } from '../../src/errors/failure-reason.js';
 
 /** A reply error exactly as ioredis's parser builds it. */
 const reply = (message: string): Error => new (ReplyError as new (m: string) => Error)(message);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Request, SQLSchema, Schema, decodePayload, encodeRequest, schemaJobData, ValidationError, SchemaDefinitionError, DecodeError } from '../../src/index.js';
+import { Request, SQLSchema, Schema, ValidationError, SchemaDefinitionError, DecodeError } from '../../src/index.js';
+import { decodePayload, encodeRequest } from '../../src/core/codec.js';
+import { schemaJobData } from '../../src/queue/job-data.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', created_at: 'timestamp', nickname: 'string?', score: 'float64', avatar: 'bytes?', active: 'bool', n: 'int32' });
 

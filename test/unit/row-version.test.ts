@@ -1,7 +1,8 @@
 // versionColumn, purely: the schema it defines, the newest-per-key collapse, the producer's stamp,
 // the guarded SQL text of each dialect and the start-up schema check.
 import { describe, expect, it } from 'vitest';
-import { compareSchema, Request, Schema, SchemaDefinitionError, SQLSchema, type Value } from '../../src/index.js';
+import { Request, Schema, SchemaDefinitionError, SQLSchema, type Value } from '../../src/index.js';
+import { compareSchema } from '../../src/core/schema-diff.js';
 import { buildMySqlInsert, buildMySqlKeyedUpdate } from '../../src/drivers/mysql/statement-builder.js';
 import { buildPostgresInsert } from '../../src/drivers/postgres/statement-builder.js';
 import { buildCreateTable } from '../../src/drivers/sql/create-table.js';

@@ -1,7 +1,12 @@
 // The code tables behind each SQL driver's classification, for codes the integration suite
 // cannot provoke on demand (disk full, admin shutdown, …). Classification reads codes only.
 import { describe, expect, it } from 'vitest';
-import { classifyMySqlError, classifyPostgresError, classifySqliteError, failureAction, SinkError, toSinkError } from '../../src/index.js';
+import { SinkError } from '../../src/index.js';
+import { toSinkError } from '../../src/core/classify-node-error.js';
+import { classifyMySqlError } from '../../src/drivers/mysql/error-codes.js';
+import { classifyPostgresError } from '../../src/drivers/postgres/error-codes.js';
+import { classifySqliteError } from '../../src/drivers/sqlite/error-codes.js';
+import { failureAction } from '../../src/errors/failure-reason.js';
 
 /** An error shaped like the client library's, with a message that must not matter. */
 function coded(fields: Record<string, unknown>, message = 'deadlock detected; connection lost; timeout'): Error {

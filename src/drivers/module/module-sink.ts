@@ -6,7 +6,7 @@ import type { BatchExecutor } from '../../core/batch-executor.js';
 import { classifyNodeErrno } from '../../core/classify-node-error.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { nonEmpty } from '../../config/config-fields.js';
+import { nonEmpty } from '../config-fields.js';
 import { defineSink, type SinkExecutor } from '../sink-definition.js';
 
 /**

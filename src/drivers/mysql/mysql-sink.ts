@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nonNegativeInt, positiveInt, urlWithScheme } from '../../config/config-fields.js';
-import { redactSecrets } from '../../config/redact-secrets.js';
+import { nonNegativeInt, positiveInt, urlWithScheme } from '../config-fields.js';
+import { redactSecrets } from '../redact-secrets.js';
 import { loadClient } from '../load-client.js';
 import { defineSink } from '../sink-definition.js';
 import { buildAddColumn } from '../sql/add-column.js';
@@ -72,13 +72,5 @@ export const mysqlSink = defineSink<MySqlSinkConfig>({
     },
     // Key columns are never added (they are NOT NULL), so TEXT/BLOB is right here.
     addColumnSql: (schema, column) => buildAddColumn(schema, column, '`', MYSQL_DDL_TYPES),
-  },
-  bench: {
-    defaultUrl: 'mysql://root@127.0.0.1:3306/test',
-    load: async () => (await import('./bench-sink.js')).mysqlBenchSink,
-  },
-  conformance: {
-    defaultUrl: 'mysql://root@127.0.0.1:3306/test',
-    load: async () => (await import('./conformance.js')).mysqlConformance,
   },
 });

@@ -1,6 +1,6 @@
 import { classifyNodeErrno } from '../../core/classify-node-error.js';
 import { redactCommandCredentials } from '../../core/redact-credentials.js';
-import type { FailureReason } from '../../core/failure-reason.js';
+import type { FailureReason } from '../../errors/failure-reason.js';
 import { SinkError } from '../../errors/sink-error.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { bool, nonEmpty, redisUrl } from '../../config/config-fields.js';
-import { redactSecrets } from '../../config/redact-secrets.js';
+import { bool, nonEmpty, redisUrl } from '../config-fields.js';
+import { redactSecrets } from '../redact-secrets.js';
 import { defineSink } from '../sink-definition.js';
 import { toRedisSinkError } from './error-codes.js';
 
@@ -30,5 +30,4 @@ export const redisSink = defineSink<RedisSinkConfig>({
     return new RedisDriver(options);
   },
   classifyError: (err) => toRedisSinkError(err, 'command failed'),
-  bench: { load: async () => (await import('./bench-sink.js')).redisBenchSink },
 });

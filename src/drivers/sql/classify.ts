@@ -1,5 +1,5 @@
 import { classifyNodeErrno } from '../../core/classify-node-error.js';
-import type { FailureReason } from '../../core/failure-reason.js';
+import type { FailureReason } from '../../errors/failure-reason.js';
 import { SinkError } from '../../errors/sink-error.js';
 
 /**

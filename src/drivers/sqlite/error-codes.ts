@@ -1,4 +1,4 @@
-import type { FailureReason } from '../../core/failure-reason.js';
+import type { FailureReason } from '../../errors/failure-reason.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { driverSinkError, fallbackReason, stringCode } from '../sql/classify.js';
 

@@ -1,4 +1,3 @@
 export * from './sqlite-driver.js';
 export * from './error-codes.js';
-export { buildSqliteInsert, sqliteConflictClause } from './statement-builder.js';
 export * from './sqlite-sink.js';

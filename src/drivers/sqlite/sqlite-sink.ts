@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { nonEmpty, nonNegativeInt, positiveInt } from '../../config/config-fields.js';
+import { nonEmpty, nonNegativeInt, positiveInt } from '../config-fields.js';
 import { loadClient } from '../load-client.js';
 import { defineSink } from '../sink-definition.js';
 import { buildAddColumn } from '../sql/add-column.js';
@@ -76,6 +76,4 @@ export const sqliteSink = defineSink<SqliteSinkConfig>({
     },
     addColumnSql: (schema, column, config) => buildAddColumn(schema, column, '"', config.timestampFormat === 'epoch_ms' ? SQLITE_EPOCH_MS_TYPES : SQLITE_DDL_TYPES),
   },
-  bench: { load: async () => (await import('./bench-sink.js')).sqliteBenchSink },
-  conformance: { load: async () => (await import('./conformance.js')).sqliteConformance },
 });
