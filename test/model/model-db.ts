@@ -30,7 +30,7 @@ export interface ModelDb {
   dropTable(table: string): Promise<void>;
   read(table: string, spec: TableSpec): Promise<StoredRow[]>;
   /** A driver of its own (own pool or connection), as a separate worker process would have. */
-  driver(): BatchExecutor;
+  driver(maxRowsPerStatement: number): BatchExecutor;
   close(): Promise<void>;
 }
 
@@ -96,7 +96,7 @@ async function openPostgres(): Promise<ModelDb> {
       await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}__batchflow_ledger"`);
     },
     read: async (table, spec) => (await admin.query(selectSql('postgres', table, spec))).rows.map(toStored),
-    driver: () => new PostgresDriver({ connectionString: PG_URL }),
+    driver: (maxRowsPerStatement) => new PostgresDriver({ connectionString: PG_URL, maxRowsPerStatement }),
     close: () => admin.end(),
   };
 }
@@ -116,7 +116,7 @@ async function openMySql(): Promise<ModelDb> {
       const [rows] = await admin.query(selectSql('mysql', table, spec));
       return (rows as Record<string, unknown>[]).map(toStored);
     },
-    driver: () => new MySqlDriver({ connectionString: MYSQL_URL }),
+    driver: (maxRowsPerStatement) => new MySqlDriver({ connectionString: MYSQL_URL, maxRowsPerStatement }),
     close: () => admin.end(),
   };
 }
@@ -133,7 +133,7 @@ async function openSqlite(): Promise<ModelDb> {
     dropTable: async (table) => void admin.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}__batchflow_ledger"`),
     read: async (table, spec) => (admin.prepare(selectSql('sqlite', table, spec)).all() as Record<string, unknown>[]).map(toStored),
     // Workers share one file: a generous busy wait, so contention between them is waiting, not a failure.
-    driver: () => new SqliteDriver({ filename: file, busyTimeoutMs: 10_000 }),
+    driver: (maxRowsPerStatement) => new SqliteDriver({ filename: file, busyTimeoutMs: 10_000, maxRowsPerStatement }),
     async close() {
       admin.close();
       rmSync(dir, { recursive: true, force: true });

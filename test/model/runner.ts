@@ -59,7 +59,9 @@ export async function runCase(c: Case, db: ModelDb, bounds: RunBounds): Promise<
     };
     // Parked DLQ entries are `failed` jobs; an entry the DLQ worker is parking is `active` for a moment.
     const parking = async () => (await Promise.all(workers.consumers[0]?.dlqs.map((d) => d.queue.getActiveCount()) ?? [])).reduce((a, b) => a + b, 0);
-    const quiesce = () => waitQuiescent(pending, parking, () => workers.progress, bounds);
+    // Without kills nothing waits for a lapsed lock, so a stall shows sooner (and shrinking is faster).
+    const stallMs = c.steps.some((s) => s.t === 'kill') ? bounds.stallMs : bounds.stallMs / 2;
+    const quiesce = () => waitQuiescent(pending, parking, () => workers.progress, { ...bounds, stallMs });
 
     const submits = submitsOf(c);
     const acked = new Set<number>();
@@ -87,7 +89,7 @@ export async function runCase(c: Case, db: ModelDb, bounds: RunBounds): Promise<
     quiescence ??= await quiesce();
     const rows = await db.read(table, c.table);
     const deadLetters = await readDeadLetters(workers);
-    return { acked, submitErrors, quiescence, rows, deadLetters, events: workers.events };
+    return { acked, submitErrors, quiescence, rows, deadLetters, events: [...workers.events] };
   } finally {
     await producer.close().catch(() => {});
     await workers.close();

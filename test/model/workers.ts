@@ -106,7 +106,7 @@ export class Workers {
   }
 
   #startInProcess(w: WorkerSpec, name: string): void {
-    const executor = this.db.driver();
+    const executor = this.db.driver(w.maxRowsPerStatement);
     const consumer = new BatchConsumer({ ...consumerOptions(w), connection: REDIS_URL, schema: buildSchema(this.args), executor, prefix: this.prefix });
     consumer.on('batch:committed', () => this.#progress++);
     consumer.on('dead-lettered', () => this.#progress++);
@@ -125,6 +125,7 @@ export class Workers {
       PREFIX: this.prefix,
       SCHEMA_ARGS: JSON.stringify(this.args),
       CONSUMER: JSON.stringify(consumerOptions(w)),
+      MAX_ROWS_PER_STATEMENT: String(w.maxRowsPerStatement),
     };
     const child = spawnNode([FIXTURE], env);
     this.#seen.set(child, 0);

@@ -14,7 +14,7 @@
 //   MODEL_RUNS           cases per dialect (4; the campaign 200)
 //   MODEL_TIME_LIMIT_MS  per dialect, runs and shrinking together; no new case starts after it (45000)
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
-//   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (12000)
+//   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (10000; half without kills)
 //   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON   0 switches a defect class off (all on)
 //   MODEL_MAX_STEPS      steps per case (6); MODEL_VERBOSE=1 prints every case and its time
 import fc from 'fast-check';
@@ -32,7 +32,7 @@ const on = (name: string, fallback: boolean) => (env[name] === undefined ? fallb
 const DIALECTS = (env.MODEL_DIALECTS ?? 'postgres,mysql,sqlite').split(',').filter(Boolean) as Dialect[];
 const RUNS = num('MODEL_RUNS', 4);
 const TIME_LIMIT_MS = num('MODEL_TIME_LIMIT_MS', 45_000);
-const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 12_000) };
+const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 10_000) };
 const FLAGS: GeneratorFlags = {
   keyVariants: on('MODEL_KEY_VARIANTS', DEFAULT_FLAGS.keyVariants),
   crossOrders: on('MODEL_CROSS_ORDERS', DEFAULT_FLAGS.crossOrders),
@@ -63,6 +63,7 @@ describe('model: the write path against a model of what was acknowledged', () =>
           const violations = check(c, observation);
           runs++;
           if (VERBOSE) console.log(`[model ${dialect}] case ${runs} ${violations.length === 0 ? 'ok' : 'FAILED'} in ${Date.now() - started} ms\n${describeCase(c)}${violations.length ? `\n  ${violations.join('\n  ')}` : ''}`);
+          if (VERBOSE && violations.length > 0) console.log(JSON.stringify({ ...observation, acked: [...observation.acked] }));
           if (violations.length > 0) throw new Error(violations.join('\n'));
         });
         const details = await fc.check(property, {
