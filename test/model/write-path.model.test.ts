@@ -11,10 +11,10 @@
 // In `npm test` each dialect runs a few cases within a time limit; `npm run test:model` runs a
 // long campaign. Env (all optional):
 //   MODEL_DIALECTS       postgres,mysql,sqlite
-//   MODEL_RUNS           cases per dialect (4; the campaign 200)
-//   MODEL_TIME_LIMIT_MS  per dialect, runs and shrinking together; no new case starts after it (45000)
+//   MODEL_RUNS           cases per dialect (6; the campaign 200)
+//   MODEL_TIME_LIMIT_MS  per dialect, runs and shrinking together; no new case starts after it (40000; the campaign 30 min)
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
-//   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (10000; half without kills)
+//   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (16000; half without kills)
 //   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON   0 switches a defect class off (all on)
 //   MODEL_MAX_STEPS      steps per case (6); MODEL_VERBOSE=1 prints every case and its time
 import fc from 'fast-check';
@@ -30,9 +30,9 @@ const num = (name: string, fallback: number) => (env[name] === undefined || env[
 const on = (name: string, fallback: boolean) => (env[name] === undefined ? fallback : env[name] !== '0');
 
 const DIALECTS = (env.MODEL_DIALECTS ?? 'postgres,mysql,sqlite').split(',').filter(Boolean) as Dialect[];
-const RUNS = num('MODEL_RUNS', 4);
-const TIME_LIMIT_MS = num('MODEL_TIME_LIMIT_MS', 45_000);
-const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 10_000) };
+const RUNS = num('MODEL_RUNS', 6);
+const TIME_LIMIT_MS = num('MODEL_TIME_LIMIT_MS', 40_000);
+const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 16_000) };
 const FLAGS: GeneratorFlags = {
   keyVariants: on('MODEL_KEY_VARIANTS', DEFAULT_FLAGS.keyVariants),
   crossOrders: on('MODEL_CROSS_ORDERS', DEFAULT_FLAGS.crossOrders),
