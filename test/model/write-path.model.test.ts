@@ -16,6 +16,7 @@
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
 //   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (16000; half without kills)
 //   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON   0 switches a defect class off (all on)
+//   MODEL_LOOKALIKE_KEYS 1 adds spellings the key column keeps apart ('a'/'A' on text): off in CI, see generator.ts
 //   MODEL_MAX_STEPS      steps per case (6); MODEL_VERBOSE=1 prints every case and its time
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
@@ -35,6 +36,7 @@ const TIME_LIMIT_MS = num('MODEL_TIME_LIMIT_MS', 40_000);
 const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 16_000) };
 const FLAGS: GeneratorFlags = {
   keyVariants: on('MODEL_KEY_VARIANTS', DEFAULT_FLAGS.keyVariants),
+  lookalikeKeys: on('MODEL_LOOKALIKE_KEYS', DEFAULT_FLAGS.lookalikeKeys),
   crossOrders: on('MODEL_CROSS_ORDERS', DEFAULT_FLAGS.crossOrders),
   kills: on('MODEL_KILLS', DEFAULT_FLAGS.kills),
   poison: on('MODEL_POISON', DEFAULT_FLAGS.poison),
@@ -46,7 +48,7 @@ const VERBOSE = env.MODEL_VERBOSE === '1';
 
 /** The env that regenerates the same cases (flags included), for the replay line of a failure. */
 function replayEnv(dialect: Dialect, seed: number, path: string): string {
-  const flags = (['MODEL_KEY_VARIANTS', 'MODEL_CROSS_ORDERS', 'MODEL_KILLS', 'MODEL_POISON', 'MODEL_MAX_STEPS'] as const).filter((n) => env[n] !== undefined).map((n) => `${n}=${env[n]}`);
+  const flags = (['MODEL_KEY_VARIANTS', 'MODEL_LOOKALIKE_KEYS', 'MODEL_CROSS_ORDERS', 'MODEL_KILLS', 'MODEL_POISON', 'MODEL_MAX_STEPS'] as const).filter((n) => env[n] !== undefined).map((n) => `${n}=${env[n]}`);
   return [`MODEL_DIALECTS=${dialect}`, ...flags, `MODEL_SEED=${seed}`, `MODEL_PATH=${path}`].join(' ');
 }
 
