@@ -99,7 +99,10 @@ export function caseArbitrary(dialect: Dialect, flags: GeneratorFlags = DEFAULT_
       table: table(dialect, flags),
       packing: fc.boolean(),
       workers: fc.array(worker(flags), { minLength: 1, maxLength: 3 }),
-      children: flags.kills ? fc.array(worker(flags), { maxLength: 2 }) : fc.constant([]),
+      // Child processes cost seconds to start: one case in three has them, so a bounded run sees more cases.
+      children: flags.kills
+        ? fc.oneof({ weight: 2, arbitrary: fc.constant<WorkerSpec[]>([]) }, { weight: 1, arbitrary: fc.array(worker(flags), { minLength: 1, maxLength: 2 }) })
+        : fc.constant<WorkerSpec[]>([]),
       steps: steps(flags),
     })
     .map(({ workers, children, steps: s, ...rest }) => ({

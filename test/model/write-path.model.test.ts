@@ -11,7 +11,7 @@
 // In `npm test` each dialect runs a few cases within a time limit; `npm run test:model` runs a
 // long campaign. Env (all optional):
 //   MODEL_DIALECTS       postgres,mysql,sqlite
-//   MODEL_RUNS           cases per dialect (12; the campaign 200)
+//   MODEL_RUNS           cases per dialect (25; the campaign 200)
 //   MODEL_TIME_LIMIT_MS  per dialect, runs and shrinking together; no new case starts after it (40000; the campaign 30 min)
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
 //   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (16000; half without kills)
@@ -31,7 +31,7 @@ const num = (name: string, fallback: number) => (env[name] === undefined || env[
 const on = (name: string, fallback: boolean) => (env[name] === undefined ? fallback : env[name] !== '0');
 
 const DIALECTS = (env.MODEL_DIALECTS ?? 'postgres,mysql,sqlite').split(',').filter(Boolean) as Dialect[];
-const RUNS = num('MODEL_RUNS', 12);
+const RUNS = num('MODEL_RUNS', 25);
 const TIME_LIMIT_MS = num('MODEL_TIME_LIMIT_MS', 40_000);
 const BOUNDS: RunBounds = { quiesceMs: num('MODEL_QUIESCE_MS', 30_000), stallMs: num('MODEL_STALL_MS', 16_000) };
 const FLAGS: GeneratorFlags = {
