@@ -22,7 +22,7 @@ export async function createSink(name: string, urls: SinkUrls): Promise<BenchSin
 }
 
 /**
- * The sink's schema for `target`, spread over `partitions` queues (README "Partitions"). A schema
+ * The sink's schema for `target`, spread over `partitions` queues (docs/guides/partitions-and-cluster.md). A schema
  * is a frozen plain object whose queues and routing follow from its `partitions` field alone.
  */
 export function partitionedSchema(sink: BenchSink, target: string, partitions: number, delivery?: DeliveryGuarantee): Schema {

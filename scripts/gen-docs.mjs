@@ -270,7 +270,7 @@ async function errorsBlock() {
     void doc;
     rows.push([code.startsWith('ERR_') ? `\`${code}\`` : code, `\`${cls}\``, cell(summary.replace(/\s+/g, ' ').replace(/\{@link ([^}]+)\}/g, '`$1`').trim())]);
   }
-  const { failureAction } = await load('failure-reason.ts', 'src/errors');
+  const { failureAction, isContentSuspect } = await load('failure-reason.ts', 'src/errors');
   const reasons = unionMembers(source('failure-reason.ts', 'src/errors'), 'FailureReason');
   const kinds = unionMembers(source('validation-error.ts'), 'ValidationKind');
   const { DEAD_LETTER_CLASSES } = await load('dead-letter-entry.ts');
@@ -288,7 +288,8 @@ async function errorsBlock() {
     '|---|---|',
     ...reasons.map((r) => {
       const action = failureAction(r);
-      return `| \`${r}\` | \`${action}\`: ${what[action] ?? action} |`;
+      const suspect = isContentSuspect(r) ? ', unless a probe write right after it succeeds: then a healthy sink refused this content, and the batch is bisected like `non_retryable`' : '';
+      return `| \`${r}\` | \`${action}\`: ${what[action] ?? action}${suspect} |`;
     }),
     '',
     '### `ValidationError` kinds',

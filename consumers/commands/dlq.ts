@@ -112,7 +112,7 @@ interface NamedDlq {
 /**
  * Opens the DLQs `schema` names: `orders` is every partition of a partitioned schema (one DLQ
  * otherwise) and every queue another `partitions` left holding anything, `orders#2` is partition 2
- * alone (README "Partitions").
+ * alone (docs/guides/partitions-and-cluster.md).
  */
 async function withDlqs(command: Command, schema: string, work: (dlqs: readonly NamedDlq[]) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());

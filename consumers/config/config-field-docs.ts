@@ -24,7 +24,7 @@ export const CONFIG_FIELD_DOCS: Readonly<Record<string, string>> = Object.freeze
   'schemas[].createTable': '`CREATE TABLE IF NOT EXISTS` at start-up, keys as primary key; needs typed columns. Default `false`.',
   'schemas[].evolve': '`none` (default) or `add-columns`: add missing nullable columns at start-up, then check again. See [Schema check](../guides/schemas-and-requests.md#schema-check-at-start).',
   'schemas[].partitions': 'Queues the schema is spread over, 1 to 256. Default 1. See [Partitions and Cluster](../guides/partitions-and-cluster.md).',
-  'schemas[].partitionBy': 'Routing columns of a schema without a table (a SQL schema routes by `keys`). Default: the first column.',
+  'schemas[].partitionBy': 'Routing columns. On a SQL schema with `update`, `replace` or `ignore`: some of its `keys` (any columns with `insert`); default the keys. Without a table: default the first column. See [Partitions](../guides/partitions-and-cluster.md#partitions).',
   'schemas[].versionColumn': 'Makes `update`/`replace` mean *last submit wins*. Default none. See [Last submit wins](../guides/last-submit-wins.md).',
   'schemas[].versionSource': '`submit` (the producer stamps the submit time; default with a `versionColumn`) or `row` (your own column).',
   'schemas[].delivery': '`at-least-once` (default) or `exactly-once` (a ledger table in the batch transaction). See [Exactly-once](../guides/exactly-once.md).',

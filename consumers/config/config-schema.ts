@@ -64,7 +64,7 @@ const schemaEntry = z
     keys: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     createTable: bool.optional(),
     evolve: z.enum(['none', 'add-columns'], { error: "must be 'none' or 'add-columns'" }).optional(),
-    /** Queues the schema is spread over (README "Partitions"); absent is 1. */
+    /** Queues the schema is spread over (docs/guides/partitions-and-cluster.md); absent is 1. */
     partitions: positiveInt.max(MAX_PARTITIONS, { error: `must be an integer from 1 to ${MAX_PARTITIONS}` }).optional(),
     /** Routing columns: of a SQL schema, some of its `keys` (any columns with `insert`); absent is the keys, or a non-SQL schema's first column. */
     partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),

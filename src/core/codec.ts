@@ -38,7 +38,7 @@ const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${
 
 /**
  * Exactly `date.toISOString()`, in about 40% of its time: V8's toISOString was most of the
- * cost of encoding a row with a timestamp (measured in bench/, see README "Benchmarks").
+ * cost of encoding a row with a timestamp (measured in bench/, see docs/benchmarks.md).
  * Years outside 1000–9999 (zero-padded or signed six-digit forms) and invalid dates (a
  * RangeError) are left to toISOString itself.
  */

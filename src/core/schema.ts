@@ -36,7 +36,7 @@ export interface Schema<R extends Row = Row> {
   /** Column name to position. */
   readonly columnIndex: ReadonlyMap<string, number>;
   /**
-   * Queues the schema is spread over (see README "Partitions"); 1 is one queue named after the
+   * Queues the schema is spread over (see docs/guides/partitions-and-cluster.md); 1 is one queue named after the
    * schema. Requests are routed by their partition key ({@link partitionKeyColumns}).
    */
   readonly partitions: number;

@@ -14,7 +14,7 @@ export type AnySinkDefinition = SinkDefinition<any>;
 /**
  * Every sink the worker config, the CLI, the benchmark and the conformance suite know, in
  * order. Adding a sink: a folder `src/drivers/<db>/` exporting one `SinkDefinition`, plus one
- * line here (see the README, "Write your own sink").
+ * line here (see docs/guides/custom-sinks.md).
  */
 const BUILT_IN: readonly AnySinkDefinition[] = [
   postgresSink,

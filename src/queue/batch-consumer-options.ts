@@ -75,14 +75,16 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
   queueDepthIntervalMs?: number;
   /**
    * How often jobs that BullMQ itself failed (attempts or stalls exhausted) are moved from the
-   * schema queue's failed set into the DLQ, where `dlq list`, the metrics and replay see them; 0 disables.
+   * schema queue's failed set into the DLQ, where `dlq list`, the metrics and replay see them: rows
+   * as `queue_failed`, or `queue_stalled` when the job stalled on a schema that cannot tell whether
+   * they committed; on exactly-once schemas rows the ledger holds are dropped. 0 disables.
    * @defaultValue 10000
    */
   failedJobSweepIntervalMs?: number;
   /**
    * How often the consumer looks for queues of its schema that another `partitions` filled (a
    * change of N, or producers of the old N during a rolling deploy), to drain them beside its own;
-   * 0 looks only once, at start (README "Partitions").
+   * 0 looks only once, at start (docs/guides/partitions-and-cluster.md).
    * @defaultValue 5000
    */
   layoutCheckIntervalMs?: number;

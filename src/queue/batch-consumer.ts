@@ -96,7 +96,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, { ...o, flushSize: sizing.source }, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
-    const names = schemaQueueNames(o.schema); // every partition (README "Partitions"): a Worker and a DLQ each, one accumulator and breaker for all
+    const names = schemaQueueNames(o.schema); // every partition (docs/guides/partitions-and-cluster.md): a Worker and a DLQ each, one accumulator and breaker for all
     for (const name of names) this.#queues.set(name, this.#openQueue(name));
     this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
     this.dlq = this.dlqs[0] as DeadLetterQueue;
@@ -138,7 +138,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
 
   /**
    * One DLQ per queue held: the schema's (one, or one per partition, in partition order), then
-   * those of queues of another `partitions` still being drained (README "Partitions").
+   * those of queues of another `partitions` still being drained (docs/guides/partitions-and-cluster.md).
    */
   get dlqs(): readonly DeadLetterQueue[] {
     return this.#deadLetters.dlqs;

@@ -119,7 +119,7 @@ export class ConsumerUpkeep {
 
   async #sampleDepth(): Promise<void> {
     const { metrics, schema } = this.options;
-    // Partitions (and other layouts' queues being drained) are summed: depth gauges stay per schema (README "Partitions").
+    // Partitions (and other layouts' queues being drained) are summed: depth gauges stay per schema (docs/guides/partitions-and-cluster.md).
     const [counts, dlqSizes] = await Promise.all([
       Promise.all(this.options.queues().map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))),
       Promise.all(this.options.dlqs().map((dlq) => dlq.count())),

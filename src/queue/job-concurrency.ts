@@ -19,7 +19,7 @@ export interface JobBudget {
  * requests per job) it is a hundred times fewer jobs: holding that many packed jobs would decode
  * and keep a hundred times more requests than the batches can take. And packed jobs near the
  * producer's byte cap (1 MiB each) would otherwise let 1,500 held jobs hold 1.5 GB; the byte
- * budget keeps the heap bounded whatever the jobs carry (measured in `bench/`, see README "Benchmarks").
+ * budget keeps the heap bounded whatever the jobs carry (measured in `bench/`, see docs/benchmarks.md).
  *
  * What is held is counted exactly (jobs being processed); what a job not yet fetched will carry
  * is a moving average of the jobs seen. Concurrency is re-set on every hold and release, before

@@ -70,7 +70,7 @@ export class PackingBuffer {
   /**
    * Adds rows (with their estimated JSON sizes); resolves once every job carrying one of them is
    * stored. One promise per call, not per row: with thousands of rows per `submitMany()` the
-   * per-row promises cost more CPU than the packing saves (see README "Benchmarks").
+   * per-row promises cost more CPU than the packing saves (see docs/benchmarks.md).
    */
   addMany(rows: readonly Row[], bytes?: readonly number[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();

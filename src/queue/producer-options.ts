@@ -50,7 +50,7 @@ export interface ProducerOptions {
    *
    * `false` gives one job per request. That was the default until packing became adaptive: it ran at
    * about 8k requests/s end to end on 2 cores, no faster than a BullMQ no-op Worker, because each
-   * job costs the queue the same whatever it holds (see README "Benchmarks").
+   * job costs the queue the same whatever it holds (see docs/benchmarks.md).
    * `true` or an object turns it on, with the object's limits.
    * @defaultValue `true` (`{ maxRequestsPerJob: 100, maxBytesPerJob: 1048576, lingerMs: 0 }`)
    */
@@ -79,7 +79,7 @@ export interface ProducerOptions {
    * (`WAIT count timeoutMs` on the master that stored it, also on a cluster), and rejects with a
    * `ReplicationTimeoutError` when fewer acknowledged in time. Redis replicates asynchronously, so
    * without it a master that dies just after acknowledging can lose the job. Costs one WAIT round
-   * trip per group of concurrent submits (see README "Redis Cluster").
+   * trip per group of concurrent submits (see docs/guides/partitions-and-cluster.md, "Redis Cluster").
    * @defaultValue `false` (resolve once the master stored the job)
    */
   replicas?: false | ReplicaWaitOptions;

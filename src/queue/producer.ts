@@ -191,7 +191,7 @@ export class Producer {
 
   /**
    * Records the queue in the schema's layout registry once per producer, before its first job: a
-   * worker of another `partitions` finds it there and drains it (README "Partitions").
+   * worker of another `partitions` finds it there and drains it (docs/guides/partitions-and-cluster.md).
    */
   #register(schema: string, name: string): Promise<void> {
     let registered = this.#registered.get(name);

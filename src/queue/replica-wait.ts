@@ -37,7 +37,7 @@ export function resolveReplicaWait(value: unknown): Readonly<Required<ReplicaWai
  * One connection's WAITs, sent one at a time. `WAIT` covers every write the connection made before
  * it, so callers whose write completed while a WAIT was in flight share the next one (a group
  * commit): under load one round trip to the replicas confirms many submits. A WAIT also blocks its
- * connection until it returns, which is the cost measured in README "Redis Cluster".
+ * connection until it returns, which is the cost measured in docs/guides/partitions-and-cluster.md, "Redis Cluster".
  */
 class WaitRounds {
   #inFlight: Promise<number> | undefined;

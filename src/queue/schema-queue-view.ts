@@ -20,7 +20,7 @@ export interface SchemaQueueCounts {
 export interface PartitionQueueCounts extends SchemaQueueCounts {
   /** The queue's name: the schema's, or `<schema>#<partition>`. */
   readonly queue: string;
-  /** False for a queue of another `partitions` layout that still holds work or dead letters (README "Partitions"). */
+  /** False for a queue of another `partitions` layout that still holds work or dead letters (docs/guides/partitions-and-cluster.md). */
   readonly current: boolean;
 }
 

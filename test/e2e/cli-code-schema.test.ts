@@ -14,7 +14,7 @@ import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../helpers/redis
 
 // A library user's schema exists only in their code: the CLI, given just REDIS_URL and
 // BATCHFLOW_PREFIX (no config file), must still find its queues and its DLQ. And two workers on
-// one host, from the README recipe (BATCHFLOW_HTTP_PORT=0), run side by side; `stats` sums their rates.
+// one host, from the recipe in docs/operations/scaling.md (BATCHFLOW_HTTP_PORT=0), run side by side; `stats` sums their rates.
 const defer = useCleanups();
 const dir = mkdtempSync(join(tmpdir(), 'bf-codeschema-'));
 const tables: string[] = [];

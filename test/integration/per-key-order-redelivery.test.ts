@@ -1,4 +1,4 @@
-// What `maxInFlightBatches: 1` does and does not keep (docs/notes-partitions.md, "Per-key order"):
+// What `maxInFlightBatches: 1` does and does not keep (docs/guides/partitions-and-cluster.md, "Per-key order: exactly what holds"):
 // a worker commits a key's older value and is killed before completing its job; a newer value of
 // the key is submitted and committed by the next worker (maxInFlightBatches: 1); the killed
 // worker's job comes back about a lock duration later. At-least-once without a version column:
