@@ -111,11 +111,14 @@ export class WorkerService {
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, tuning } of config.schemas) {
-      const view = await SchemaQueueView.open(schema.name, this.#redis, config.prefix, schema.partitions);
+      const view = new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions);
       this.#views.push(view);
       // Bull Board lists another `partitions` layout's queues while they hold anything (docs: partitions guide).
+      // Looked for in the background: with Redis unreachable, /readyz must still answer (and say so).
+      const refresh = (probeAll: boolean) => view.refresh(probeAll).catch((err: unknown) => this.#log.warn({ event: 'layout-refresh-failed', schema: schema.name, err }, 'could not look for other partition layouts'));
+      void refresh(true);
       if (tuning.layoutCheckIntervalMs > 0) {
-        const timer = setInterval(() => void view.refresh().catch((err: unknown) => this.#log.warn({ event: 'layout-refresh-failed', schema: schema.name, err }, 'could not look for other partition layouts')), tuning.layoutCheckIntervalMs);
+        const timer = setInterval(() => void refresh(false), tuning.layoutCheckIntervalMs);
         timer.unref();
         this.#timers.push(timer);
       }

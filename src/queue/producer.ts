@@ -177,8 +177,9 @@ export class Producer {
   }
 
   async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
-    await this.#register(schema.name, name);
+    // Packed: the registration rides in the packer's first send, so submits made meanwhile pack behind it.
     if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes);
+    await this.#register(schema.name, name);
     const queue = this.#queue(name);
     if (rows.length === 1) {
       await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
@@ -229,6 +230,7 @@ export class Producer {
       const queue = this.#queue(name);
       // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
       const send = async (jobs: EncodedRow[][]) => {
+        await this.#register(schema.name, name);
         await queue.addBulk(jobs.map((rows) => ({ name: schema.name, data: schemaJobData(schema.name, rows), opts: this.#jobOptions })));
       };
       packer = new PackingBuffer(this.#options.packing as PackingLimits, send);

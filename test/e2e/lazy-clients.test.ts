@@ -7,6 +7,8 @@ import { spawnNode } from '../helpers/child-process.js';
 // app that installed none of them: importing it must not load any, and each driver must fail on
 // first use with an error naming the package to install.
 const ENTRY = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
+/** The sink authors' subpath (`bullmq-batchflow/plugin`), where `openSink` lives: it must load no client either. */
+const PLUGIN = fileURLToPath(new URL('../../dist/src/plugin.js', import.meta.url));
 const HOOK = `
 const blocked = new Set(['pg', 'mysql2', 'mysql2/promise', 'better-sqlite3']);
 export async function resolve(specifier, context, next) {
@@ -21,6 +23,7 @@ const SCRIPT = `
 import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOK)}));
 const m = await import(${JSON.stringify(ENTRY)});
+const plugin = await import(${JSON.stringify(PLUGIN)});
 console.log('imported', typeof m.Producer, typeof m.PostgresDriver);
 for (const driver of [new m.PostgresDriver({ connectionString: 'postgres://x@127.0.0.1:1/x' }), new m.MySqlDriver({ connectionString: 'mysql://x@127.0.0.1:1/x' }), new m.SqliteDriver({ filename: ':memory:' })]) {
   const err = await driver.ping().then(() => undefined, (e) => e);
@@ -28,7 +31,7 @@ for (const driver of [new m.PostgresDriver({ connectionString: 'postgres://x@127
   await driver.close();
 }
 for (const sink of [{ type: 'postgres', url: 'postgres://x@127.0.0.1:1/x' }, { type: 'mysql', url: 'mysql://x@127.0.0.1:1/x' }, { type: 'sqlite', filename: ':memory:' }]) {
-  const err = await m.openSink({ name: 'main' }, sink).then(() => undefined, (e) => e);
+  const err = await plugin.openSink({ name: 'main' }, sink).then(() => undefined, (e) => e);
   console.log('sink', sink.type, err?.code, err?.message);
 }
 `;
