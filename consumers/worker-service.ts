@@ -29,6 +29,8 @@ export interface WorkerServiceOptions {
    * @defaultValue the JSON log only
    */
   notice?: (line: string) => void;
+  /** Traces batches and HTTP ingest (the caller registered the OpenTelemetry SDK). @defaultValue false */
+  tracing?: boolean;
 }
 
 /**
@@ -56,11 +58,13 @@ export class WorkerService {
   #http: ListeningHttpServer | undefined;
   #ready = false;
   #stopping: Promise<void> | undefined;
+  readonly #tracing: boolean;
   readonly #watch: DependencyWatch;
 
   constructor(options: WorkerServiceOptions) {
     this.#config = options.config;
     this.#log = options.logger;
+    this.#tracing = options.tracing ?? false;
     this.#watch = new DependencyWatch(options.notice ?? (() => {}), options.logger);
   }
 
@@ -100,7 +104,7 @@ export class WorkerService {
     this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, sink, tuning } of config.schemas) {
-      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, ...tuning });
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor: this.#executors.get(sink) as SinkExecutor, metrics: this.metrics, tracing: this.#tracing, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
       const view = await SchemaQueueView.open(schema.name, this.#redis, config.prefix, schema.partitions);
@@ -154,7 +158,7 @@ export class WorkerService {
   async #startHttp(): Promise<void> {
     const { http, prefix, redis, schemas, keepCompletedJobs } = this.#config;
     if (http.ingest) {
-      this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
+      this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs, tracing: this.#tracing });
     }
     const server = createHttpServer({
       host: http.host,

@@ -25,7 +25,7 @@ import { LayoutWatch } from './layout-watch.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
 import { pendingRequests, type PendingRequest } from './pending-request.js';
-import { BatchTracer } from '../tracing/batch-tracer.js';
+import { BatchTracer, type BatchSpan } from '../tracing/batch-tracer.js';
 import { loadOtelApi } from '../tracing/otel-api.js';
 import { startBatchSpan } from './batch-span.js';
 
@@ -251,17 +251,22 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     await settled;
   }
 
-  async #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
+  #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
+    if (!this.#tracer) return this.#commit(batchId, items, assemblySeconds, undefined);
+    // The whole batch runs in its span: the writer's calls, the DLQ write and every event (log) it emits.
+    const span = startBatchSpan(this.#tracer, batchId, items);
+    return span.run(() => this.#commit(batchId, items, assemblySeconds, span));
+  }
+
+  async #commit(batchId: string, items: PendingRequest[], assemblySeconds: number, span: BatchSpan | undefined): Promise<void> {
     const schema = this.schema.name;
     const sink = this.#options.executor.sink;
     this.#metrics.batchAssembled(schema, assemblySeconds, items.length);
     // The accumulator counts this batch once it is handed over; it is in flight from here.
     this.#metrics.inFlightBatches(schema, this.#accumulator.inFlight);
     const started = performance.now();
-    const span = this.#tracer && startBatchSpan(this.#tracer, batchId, items);
     try {
-      const write = () => this.#writer.write(items.map((item) => item.request), this.#abort.signal, batchId);
-      const { failures } = await (span ? span.run(write) : write());
+      const { failures } = await this.#writer.write(items.map((item) => item.request), this.#abort.signal, batchId);
       const failed = new Set(failures.map((f) => f.index));
       if (failures.length > 0) {
         span?.failed(failures);
