@@ -170,6 +170,7 @@ export class WorkerService {
       queues: () => this.#views.flatMap((view) => view.queues),
       producer: this.#producer,
       ingestToken: this.#producer ? http.ingestToken : undefined,
+      ingestTracing: this.#tracing,
       onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),
     });
     this.#http = await server.listen();
