@@ -74,9 +74,10 @@ export class BatchTracer {
 
   /**
    * Opens the span of a batch. `traceparents` are its requests' recorded contexts (duplicates, as
-   * from one `submitMany()`, give one link); `attempt` is the highest delivery attempt among its jobs.
+   * from one `submitMany()`, give one link); `attempt` is the highest delivery attempt among its jobs;
+   * `attributes` adds to the span's (e.g. how many of its requests are DLQ replays).
    */
-  start(batchId: string, traceparents: Iterable<string | undefined>, attempt: number): BatchSpan {
+  start(batchId: string, traceparents: Iterable<string | undefined>, attempt: number, attributes: Readonly<Record<string, number>> = {}): BatchSpan {
     const links: Link[] = [];
     const seen = new Set<string>();
     let size = 0;
@@ -97,6 +98,7 @@ export class BatchTracer {
         'batchflow.batch.size': size,
         'batchflow.attempt': attempt,
         'batchflow.linked_requests': links.length,
+        ...attributes,
       },
     });
     const batch = new BatchSpan(span, this.api, this.#tracer);

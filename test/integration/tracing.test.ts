@@ -98,5 +98,13 @@ describe('tracing (real OpenTelemetry SDK, Redis, PostgreSQL)', () => {
     expect(calls.some((c) => c.attributes['batchflow.execute.size'] === 1 && c.attributes['batchflow.failure.code'] === '23514')).toBe(true);
     expect(all.some((s) => s.name === 'batchflow.dead_letter' && s.parentSpanContext?.spanId === batch.spanContext().spanId && s.attributes['batchflow.dead_letter.count'] === 1)).toBe(true);
     if (process.env.TRACE_DUMP) console.log(dumpTrace(batch, all));
+
+    // Replay: once the constraint is gone, the DLQ entry's replay commits in a batch that says so.
+    await pgQuery(`ALTER TABLE ${table} DROP CONSTRAINT ${table}_score_check`);
+    expect((await consumer.dlq.replay()).done).toBe(1);
+    expect(await waitFor(async () => (await pgCount(table)) === 16, 30_000)).toBe(true);
+    const replayBatch = () => tracing.spans().find((s) => s.name === 'batchflow.batch' && s.attributes['batchflow.replayed_requests'] === 1);
+    expect(await waitFor(() => replayBatch() !== undefined)).toBe(true);
+    expect(replayBatch()?.attributes).toMatchObject({ 'batchflow.outcome': 'committed', 'batchflow.replay.max': 1, 'batchflow.batch.size': 1 });
   });
 });
