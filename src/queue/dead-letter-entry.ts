@@ -43,6 +43,8 @@ export interface DeadLetterEntry {
   readonly jobAttempts?: number;
   /** Times this request was replayed from the DLQ before this failure. */
   readonly replays: number;
+  /** The W3C traceparent its producer recorded (`tracing: true`); a replay carries it on, so its batch links to the original request. Absent when not traced. */
+  readonly traceparent?: string;
 }
 
 /** History carried by a replayed job so a repeat failure keeps its first failure time and counts. */

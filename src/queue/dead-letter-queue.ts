@@ -211,7 +211,7 @@ export class DeadLetterQueue {
         if (decision.action === 'refuse') throw decision.error;
         encoded = decision.action === 'replay' ? replayRow(decision) : entry.request;
       }
-      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay);
+      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay, entry.traceparent === undefined ? undefined : [entry.traceparent]);
     }
     const jobId = `r_${dlqId}`;
     const replayed = new Job(this.#target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);

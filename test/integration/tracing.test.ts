@@ -106,5 +106,7 @@ describe('tracing (real OpenTelemetry SDK, Redis, PostgreSQL)', () => {
     const replayBatch = () => tracing.spans().find((s) => s.name === 'batchflow.batch' && s.attributes['batchflow.replayed_requests'] === 1);
     expect(await waitFor(() => replayBatch() !== undefined)).toBe(true);
     expect(replayBatch()?.attributes).toMatchObject({ 'batchflow.outcome': 'committed', 'batchflow.replay.max': 1, 'batchflow.batch.size': 1 });
+    // The DLQ entry kept the request's trace context: the replay's batch links to the original caller.
+    expect(linksTo(replayBatch() as ReadableSpan, request as SpanContext)).toBe(true);
   });
 });
