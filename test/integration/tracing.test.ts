@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, trace, type SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BullMQOtel } from 'bullmq-otel';
 import { describe, expect, it } from 'vitest';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema } from '../../src/index.js';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -14,7 +15,7 @@ import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis
 
 const defer = useCleanups();
 
-async function pipeline(label: string) {
+async function pipeline(label: string, extra: { telemetry?: BullMQOtel } = {}) {
   const tracing = startTestTracing();
   defer(() => tracing.stop());
   const table = uniqueTable(label);
@@ -23,8 +24,8 @@ async function pipeline(label: string) {
   const schema = SQLSchema(table, 'update', { id: 'int64', score: 'int32' });
   const prefix = uniquePrefix(label);
   const driver = new PostgresDriver({ connectionString: PG_URL });
-  const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix, tracing: true });
-  const consumer = new BatchConsumer({ connection: REDIS_URL, schema, executor: driver, prefix, flushSize: 100, flushIntervalMs: 200, tracing: true });
+  const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix, tracing: true, ...extra });
+  const consumer = new BatchConsumer({ connection: REDIS_URL, schema, executor: driver, prefix, flushSize: 100, flushIntervalMs: 200, tracing: true, ...extra });
   defer(async () => {
     await producer.close();
     await consumer.close();
@@ -108,5 +109,22 @@ describe('tracing (real OpenTelemetry SDK, Redis, PostgreSQL)', () => {
     expect(replayBatch()?.attributes).toMatchObject({ 'batchflow.outcome': 'committed', 'batchflow.replay.max': 1, 'batchflow.batch.size': 1 });
     // The DLQ entry kept the request's trace context: the replay's batch links to the original caller.
     expect(linksTo(replayBatch() as ReadableSpan, request as SpanContext)).toBe(true);
+  });
+
+  it('passes BullMQ telemetry (bullmq-otel) to its queues and workers: the enqueue is a child of the caller, the job is processed in a span', async () => {
+    const { tracing, table, schema, producer } = await pipeline('trace_bullmq', { telemetry: new BullMQOtel({ tracerName: 'bullmq-e2e' }) });
+    const tracer = trace.getTracer('test-app');
+    let request: SpanContext | undefined;
+    await tracer.startActiveSpan('request', async (span) => {
+      request = span.spanContext();
+      await producer.submit(schema, { id: 1n, score: 1 });
+      span.end();
+    });
+    expect(await waitFor(async () => (await pgCount(table)) === 1)).toBe(true);
+    const bullmq = () => tracing.spans().filter((s) => s.instrumentationScope.name === 'bullmq-e2e');
+    expect(await waitFor(() => bullmq().some((s) => s.kind === SpanKind.CONSUMER))).toBe(true);
+    const names = bullmq().map((s) => `${s.name} kind=${s.kind}`).join(', ');
+    // The enqueue runs in the caller's trace, as its child (BullMQ's PRODUCER span).
+    expect(bullmq().some((s) => s.kind === SpanKind.PRODUCER && s.spanContext().traceId === request?.traceId), names).toBe(true);
   });
 });
