@@ -6,6 +6,7 @@ export * from './queue/index.js';
 export * from './drivers/redis/index.js';
 export * from './metrics/prometheus-reporter.js';
 export * from './runtime/shutdown-signals.js';
+export * from './tracing/index.js';
 export * from './drivers/postgres/index.js';
 export * from './drivers/mysql/index.js';
 export * from './drivers/sqlite/index.js';
