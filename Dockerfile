@@ -13,9 +13,11 @@ RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund && npm rebuild be
 
 COPY . .
 # pg and mysql2 are optional peers of the package (dev dependencies of this repo): the worker
-# image keeps them, so every sink type works in it.
+# image keeps them, so every sink type works in it; so are the OpenTelemetry SDK packages that
+# tracing (`OTEL_*` variables) needs.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
-  && npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund pg@^8.16.3 mysql2@^3.15.3
+  && npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund pg@^8.16.3 mysql2@^3.15.3 \
+     @opentelemetry/sdk-trace-node@^2.12.1 @opentelemetry/exporter-trace-otlp-http@~0.223.1 @opentelemetry/resources@^2.12.1
 
 # Runs as the image's unprivileged user; /app/data holds the demo SQLite database.
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -47,6 +47,8 @@ export interface HttpServerOptions {
   bodyLimit?: string | number;
   /** An ingest request whose rows Redis has not confirmed by then gets 503. @defaultValue 10000 */
   ingestTimeoutMs?: number;
+  /** Ingest requests' `traceparent` headers become their rows' trace context (see `createIngestRouter`). @defaultValue false */
+  ingestTracing?: boolean;
   /** `close()` waits this long for requests in progress before cutting connections. @defaultValue 5000 */
   shutdownTimeoutMs?: number;
   /** Receives unexpected errors (metrics failing, Redis down during ingest); responses never carry them. @defaultValue ignore */
@@ -122,7 +124,7 @@ export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
     o.readOnly ? readOnlyGuard() : pass,
     bullBoardRouter({ queues: o.queues ?? [], basePath: ADMIN_PATH, readOnly: o.readOnly, ...(o.keepCompletedJobs !== undefined && { keepCompletedJobs: o.keepCompletedJobs }) }),
   );
-  if (o.producer) app.use('/v1', createIngestRouter({ producer: o.producer, token: o.ingestToken, bodyLimit: o.bodyLimit, submitTimeoutMs: o.ingestTimeoutMs, onError }));
+  if (o.producer) app.use('/v1', createIngestRouter({ producer: o.producer, token: o.ingestToken, bodyLimit: o.bodyLimit, submitTimeoutMs: o.ingestTimeoutMs, onError, tracing: o.ingestTracing }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(lastResort(onError));
   return { app, listen: () => listen(app, o.host, o.port, o.shutdownTimeoutMs) };

@@ -24,7 +24,10 @@ export const REDACTED_LOG_PATHS: readonly string[] = Object.freeze([
   'req.headers.cookie',
 ]);
 
-/** The service's JSON logger, one line per event on stdout. */
-export function createLogger(level: string): Logger {
-  return pino({ name: 'batchflow', level, redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' } });
+/**
+ * The service's JSON logger, one line per event on stdout. `fields` adds to every line, e.g. the
+ * active span's `trace_id` and `span_id` when tracing is on.
+ */
+export function createLogger(level: string, fields?: () => Record<string, string>): Logger {
+  return pino({ name: 'batchflow', level, redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' }, ...(fields && { mixin: fields }) });
 }

@@ -34,6 +34,8 @@ export interface WorkerServiceOptions {
    * @defaultValue the JSON log only
    */
   notice?: (line: string) => void;
+  /** Traces batches and HTTP ingest (the caller registered the OpenTelemetry SDK). @defaultValue false */
+  tracing?: boolean;
 }
 
 /**
@@ -61,11 +63,13 @@ export class WorkerService {
   #http: ListeningHttpServer | undefined;
   #ready = false;
   #stopping: Promise<void> | undefined;
+  readonly #tracing: boolean;
   readonly #watch: DependencyWatch;
 
   constructor(options: WorkerServiceOptions) {
     this.#config = options.config;
     this.#log = options.logger;
+    this.#tracing = options.tracing ?? false;
     this.#watch = new DependencyWatch(options.notice ?? (() => {}), options.logger);
   }
 
@@ -128,7 +132,7 @@ export class WorkerService {
     if (config.http.enabled) await this.#startHttp();
     for (const { schema, sink, tuning } of config.schemas) {
       const executor = this.#executors.get(sink) as SinkExecutor;
-      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor, metrics: this.metrics, logger: false, endpoint: this.httpUrl, ...tuning });
+      const consumer = new BatchConsumer({ connection: config.redis, prefix: config.prefix, schema, executor, metrics: this.metrics, logger: false, endpoint: this.httpUrl, tracing: this.#tracing, ...tuning });
       logConsumerEvents(consumer, this.#log);
       this.#consumers.push(consumer);
     }
@@ -173,7 +177,7 @@ export class WorkerService {
   async #startHttp(): Promise<void> {
     const { http, prefix, redis, schemas, keepCompletedJobs } = this.#config;
     if (http.ingest) {
-      this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs });
+      this.#producer = new Producer({ connection: redis, prefix, schemas: schemas.map((s) => s.schema), metrics: this.metrics, keepCompletedJobs, tracing: this.#tracing });
     }
     // Bull Board also shows the schemas an app's code made under this prefix (found by their
     // queues in Redis at start), so a library user needs no config entry to see them.
@@ -197,6 +201,7 @@ export class WorkerService {
       keepCompletedJobs,
       producer: this.#producer,
       ingestToken: this.#producer ? http.ingestToken : undefined,
+      ingestTracing: this.#tracing,
       onError: (err) => this.#log.error({ event: 'http-error', err }, 'HTTP request failed'),
     });
     this.#http = await server.listen();

@@ -3,6 +3,8 @@ import express, { Router, type ErrorRequestHandler, type RequestHandler } from '
 import { Request } from '../src/core/request.js';
 import type { Row, Schema } from '../src/core/schema.js';
 import { BatchFlowError } from '../src/errors/batchflow-error.js';
+import { loadOtelApi, type OtelApiModule } from '../src/tracing/otel-api.js';
+import { parseTraceparent } from '../src/tracing/trace-context.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
 import type { Producer } from '../src/queue/producer.js';
@@ -32,6 +34,13 @@ export interface IngestRouterOptions {
   submitTimeoutMs?: number;
   /** Called with unexpected errors (Redis unavailable, bugs); the client sees only a generic 503/500. @defaultValue ignore */
   onError?: (err: unknown) => void;
+  /**
+   * A request's W3C `traceparent` header becomes the trace context its rows are submitted in, so
+   * a producer with `tracing: true` records it and the batch that commits them links to the caller.
+   * Needs `@opentelemetry/api`. (An app with OpenTelemetry's HTTP instrumentation gets this already.)
+   * @defaultValue false
+   */
+  tracing?: boolean;
 }
 
 /** Defaults of {@link IngestRouterOptions}. */
@@ -78,6 +87,7 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
   if (token !== undefined && (typeof token !== 'string' || token.length === 0)) throw new ConfigError('token', 'must be a non-empty string');
   if (!Number.isInteger(submitTimeoutMs) || submitTimeoutMs <= 0) throw new ConfigError('submitTimeoutMs', 'must be a positive integer');
   const schemas = new Map(producer.schemas.map((schema) => [schema.name, schema]));
+  const inContext = options.tracing ? remoteContextRunner(loadOtelApi()) : undefined;
   const router = Router();
   router.post(
     '/schemas/:schema/requests',
@@ -102,7 +112,7 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
       });
       if (errors.length > 0) return void res.status(400).json(rejection(errors));
       try {
-        await submitWithin(producer, requests, submitTimeoutMs);
+        await (inContext ? inContext(req.headers.traceparent, () => submitWithin(producer, requests, submitTimeoutMs)) : submitWithin(producer, requests, submitTimeoutMs));
       } catch (err) {
         if (err instanceof ValidationError) return void res.status(400).json(rejection([rowError(null, err)]));
         onError(err);
@@ -168,5 +178,13 @@ function bodyErrors(onError: (err: unknown) => void): ErrorRequestHandler {
     if (err.status === 400 || err.type === 'request.aborted') return void res.status(400).json({ error: 'unreadable request body' });
     onError(err);
     res.status(500).json({ error: 'internal error' });
+  };
+}
+
+/** Runs work in the context of a caller's `traceparent` header (as is when there is none, or it is malformed). */
+function remoteContextRunner(api: OtelApiModule) {
+  return <T>(traceparent: unknown, work: () => Promise<T>): Promise<T> => {
+    const remote = parseTraceparent(traceparent);
+    return remote ? api.context.with(api.trace.setSpanContext(api.context.active(), remote), work) : work();
   };
 }

@@ -90,6 +90,9 @@ export { SinkError } from './errors/sink-error.js';
 export type { FailureReason } from './errors/failure-reason.js';
 export { ValidationError, type ValidationKind } from './errors/validation-error.js';
 
+// Tracing (OpenTelemetry, opt-in; `@opentelemetry/api` is an optional peer)
+export { TRACING_DEFAULTS, TRACER_NAME, type BatchOutcome, type TracingOptions } from './tracing/index.js';
+
 // Testing and process lifecycle
 export { MockExecutor, type MockExecutorCall, type MockExecutorOptions } from './testing/mock-executor.js';
 export { closeOnSignals, type CloseOnSignalsOptions } from './runtime/shutdown-signals.js';

@@ -17,16 +17,22 @@ export function registerWorker(program: Command, keepRunning: () => void): void 
     .action(async (_options: unknown, command: Command) => {
       const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
       // Loaded here, not at the top: the HTTP stack and drivers would slow down every other command.
-      const [{ closeOnSignals }, { createLogger }, { WorkerService }] = await Promise.all([
+      const [{ closeOnSignals }, { createLogger }, { WorkerService }, { startServiceTracing }] = await Promise.all([
         import('../../src/runtime/shutdown-signals.js'),
         import('../logger.js'),
         import('../worker-service.js'),
+        import('../service-tracing.js'),
       ]);
-      const logger = createLogger(config.logLevel);
+      // Before the service: its consumers find the tracer provider registered when they start.
+      const tracing = await startServiceTracing(config.tracing);
+      const logger = createLogger(config.logLevel, tracing?.logFields);
       // The JSON log is for machines; a newcomer without Redis also gets one plain line saying what to do.
-      const service = new WorkerService({ config, logger, notice: (line) => process.stderr.write(`batchflow: ${line}\n`) });
+      const service = new WorkerService({ config, logger, tracing: tracing !== undefined, notice: (line) => process.stderr.write(`batchflow: ${line}\n`) });
       const shutdownLimitMs = Math.max(...config.schemas.map((s) => s.tuning.shutdownTimeoutMs)) + SHUTDOWN_GRACE_MS;
-      closeOnSignals(() => service.stop(), {
+      closeOnSignals(async () => {
+        await service.stop();
+        await tracing?.shutdown(); // the last batches' spans, exported before exit
+      }, {
         onSignal: (signal, forced) => {
           logger.warn({ event: 'signal', signal, forced }, forced ? `${signal} again: exiting now` : `${signal}: shutting down gracefully`);
           if (!forced) {

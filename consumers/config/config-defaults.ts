@@ -32,6 +32,18 @@ export const CONFIG_DEFAULTS = Object.freeze({
     /** Accept rows over HTTP at `POST /v1/...` (see `http.ingestToken`). @defaultValue `true` */
     ingest: true,
   }),
+  tracing: Object.freeze({
+    /**
+     * OpenTelemetry traces, exported over OTLP (needs the optional packages
+     * `@opentelemetry/sdk-trace-node`, `@opentelemetry/exporter-trace-otlp-http`, `@opentelemetry/resources`).
+     * Also on when `OTEL_TRACES_EXPORTER=otlp` or an `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set;
+     * off whatever else says so when `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`.
+     * @defaultValue `false`
+     */
+    enabled: false,
+    /** The traces' `service.name`; env `OTEL_SERVICE_NAME` overrides. @defaultValue `'batchflow-worker'` */
+    serviceName: 'batchflow-worker',
+  }),
   /**
    * Batch tuning for every schema; each schema entry may override any of these. The fields and
    * their defaults are `BatchConsumer`'s own (see `BatchConsumerOptions` for each one's meaning

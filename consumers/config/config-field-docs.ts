@@ -13,6 +13,7 @@ export const CONFIG_FIELD_DOCS: Readonly<Record<string, string>> = Object.freeze
   'http.auth.token': 'Bearer token, at least 16 characters. Prefer `"env:NAME"`.',
   'http.ingestToken': 'Bearer token ingest requests must carry (≥ 16 characters). Required when `http.host` is beyond loopback and `http.ingest` is on; on loopback, ingest without it is open to local callers.',
   sinks: 'Named sinks, one executor (connection pool) each, shared by their schemas: `{ "<name>": { "type": "postgres", … } }`. The fields of each `type` are listed under [Sinks](#sinks).',
+  tracing: 'OpenTelemetry traces of the worker: a span per batch commit, linked to every request it carries. See [Observability](../operations/observability.md).',
   defaults: 'Batch tuning for every schema (the fields under [Tuning](#tuning)); each schema entry may override any of them.',
   schemas: 'The schemas the worker consumes, at least one. Each entry is described under [Schema entries](#schema-entries).',
   'schemas[].name': 'Schema (and queue) name. Default: the table name with `.` replaced by `_`; required without a `table`.',

@@ -139,6 +139,12 @@ export const configFileSchema = z
         ingestToken: bearerToken.optional(),
       })
       .prefault({}),
+    tracing: z
+      .strictObject({
+        enabled: bool.default(CONFIG_DEFAULTS.tracing.enabled),
+        serviceName: nonEmpty.default(CONFIG_DEFAULTS.tracing.serviceName),
+      })
+      .prefault({}),
     sinks: z.record(identifier, sinkSchema).default({}),
     defaults: z.strictObject(tuningShape).prefault({}),
     schemas: z.array(schemaEntry).min(1, { error: 'must hold at least one schema' }),

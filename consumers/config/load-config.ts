@@ -69,7 +69,7 @@ export function loadConfig(options: LoadConfigOptions = {}): WorkerConfig {
   }
   const schemas = buildSchemas(file);
   const baseDir = source.kind === 'file' ? dirname(source.path) : resolve(options.cwd ?? process.cwd());
-  return Object.freeze({ source, baseDir, redisUrl: file.redisUrl, redis: file.redis.cluster ? { cluster: { nodes: file.redis.cluster.nodes } } : file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, keepCompletedJobs: file.keepCompletedJobs, http: file.http, sinks: file.sinks, schemas });
+  return Object.freeze({ source, baseDir, redisUrl: file.redisUrl, redis: file.redis.cluster ? { cluster: { nodes: file.redis.cluster.nodes } } : file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, keepCompletedJobs: file.keepCompletedJobs, http: file.http, tracing: file.tracing, sinks: file.sinks, schemas });
 }
 
 function readJson(path: string, field: string): unknown {

@@ -42,6 +42,8 @@ export interface WorkerConfig {
   /** Completed jobs kept per schema queue (Bull Board's history), for the producers the service and CLI create. */
   readonly keepCompletedJobs: ConfigFile['keepCompletedJobs'];
   readonly http: ConfigFile['http'];
+  /** OpenTelemetry tracing of the service (see `CONFIG_DEFAULTS.tracing`). */
+  readonly tracing: ConfigFile['tracing'];
   readonly sinks: Readonly<Record<string, SinkConfig>>;
   readonly schemas: readonly SchemaConfig[];
 }

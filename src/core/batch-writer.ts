@@ -46,7 +46,8 @@ export interface WriteOutcome {
 
 /** Observers of each executor call; all optional and synchronous. */
 export interface BatchWriterHooks {
-  executed?(status: 'ok' | 'retry' | 'error', seconds: number, size: number): void;
+  /** One executor call answered (`error`: what it failed with) for the batch `batchId`. */
+  executed?(status: 'ok' | 'retry' | 'error', seconds: number, size: number, batchId?: string, error?: SinkError): void;
   /** A batch (or part of one) will be tried again after `delayMs`: a deadlock, or a failure that holds it. */
   retrying?(error: SinkError, attempt: number, delayMs: number, batchId: string | undefined): void;
 }
@@ -195,7 +196,7 @@ export class BatchWriter {
       try {
         await this.executor.execute(this.schema, part.requests, callSignal);
         this.breaker.success();
-        this.hooks.executed?.('ok', (performance.now() - started) / 1000, size);
+        this.hooks.executed?.('ok', (performance.now() - started) / 1000, size, batchId);
         return { kind: 'ok' };
       } catch (err) {
         error = toSinkError(err, callSignal);
@@ -203,7 +204,7 @@ export class BatchWriter {
       const seconds = (performance.now() - started) / 1000;
       if (signal?.aborted) {
         this.breaker.release();
-        this.hooks.executed?.('error', seconds, size);
+        this.hooks.executed?.('error', seconds, size, batchId, error);
         throw signal.reason;
       }
       // A call cut off by our own timer is a timeout, whatever the driver reported.
@@ -211,7 +212,7 @@ export class BatchWriter {
         error = new SinkError('timeout', `batch exceeded batchTimeoutMs (${this.#options.batchTimeoutMs} ms)`, { cause: error });
       }
       if (error instanceof PartialWriteError) {
-        this.hooks.executed?.('error', seconds, size);
+        this.hooks.executed?.('error', seconds, size, batchId, error);
         return { kind: 'partial', error, calls };
       }
       const action = failureAction(error.reason);
@@ -219,10 +220,10 @@ export class BatchWriter {
       // through) raised it for this content, so it is isolated like a data error; a sick one holds.
       if (action === 'bisect' || (action === 'hold' && isContentSuspect(error.reason) && (await this.#probe(signal, true)) === undefined)) {
         this.breaker.release(); // the sink answered, but a data error proves nothing about its health
-        this.hooks.executed?.('error', seconds, size);
+        this.hooks.executed?.('error', seconds, size, batchId, error);
         return { kind: 'data', error, calls };
       }
-      this.hooks.executed?.('retry', seconds, size);
+      this.hooks.executed?.('retry', seconds, size, batchId, error);
       if (action === 'retry' && ++deadlocks < this.#options.maxAttempts) {
         this.breaker.release();
         const delayMs = fullJitterDelayMs(deadlocks - 1, this.#options.retryBaseMs, this.#options.retryMaxMs);

@@ -10,12 +10,13 @@ import { resolveOptions } from '../core/resolve-options.js';
 import type { Schema } from '../core/schema.js';
 import { checkNumericOption, type NumericOptionKind } from '../core/numeric-option.js';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
+import { TRACING_DEFAULTS, type TracingOptions } from '../tracing/tracing-options.js';
 import type { RedisConnection } from './connection.js';
 import { consoleConsumerLogger, type ConsumerLogger } from './consumer-logger.js';
 import { DEFAULT_PREFIX } from './queue-names.js';
 
 /** Options of {@link BatchConsumer}. Batching and retry fields are documented on their core types. */
-export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flushSize'>, FlushSizeControllerOptions, BatchWriterOptions {
+export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flushSize'>, FlushSizeControllerOptions, BatchWriterOptions, TracingOptions {
   /**
    * Flush as soon as a batch holds this many requests, or `'auto'`: the size adapts between
    * `minFlushSize` and `maxFlushSize`, growing while larger batches commit each row cheaper under
@@ -136,6 +137,7 @@ export const BATCH_CONSUMER_DEFAULTS = Object.freeze({
   ...BATCH_WRITER_DEFAULTS,
   ...FLUSH_SIZE_CONTROLLER_DEFAULTS,
   ...DEAD_LETTER_STORM_GUARD_DEFAULTS,
+  ...TRACING_DEFAULTS,
   prefix: DEFAULT_PREFIX,
   breakerThreshold: CIRCUIT_BREAKER_DEFAULTS.threshold,
   breakerProbeBaseMs: CIRCUIT_BREAKER_DEFAULTS.probeBaseMs,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WaitingError, type Job, type Queue } from 'bullmq';
 import { BatchAccumulator } from '../core/batch-accumulator.js';
-import { BatchWriter } from '../core/batch-writer.js';
+import { BatchWriter, type BatchWriterHooks } from '../core/batch-writer.js';
 import { CircuitBreaker, type BreakerState, type HoldCause } from '../core/circuit-breaker.js';
 import { settleWithin } from '../core/settle-within.js';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
@@ -26,6 +26,9 @@ import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
 import { pendingRequests, type PendingRequest } from './pending-request.js';
 import { ConsumerVoice } from './consumer-voice.js';
+import { BatchTracer, type BatchSpan } from '../tracing/batch-tracer.js';
+import { loadOtelApi } from '../tracing/otel-api.js';
+import { startBatchSpan } from './batch-span.js';
 
 const BREAKER_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -70,6 +73,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #concurrency: JobConcurrency | undefined;
   /** What the consumer says without listeners (the `logger` option). */
   readonly #voice: ConsumerVoice;
+  /** With `tracing`: opens each batch's span. */
+  readonly #tracer: BatchTracer | undefined;
   #closing: Promise<void> | undefined;
   /** Rows committed since start, for the rate published on the health board. */
   #committedRows = 0;
@@ -86,13 +91,15 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     const sizing = new FlushSizing(o, (size) => this.#metrics.flushSize?.(o.schema.name, size), () => this.#concurrency?.saturated ?? false);
     const onStateChange = (state: BreakerState, cause: HoldCause | undefined) => this.#onBreaker(state, cause);
     this.#breaker = new CircuitBreaker({ threshold: o.breakerThreshold, probeBaseMs: o.breakerProbeBaseMs, probeMaxMs: o.breakerProbeMaxMs, onStateChange });
-    this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, sizing.observing({
+    this.#tracer = o.tracing ? new BatchTracer(loadOtelApi(), o.schema.name, sink) : undefined;
+    const hooks: BatchWriterHooks = {
       executed: (status, seconds, size) => this.#metrics.batchExecuted(o.schema.name, sink, status, seconds, size),
       retrying: (error, attempt, delayMs, batchId) => {
         this.#metrics.error(o.schema.name, sink, `retry:${error.reason}`);
         this.#emitSafe('batch:retry', { batchId: batchId ?? '', schema: o.schema.name, reason: error.reason, errorCode: error.sinkCode ?? null, attempt, delayMs });
       },
-    }));
+    };
+    this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, sizing.observing(this.#tracer ? this.#tracer.hooks(hooks) : hooks));
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, { ...o, flushSize: sizing.source }, (err) => this.#emitError(err));
     this.#redis = createRedis(o.connection, 'worker');
@@ -108,6 +115,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       lockDuration: o.lockDurationMs,
       stalledInterval: o.stalledIntervalMs,
       maxStalledCount: o.maxStalledCount,
+      ...(o.telemetry && { telemetry: o.telemetry }),
       ...(o.metricsMaxDataPoints > 0 && { metrics: { maxDataPoints: o.metricsMaxDataPoints } }),
     });
     this.#worker.on('error', (err) => this.#emitError(err));
@@ -164,7 +172,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   }
 
   #openQueue(name: string): Queue {
-    return openQueue(name, this.#redis, this.#options.prefix).on('error', (err) => this.#emitError(err));
+    return openQueue(name, this.#redis, this.#options.prefix, this.#options.telemetry).on('error', (err) => this.#emitError(err));
   }
 
   /** `idle`, `filling`, `flushing`, `closing` (draining for shutdown) or `closed`. */
@@ -250,7 +258,14 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     await settled;
   }
 
-  async #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
+  #flush(batchId: string, items: PendingRequest[], assemblySeconds: number): Promise<void> {
+    if (!this.#tracer) return this.#commit(batchId, items, assemblySeconds, undefined);
+    // The whole batch runs in its span: the writer's calls, the DLQ write and every event (log) it emits.
+    const span = startBatchSpan(this.#tracer, batchId, items);
+    return span.run(() => this.#commit(batchId, items, assemblySeconds, span));
+  }
+
+  async #commit(batchId: string, items: PendingRequest[], assemblySeconds: number, span: BatchSpan | undefined): Promise<void> {
     const schema = this.schema.name;
     const sink = this.#options.executor.sink;
     this.#metrics.batchAssembled(schema, assemblySeconds, items.length);
@@ -261,12 +276,14 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       const { failures } = await this.#writer.write(items.map((item) => item.request), this.#abort.signal, batchId);
       const failed = new Set(failures.map((f) => f.index));
       if (failures.length > 0) {
+        span?.failed(failures);
         const entries = failures.map((failure) => {
           const item = items[failure.index] as PendingRequest;
           return deadLetterFromFailure(schema, item.request, item.job, item.rowIndex, failure, item.history);
         });
         try {
-          await this.#deadLetter(batchId, entries, (i) => (items[failures[i]?.index ?? 0] as PendingRequest).job.queueName);
+          const store = () => this.#deadLetter(batchId, entries, (i) => (items[failures[i]?.index ?? 0] as PendingRequest).job.queueName);
+          await (span ? span.deadLetter(entries.length, store) : store());
         } catch (err) {
           // Not stored in the DLQ: fail those jobs so BullMQ redelivers them later; nothing is lost.
           for (const index of failed) items[index]?.reject(err);
@@ -289,7 +306,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       this.#metrics.rowsCommitted(schema, sink, committed);
       this.#committedRows += committed;
       this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
+      this.#tracer?.end(batchId, failures.length === 0 ? 'committed' : committed > 0 ? 'partial' : 'dead_lettered');
     } catch (err) {
+      this.#tracer?.end(batchId, 'error', err);
       for (const item of items) item.reject(err);
       throw err;
     } finally {

@@ -59,6 +59,8 @@ export interface DeadLetterEntry {
    * replay whose edit leaves the version column out (or NULL) replays with it. Absent on older entries.
    */
   readonly version?: EncodedValue;
+  /** The W3C traceparent its producer recorded (`tracing: true`); a replay carries it on, so its batch links to the original request. Absent when not traced. */
+  readonly traceparent?: string;
 }
 
 /** History carried by a replayed job so a repeat failure keeps its first failure time and counts. */

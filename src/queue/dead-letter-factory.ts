@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { traceOfRow } from './job-data.js';
 import { decodePayload, encodeRequest, type EncodedValue } from '../core/codec.js';
 import type { WriteFailure } from '../core/batch-writer.js';
 import { isRetryableReason } from '../errors/failure-reason.js';
@@ -41,6 +42,7 @@ export function deadLetterFromFailure(
       ...source(job),
       origin: jobDeliveryId(job, rowIndex),
       ...versionOf(request, encoded),
+      ...traced(job, rowIndex),
     },
   };
 }
@@ -125,6 +127,11 @@ function historyOf(job: Job): ReplayHistory | undefined {
 }
 
 /** Where the entry came from: which job (and which incarnation of its id), and its attempts option. */
+function traced(job: Job, rowIndex: number): Pick<DeadLetterEntry, 'traceparent'> {
+  const traceparent = traceOfRow(job.data, rowIndex);
+  return traceparent === undefined ? {} : { traceparent };
+}
+
 function source(job: Job): Pick<DeadLetterEntry, 'sourceJobId' | 'sourceJobTimestamp' | 'jobAttempts'> {
   return {
     sourceJobId: job.id ?? null,

@@ -219,7 +219,7 @@ export class DeadLetterQueue {
         if (decision.action === 'stale') throw staleError(decision.id, this.schema, decision.column);
         encoded = decision.action === 'replay' ? replayRow(decision) : entry.request;
       }
-      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay, entry.origin);
+      data = schemaJobData(this.schema, [encoded as Readonly<Record<string, EncodedValue>>], replay, entry.traceparent === undefined ? undefined : [entry.traceparent], entry.origin);
       target = this.#targets.route(encoded as Readonly<Record<string, EncodedValue>>);
     }
     const jobId = replayJobId(dlqId);

@@ -86,9 +86,9 @@ export class FlushSizing {
     const controller = this.#controller;
     if (!controller) return hooks;
     return {
-      executed: (status, seconds, size) => {
+      executed: (status, seconds, size, batchId, error) => {
         if (status === 'ok') controller.committed({ size, commitMs: seconds * 1000, atMs: performance.now() });
-        hooks.executed?.(status, seconds, size);
+        hooks.executed?.(status, seconds, size, batchId, error);
       },
       retrying: (error, attempt, delayMs, batchId) => {
         controller.setback(performance.now());

@@ -21,10 +21,26 @@ export interface SchemaJobData {
    * exactly-once ledger recognises the replay of a request that committed. One-row jobs only.
    */
   readonly origin?: DeliveryId;
+  /** Each row's W3C traceparent (`''` for none), aligned with `rows`; set only when the producer traced some. */
+  readonly tp?: readonly string[];
 }
 
-/** Builds the data of a schema-queue job; `replay` is set only when re-enqueuing a DLQ entry. */
-export function schemaJobData(schema: string, rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>, replay?: ReplayHistory, origin?: DeliveryId): SchemaJobData {
-  if (replay) return { v: PAYLOAD_VERSION, s: schema, rows, replay, ...(origin && rows.length === 1 && { origin }) };
-  return rows.length > 1 ? { v: PAYLOAD_VERSION, s: schema, n: rows.length, rows } : { v: PAYLOAD_VERSION, s: schema, rows };
+/**
+ * Builds the data of a schema-queue job; `replay` (and the request's `origin`) are set only when
+ * re-enqueuing a DLQ entry, `traces` only when the producer recorded a trace context for some row.
+ */
+export function schemaJobData(schema: string, rows: ReadonlyArray<Readonly<Record<string, EncodedValue>>>, replay?: ReplayHistory, traces?: readonly string[], origin?: DeliveryId): SchemaJobData {
+  const data: SchemaJobData = replay
+    ? { v: PAYLOAD_VERSION, s: schema, rows, replay, ...(origin && rows.length === 1 && { origin }) }
+    : rows.length > 1
+      ? { v: PAYLOAD_VERSION, s: schema, n: rows.length, rows }
+      : { v: PAYLOAD_VERSION, s: schema, rows };
+  return traces ? { ...data, tp: traces } : data;
+}
+
+/** The trace context the producer recorded for row `rowIndex` of a job's data, if any. */
+export function traceOfRow(data: unknown, rowIndex: number): string | undefined {
+  const traces = (data as { tp?: unknown } | null)?.tp;
+  const trace = Array.isArray(traces) ? (traces[rowIndex] as unknown) : undefined;
+  return typeof trace === 'string' && trace !== '' ? trace : undefined;
 }

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { RedisClient } from './connection.js';
 import { queueKeyPrefix } from './queue-names.js';
 
@@ -12,10 +12,10 @@ export const EVENTS_STREAM_MAX_LEN = 1000;
 /**
  * Opens a BullMQ Queue the way every BatchFlow component does: shared connection, the queue's
  * hash-tagged key prefix ({@link queueKeyPrefix}), bounded events stream, and a quiet `error`
- * listener (failures surface through the rejected call instead).
+ * listener (failures surface through the rejected call instead); `telemetry` is BullMQ's (`bullmq-otel`).
  */
-export function openQueue<T = unknown>(name: string, connection: RedisClient, prefix: string): Queue<T> {
-  const queue = new Queue<T>(name, { connection, prefix: queueKeyPrefix(prefix, name), streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } } });
+export function openQueue<T = unknown>(name: string, connection: RedisClient, prefix: string, telemetry?: Telemetry): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix: queueKeyPrefix(prefix, name), streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } }, ...(telemetry && { telemetry }) });
   queue.on('error', () => {});
   return queue;
 }

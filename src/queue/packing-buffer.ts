@@ -23,6 +23,8 @@ interface Waiter {
 /** A job being packed: its rows, their estimated bytes, and the calls waiting for it. */
 interface PackedJob {
   readonly rows: Row[];
+  /** Each row's trace context (`''` for none), aligned with `rows`; created by the first row that has one. */
+  traces: string[] | undefined;
   bytes: number;
   readonly waiters: Waiter[];
 }
@@ -54,8 +56,8 @@ export class PackingBuffer {
 
   constructor(
     readonly limits: PackingLimits,
-    /** Stores the jobs (one `addBulk`); each element is one job's rows. */
-    readonly send: (jobs: Row[][]) => Promise<void>,
+    /** Stores the jobs (one `addBulk`); each element is one job's rows, with their trace contexts when any row has one. */
+    readonly send: (jobs: Row[][], traces: ReadonlyArray<string[] | undefined>) => Promise<void>,
   ) {}
 
   /** Sends in progress. */
@@ -63,16 +65,17 @@ export class PackingBuffer {
     return this.#inFlight;
   }
 
-  add(row: Row, bytes = 0): Promise<void> {
-    return this.addMany([row], [bytes]);
+  add(row: Row, bytes = 0, trace?: string): Promise<void> {
+    return this.addMany([row], [bytes], trace);
   }
 
   /**
    * Adds rows (with their estimated JSON sizes); resolves once every job carrying one of them is
    * stored. One promise per call, not per row: with thousands of rows per `submitMany()` the
-   * per-row promises cost more CPU than the packing saves (see docs/benchmarks.md).
+   * per-row promises cost more CPU than the packing saves (see docs/benchmarks.md). `trace` is
+   * the W3C traceparent of the call (one for all its rows), kept per row in the packed job.
    */
-  addMany(rows: readonly Row[], bytes?: readonly number[]): Promise<void> {
+  addMany(rows: readonly Row[], bytes?: readonly number[], trace?: string): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { unsent: 0, resolve, reject };
@@ -85,11 +88,13 @@ export class PackingBuffer {
           job = undefined;
         }
         if (!job) {
-          job = { rows: [], bytes: 0, waiters: [] };
+          job = { rows: [], traces: undefined, bytes: 0, waiters: [] };
           this.#open = job;
           this.#clearLinger();
           if (this.limits.lingerMs > 0) this.#lingerTimer = setTimeout(() => this.#lingerOver(), this.limits.lingerMs);
         }
+        if (trace !== undefined && job.traces === undefined) job.traces = job.rows.map(() => '');
+        job.traces?.push(trace ?? '');
         job.rows.push(rows[i] as Row);
         job.bytes += size;
         if (job.waiters[job.waiters.length - 1] !== waiter) {
@@ -155,7 +160,10 @@ export class PackingBuffer {
     // A linger timer belongs to the open job; once it is sent, the next open job starts its own.
     if (!this.#open) this.#clearLinger();
     this.#inFlight++;
-    const sending = this.send(jobs.map((job) => job.rows)).then(
+    const sending = this.send(
+      jobs.map((job) => job.rows),
+      jobs.map((job) => job.traces),
+    ).then(
       () => {
         for (const job of jobs) for (const w of job.waiters) if (--w.unsent === 0) w.resolve();
       },

@@ -1,6 +1,8 @@
 import { resolveOptions } from '../core/resolve-options.js';
 import { ConfigError } from '../errors/config-error.js';
+import type { Telemetry } from 'bullmq';
 import type { MetricsReporter } from '../metrics/metrics-reporter.js';
+import { TRACING_DEFAULTS, type TracingOptions } from '../tracing/tracing-options.js';
 import type { Schema } from '../core/schema.js';
 import type { RedisConnection } from './connection.js';
 import { SCHEMA_JOB_DEFAULTS, validateKeepCompletedJobs, type KeepCompletedJobs } from './job-options.js';
@@ -28,7 +30,7 @@ export interface PackingOptions {
 }
 
 /** Options of {@link Producer}. */
-export interface ProducerOptions {
+export interface ProducerOptions extends TracingOptions {
   /** Redis URL or ioredis options. */
   connection: RedisConnection;
   /** Schemas this producer may submit to. */
@@ -99,6 +101,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   enqueueTimeoutMs: 10_000,
   replicas: false as false | ReplicaWaitOptions,
   keepCompletedJobs: SCHEMA_JOB_DEFAULTS.keepCompletedJobs as KeepCompletedJobs,
+  ...TRACING_DEFAULTS,
 });
 
 /** Producer options after defaults are applied: `packing` is resolved limits, or `false`. */
@@ -113,11 +116,13 @@ export interface ResolvedProducerOptions {
   readonly replicas: Readonly<Required<ReplicaWaitOptions>> | false;
   readonly keepCompletedJobs: KeepCompletedJobs;
   readonly metrics?: MetricsReporter;
+  readonly tracing: boolean;
+  readonly telemetry?: Telemetry;
 }
 
 /** Applies the defaults and validates every numeric field once; a bad one fails with a `ConfigError` naming it. */
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
-  const o = resolveOptions<Required<Omit<ProducerOptions, 'metrics'>> & Pick<ProducerOptions, 'metrics'>>(PRODUCER_DEFAULTS, options);
+  const o = resolveOptions<Required<Omit<ProducerOptions, 'metrics' | 'telemetry'>> & Pick<ProducerOptions, 'metrics' | 'telemetry'>>(PRODUCER_DEFAULTS, options);
   for (const field of ['maxPayloadBytes', 'jobAttempts', 'enqueueTimeoutMs'] as const) positiveInt(field, o[field]);
   validateKeepCompletedJobs('keepCompletedJobs', o.keepCompletedJobs);
   if (typeof o.prefix !== 'string' || o.prefix.length === 0) throw new ConfigError('prefix', `must be a non-empty string, got ${JSON.stringify(o.prefix)}`);

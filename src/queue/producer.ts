@@ -23,6 +23,8 @@ import { openQueue } from './open-queue.js';
 import { registerQueues } from './schema-layouts.js';
 import { keyedJobOptions, schemaJobOptions } from './job-options.js';
 import { schemaJobData } from './job-data.js';
+import { loadOtelApi } from '../tracing/otel-api.js';
+import { activeTraceparent } from '../tracing/trace-context.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 /** Per-call options of `submit()` / `submitMany()`. */
@@ -84,6 +86,8 @@ export class Producer {
   readonly #address: string;
   /** The Redis client's latest connection error since it was last ready: the cause a timed-out submit names. */
   #lastRedisError: Error | undefined;
+  /** With `tracing`: the caller's active trace context, as a W3C traceparent. */
+  readonly #trace: (() => string | undefined) | undefined;
 
   /** @throws ConfigError naming the field, for an option out of range (e.g. `packing.maxRequestsPerJob: 0`). */
   constructor(options: ProducerOptions) {
@@ -98,6 +102,10 @@ export class Producer {
     this.#redis.on('ready', () => (this.#lastRedisError = undefined));
     this.#address = describeRedis(this.#options.connection);
     this.#replicas = this.#options.replicas ? new ReplicaWaiter(this.#redis, this.#options.prefix, this.#options.replicas) : undefined;
+    if (this.#options.tracing) {
+      const api = loadOtelApi();
+      this.#trace = () => activeTraceparent(api);
+    }
   }
 
   /** Schemas this producer accepts. */
@@ -118,7 +126,7 @@ export class Producer {
     const schema = this.#registry.resolve(request.schema);
     const row = encodeSubmitted(schema, request);
     const bytes = assertPayloadSize(schema.name, row, this.#options.maxPayloadBytes);
-    await this.#enqueue(schema, [row], [bytes], options);
+    await this.#enqueue(schema, [row], [bytes], options, this.#trace?.());
   }
 
   /**
@@ -142,7 +150,8 @@ export class Producer {
       group.rows.push(row);
       group.bytes.push(bytes);
     }
-    await Promise.all([...bySchema].map(([schema, group]) => this.#enqueue(schema, group.rows, group.bytes, options)));
+    const trace = this.#trace?.();
+    await Promise.all([...bySchema].map(([schema, group]) => this.#enqueue(schema, group.rows, group.bytes, options, trace)));
   }
 
   /**
@@ -160,7 +169,8 @@ export class Producer {
     return Request.fromRow(this.#registry.resolve(schema), row);
   }
 
-  async #enqueue(schema: Schema, rows: EncodedRow[], bytes: number[], options?: SubmitOptions): Promise<void> {
+  /** `trace`: the caller's traceparent, recorded with each of its rows. */
+  async #enqueue(schema: Schema, rows: EncodedRow[], bytes: number[], options: SubmitOptions | undefined, trace: string | undefined): Promise<void> {
     const started = performance.now();
     // `!== undefined`, not truthiness: an empty key is a mistake to refuse, not "no key" (which would silently enqueue duplicates).
     const jobId = options?.idempotencyKey !== undefined ? idempotentJobId(options.idempotencyKey) : undefined;
@@ -168,7 +178,7 @@ export class Producer {
     const store = async (partition: number, partRows: EncodedRow[], partBytes: number[]) => {
       const queue = partitionQueueName(schema.name, partition, schema.partitions);
       const replicated = this.#replicas?.prepare(queue); // before the write: pins the slot's master
-      await this.#enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId), schema.name);
+      await this.#enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId, trace), schema.name);
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
@@ -176,17 +186,18 @@ export class Producer {
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
-  async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined): Promise<void> {
+  async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined, trace: string | undefined): Promise<void> {
     // Packed: the registration rides in the packer's first send, so submits made meanwhile pack behind it.
-    if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes);
+    if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes, trace);
     await this.#register(schema.name, name);
     const queue = this.#queue(name);
+    const traces = trace === undefined ? undefined : [trace];
     if (rows.length === 1) {
-      await queue.add(schema.name, schemaJobData(schema.name, rows), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
+      await queue.add(schema.name, schemaJobData(schema.name, rows, undefined, traces), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
       return;
     }
     for (let i = 0; i < rows.length; i += 1000) {
-      await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row]), opts: this.#jobOptions })));
+      await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row], undefined, traces), opts: this.#jobOptions })));
     }
   }
 
@@ -217,7 +228,7 @@ export class Producer {
   #queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = openQueue(name, this.#redis, this.#options.prefix);
+      queue = openQueue(name, this.#redis, this.#options.prefix, this.#options.telemetry);
       this.#queues.set(name, queue);
     }
     return queue;
@@ -229,9 +240,9 @@ export class Producer {
     if (!packer) {
       const queue = this.#queue(name);
       // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
-      const send = async (jobs: EncodedRow[][]) => {
+      const send = async (jobs: EncodedRow[][], traces: ReadonlyArray<string[] | undefined>) => {
         await this.#register(schema.name, name);
-        await queue.addBulk(jobs.map((rows) => ({ name: schema.name, data: schemaJobData(schema.name, rows), opts: this.#jobOptions })));
+        await queue.addBulk(jobs.map((rows, i) => ({ name: schema.name, data: schemaJobData(schema.name, rows, undefined, traces[i]), opts: this.#jobOptions })));
       };
       packer = new PackingBuffer(this.#options.packing as PackingLimits, send);
       this.#packers.set(name, packer);
