@@ -69,6 +69,11 @@ interface Suspect {
   readonly request: Request;
   readonly error: SinkError;
   readonly calls: number;
+  /**
+   * Whether it failed on its own (a lone request, or a sink's per-request answer). A held storm
+   * set that failed whole is no evidence against any one of its requests.
+   */
+  readonly alone: boolean;
 }
 
 /**
@@ -132,9 +137,18 @@ export class BatchWriter {
       const storm = this.#storms.assess(committed, codes);
       // Suspects failing with another code than the storm's fail alone on a healthy sink: proven bad.
       const bad = storm ? suspects.filter((s) => codeOf(s) !== storm.code) : suspects;
-      this.#storms.record(committed, bad.map(codeOf));
-      proven.push(...bad.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
-      if (!storm) return { failures: proven };
+      // A held set that failed whole while the window turned (other batches committed meanwhile)
+      // proves nothing about any one request: bisect it again rather than dead-letter it whole.
+      const lone = bad.filter((s) => s.alone);
+      this.#storms.record(committed, lone.map(codeOf));
+      proven.push(...lone.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
+      if (!storm) {
+        const unproven = bad.filter((s) => !s.alone);
+        if (unproven.length === 0) return { failures: proven };
+        stormCode = undefined;
+        pending = partOf(unproven);
+        continue;
+      }
       // A wave that looks like schema drift: hold it like a sick sink instead of draining it into the DLQ.
       stormCode = storm.code;
       pending = partOf(suspects.filter((s) => codeOf(s) === storm.code));
@@ -151,7 +165,8 @@ export class BatchWriter {
     const { error, calls } = answer;
     if (part.requests.length === 1 || (stormCode !== undefined && (error.sinkCode ?? error.reason) === stormCode)) {
       // A lone request, or still the storm's code for the whole held set (the drift is not fixed): no further bisection.
-      part.requests.forEach((request, i) => suspects.push({ index: part.indexes[i] as number, request, error, calls }));
+      const alone = part.requests.length === 1;
+      part.requests.forEach((request, i) => suspects.push({ index: part.indexes[i] as number, request, error, calls, alone }));
       return 0;
     }
     const half = Math.ceil(part.requests.length / 2);
@@ -167,7 +182,7 @@ export class BatchWriter {
       const request = part.requests[failure.index];
       if (!request || failedAt.has(failure.index)) continue;
       failedAt.add(failure.index);
-      if (failureAction(failure.error.reason) === 'bisect') suspects.push({ index: part.indexes[failure.index] as number, request, error: failure.error, calls });
+      if (failureAction(failure.error.reason) === 'bisect') suspects.push({ index: part.indexes[failure.index] as number, request, error: failure.error, calls, alone: true });
       else held.push(failure.index);
     }
     const committed = part.requests.length - failedAt.size;

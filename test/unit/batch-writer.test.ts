@@ -140,6 +140,36 @@ describe('BatchWriter', () => {
     expect(ids(mock)).toHaveLength(39);
   });
 
+  it('a held storm set that fails whole once more after the wave is over is bisected again, never dead-lettered whole', async () => {
+    // Two batches share the writer (maxInFlightBatches). A's 40 rows trip the storm guard and are
+    // held; the table is fixed while A's held set is in flight, so that attempt still fails whole
+    // with the storm's code, but by then B's 200 commits have turned the window: no storm any more.
+    let dropped = true;
+    let heldAttempts = 0;
+    let bCommitted = false;
+    const a = Array.from({ length: 40 }, (_, i) => new Request(schema).setInt32('id', i));
+    const b = Array.from({ length: 200 }, (_, i) => new Request(schema).setInt32('id', 1000 + i));
+    const mock = new MockExecutor({
+      behaviour: (_s, requests) => {
+        if (requests.some((r) => r.getInt32('id') >= 1000)) {
+          bCommitted = true;
+          return;
+        }
+        if (!dropped) return;
+        // Attempts of all 40: the first, then the held set's; the first after B's commits is the one the fix lands during.
+        if (requests.length === 40 && ++heldAttempts > 2 && bCommitted) dropped = false;
+        throw new SinkError('non_retryable', 'null value in column', { sinkCode: '23502' });
+      },
+    });
+    const writer = new BatchWriter(mock, schema, quickBreaker(), { ...fast, stormMinRows: 10 });
+    const first = writer.write(a);
+    await expect.poll(() => heldAttempts, { timeout: 5000 }).toBeGreaterThanOrEqual(2); // A is held as a storm
+    expect((await writer.write(b)).failures).toEqual([]);
+    const { failures } = await first;
+    expect(failures).toEqual([]);
+    expect(sorted(ids(mock).filter((id) => id < 1000))).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('a partial write never resends the applied requests; data failures fail alone, the rest are held', async () => {
     const applied: number[] = [];
     let oom = true;
