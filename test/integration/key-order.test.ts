@@ -9,6 +9,8 @@ import { SQLSchema, type ConflictStrategy } from '../../src/core/schema.js';
 import type { BatchExecutor } from '../../src/core/batch-executor.js';
 import type { SinkError } from '../../src/errors/sink-error.js';
 import { dialect, uniqueTable, type DialectAdapter } from './sql-dialects.js';
+import { PostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
+import { PG_URL, pgQuery, uniqueTable as pgUniqueTable } from '../helpers/pg.js';
 
 const KEYS = 300;
 const ROUNDS = 20;
@@ -80,3 +82,63 @@ for (const type of ['postgres', 'mysql'] as const) {
     });
   });
 }
+
+// Look-alike spellings (issue 18, found by the model test): 'a' and 'A' share a loose key, but a
+// `text` key keeps them apart while `citext` makes them one. Before, such rows went into separate
+// statements in arrival order, so [a, A] and [A, a] locked two distinct keys in opposite orders
+// and deadlocked (40P01, a 1 s stall each). Now the driver asks PostgreSQL how it compares them:
+// one order of its keys for every batch, and the later row of the keys it equates.
+describe('look-alike keys on postgres: concurrent [a, A, z] and [A, a, z]', () => {
+  const ITERATIONS = 25;
+  const spellings = [
+    ['a', 'A', 'z'],
+    ['A', 'a', 'z'],
+  ] as const;
+
+  for (const keyType of ['text', 'citext'] as const) {
+    it(`${keyType} key: never deadlocks, and ${keyType === 'text' ? 'each spelling is its own row' : 'the later spelling of a batch wins'}`, async () => {
+      if (keyType === 'citext') await pgQuery('CREATE EXTENSION IF NOT EXISTS citext').catch(() => undefined); // concurrent creators race
+      const table = pgUniqueTable('ko_look');
+      await pgQuery(`CREATE TABLE ${table} (k ${keyType} PRIMARY KEY, v int NOT NULL)`);
+      const schema = SQLSchema(table, 'update', { k: 'string', v: 'int32' });
+      const drivers = [new PostgresDriver({ connectionString: PG_URL }), new PostgresDriver({ connectionString: PG_URL })];
+      const deadlocks: string[] = [];
+      try {
+        await Promise.all(
+          drivers.map(async (driver, writer) => {
+            for (let i = 0; i < ITERATIONS; i++) {
+              // v = iteration, writer, position in the batch: which row won is readable from it.
+              const requests = (spellings[writer] as readonly string[]).map((k, position) => Request.fromRow(schema, { k, v: i * 100 + writer * 10 + position }));
+              for (;;) {
+                try {
+                  await driver.execute(schema, requests);
+                  break;
+                } catch (err) {
+                  if ((err as SinkError).reason !== 'deadlock') throw err;
+                  deadlocks.push(`${(err as SinkError).sinkCode} in iteration ${i}`);
+                }
+              }
+            }
+          }),
+        );
+        expect(deadlocks).toEqual([]);
+        const rows = await pgQuery<{ k: string; v: number }>(`SELECT k::text AS k, v FROM ${table} ORDER BY k::text COLLATE "C"`);
+        const last = (ITERATIONS - 1) * 100;
+        if (keyType === 'text') {
+          expect(rows.map((r) => r.k)).toEqual(['A', 'a', 'z']);
+          // Each spelling holds its own row from the last iteration of either writer.
+          expect([last + 1, last + 10]).toContain(rows[0]?.v); // 'A'
+          expect([last, last + 11]).toContain(rows[1]?.v); // 'a'
+        } else {
+          expect(rows).toHaveLength(2);
+          // 'a' and 'A' are one key: the later of the pair in whichever batch committed last.
+          expect([last + 1, last + 11]).toContain(rows.find((r) => r.k.toLowerCase() === 'a')?.v);
+        }
+        expect([last + 2, last + 12]).toContain(rows.find((r) => r.k === 'z')?.v);
+      } finally {
+        for (const driver of drivers) await driver.close();
+        await pgQuery(`DROP TABLE IF EXISTS ${table}`);
+      }
+    });
+  }
+});
