@@ -10,9 +10,11 @@ import type { BatchExecutor } from '../../src/core/batch-executor.js';
 import type { SinkError } from '../../src/errors/sink-error.js';
 import { dialect, uniqueTable, type DialectAdapter } from './sql-dialects.js';
 import { PostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
+import { MySqlDriver } from '../../src/drivers/mysql/mysql-driver.js';
 import { PG_URL, pgQuery, uniqueTable as pgUniqueTable } from '../helpers/pg.js';
 
 const KEYS = 300;
+const MARIADB_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const ROUNDS = 20;
 
 interface Case {
@@ -84,31 +86,66 @@ for (const type of ['postgres', 'mysql'] as const) {
 }
 
 // Look-alike spellings (issue 18, found by the model test): 'a' and 'A' share a loose key, but a
-// `text` key keeps them apart while `citext` makes them one. Before, such rows went into separate
-// statements in arrival order, so [a, A] and [A, a] locked two distinct keys in opposite orders
-// and deadlocked (40P01, a 1 s stall each). Now the driver asks PostgreSQL how it compares them:
-// one order of its keys for every batch, and the later row of the keys it equates.
-describe('look-alike keys on postgres: concurrent [a, A, z] and [A, a, z]', () => {
-  const ITERATIONS = 25;
-  const spellings = [
-    ['a', 'A', 'z'],
-    ['A', 'a', 'z'],
-  ] as const;
+// `text` (or `_bin`) key keeps them apart while `citext` (or `_ci`) makes them one. Before, such
+// rows were ordered by arrival (on PostgreSQL in separate statements), so [a, A] and [A, a] locked
+// two distinct keys in opposite orders and deadlocked (PostgreSQL: 40P01, a 1 s stall each). Now
+// the driver asks the database how it compares them: one order of its keys for every batch, and
+// the later row of the keys it equates.
+interface LookalikeTable {
+  readonly name: string;
+  readonly distinct: boolean;
+  readonly column: string;
+}
+const LOOKALIKE_TABLES: Record<'postgres' | 'mysql', readonly LookalikeTable[]> = {
+  postgres: [
+    { name: 'text', distinct: true, column: 'text' },
+    { name: 'citext', distinct: false, column: 'citext' },
+  ],
+  mysql: [
+    { name: 'utf8mb4_bin', distinct: true, column: 'varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' },
+    { name: 'utf8mb4_general_ci', distinct: false, column: 'varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci' },
+  ],
+};
 
-  for (const keyType of ['text', 'citext'] as const) {
-    it(`${keyType} key: never deadlocks, and ${keyType === 'text' ? 'each spelling is its own row' : 'the later spelling of a batch wins'}`, async () => {
-      if (keyType === 'citext') await pgQuery('CREATE EXTENSION IF NOT EXISTS citext').catch(() => undefined); // concurrent creators race
+/** Raw SQL on the test's own connection, and a driver of the dialect. */
+interface LookalikeDb {
+  exec(sql: string): Promise<{ k: string; v: number }[]>;
+  driver(): BatchExecutor;
+  close(): Promise<void>;
+}
+async function lookalikeDb(type: 'postgres' | 'mysql'): Promise<LookalikeDb> {
+  if (type === 'postgres') {
+    return { exec: (sql) => pgQuery(sql), driver: () => new PostgresDriver({ connectionString: PG_URL }), close: async () => undefined };
+  }
+  const mysql = (await import('mysql2/promise')).default;
+  const admin = await mysql.createConnection({ uri: MARIADB_URL });
+  return {
+    exec: async (sql) => ((await admin.query(sql)) as unknown as [{ k: string; v: number }[]])[0],
+    driver: () => new MySqlDriver({ connectionString: MARIADB_URL }),
+    close: () => admin.end(),
+  };
+}
+
+for (const type of ['postgres', 'mysql'] as const) {
+  describe(`look-alike keys on ${type}: concurrent batches [a, A, b, B, …] and [A, a, B, b, …]`, () => {
+    const ITERATIONS = 25;
+    const letters = 'abcdefghijklmnopqrst'.split('');
+    const spellings = [letters.flatMap((l) => [l, l.toUpperCase()]), letters.flatMap((l) => [l.toUpperCase(), l])];
+
+    it.each(LOOKALIKE_TABLES[type])('$name key: never deadlocks; spellings it keeps apart are rows of their own, else the later of a batch wins', async ({ distinct, column }) => {
+      const db = await lookalikeDb(type);
+      if (column === 'citext') await db.exec('CREATE EXTENSION IF NOT EXISTS citext').catch(() => undefined); // concurrent creators race
       const table = pgUniqueTable('ko_look');
-      await pgQuery(`CREATE TABLE ${table} (k ${keyType} PRIMARY KEY, v int NOT NULL)`);
+      await db.exec(`CREATE TABLE ${table} (k ${column} PRIMARY KEY, v int NOT NULL)`);
       const schema = SQLSchema(table, 'update', { k: 'string', v: 'int32' });
-      const drivers = [new PostgresDriver({ connectionString: PG_URL }), new PostgresDriver({ connectionString: PG_URL })];
+      const drivers = [db.driver(), db.driver()];
       const deadlocks: string[] = [];
       try {
         await Promise.all(
           drivers.map(async (driver, writer) => {
             for (let i = 0; i < ITERATIONS; i++) {
               // v = iteration, writer, position in the batch: which row won is readable from it.
-              const requests = (spellings[writer] as readonly string[]).map((k, position) => Request.fromRow(schema, { k, v: i * 100 + writer * 10 + position }));
+              const requests = (spellings[writer] as string[]).map((k, position) => Request.fromRow(schema, { k, v: i * 1000 + writer * 100 + position }));
               for (;;) {
                 try {
                   await driver.execute(schema, requests);
@@ -122,23 +159,23 @@ describe('look-alike keys on postgres: concurrent [a, A, z] and [A, a, z]', () =
           }),
         );
         expect(deadlocks).toEqual([]);
-        const rows = await pgQuery<{ k: string; v: number }>(`SELECT k::text AS k, v FROM ${table} ORDER BY k::text COLLATE "C"`);
-        const last = (ITERATIONS - 1) * 100;
-        if (keyType === 'text') {
-          expect(rows.map((r) => r.k)).toEqual(['A', 'a', 'z']);
-          // Each spelling holds its own row from the last iteration of either writer.
-          expect([last + 1, last + 10]).toContain(rows[0]?.v); // 'A'
-          expect([last, last + 11]).toContain(rows[1]?.v); // 'a'
-        } else {
-          expect(rows).toHaveLength(2);
-          // 'a' and 'A' are one key: the later of the pair in whichever batch committed last.
-          expect([last + 1, last + 11]).toContain(rows.find((r) => r.k.toLowerCase() === 'a')?.v);
-        }
-        expect([last + 2, last + 12]).toContain(rows.find((r) => r.k === 'z')?.v);
+        const rows = await db.exec(`SELECT k, v FROM ${table}`);
+        expect(rows).toHaveLength(distinct ? letters.length * 2 : letters.length);
+        // Every batch writes every key, so the table is one writer's last batch: per key the last
+        // row of that batch with a spelling the database equates to it (the row of its own spelling
+        // where it keeps them apart). v = iteration, writer, position.
+        const last = (ITERATIONS - 1) * 1000;
+        const expected = (writer: number) =>
+          rows.map(({ k }) => {
+            const positions = (spellings[writer] as string[]).flatMap((s, p) => (distinct ? s === k : s.toLowerCase() === k.toLowerCase()) ? [p] : []);
+            return last + writer * 100 + Math.max(...positions);
+          });
+        expect([expected(0), expected(1)]).toContainEqual(rows.map((r) => r.v));
       } finally {
-        for (const driver of drivers) await driver.close();
-        await pgQuery(`DROP TABLE IF EXISTS ${table}`);
+        for (const driver of drivers) await driver.close?.();
+        await db.exec(`DROP TABLE IF EXISTS ${table}`);
+        await db.close();
       }
     });
-  }
-});
+  });
+}
