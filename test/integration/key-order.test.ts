@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request } from '../../src/core/request.js';
-import { SQLSchema, type ConflictStrategy } from '../../src/core/schema.js';
+import { SQLSchema, type ConflictStrategy, type Schema } from '../../src/core/schema.js';
 import type { BatchExecutor } from '../../src/core/batch-executor.js';
 import type { SinkError } from '../../src/errors/sink-error.js';
 import { dialect, uniqueTable, type DialectAdapter } from './sql-dialects.js';
@@ -33,6 +33,19 @@ function batchOf(schema: ReturnType<typeof SQLSchema>, order: readonly number[],
   return order.map((key) => Request.fromRow(schema, { id: BigInt(key + 1), v: round * 10 + writer, ver: BigInt(round * 10 + writer) }));
 }
 
+/** Executes a batch until it commits; a deadlock is retried by the BatchWriter in production, here each one is counted. */
+async function executeCountingDeadlocks(driver: BatchExecutor, schema: Schema, requests: Request[], deadlocks: string[], label: string): Promise<void> {
+  for (;;) {
+    try {
+      await driver.execute(schema, requests);
+      return;
+    } catch (err) {
+      if ((err as SinkError).reason !== 'deadlock') throw err;
+      deadlocks.push(`${(err as SinkError).sinkCode} in ${label}`);
+    }
+  }
+}
+
 for (const type of ['postgres', 'mysql'] as const) {
   describe(`key order on ${type}: concurrent batches over shared keys in different orders`, () => {
     let db: DialectAdapter;
@@ -58,16 +71,7 @@ for (const type of ['postgres', 'mysql'] as const) {
           drivers.map(async (driver, writer) => {
             for (let round = 0; round < ROUNDS; round++) {
               const requests = batchOf(schema, orders[round * 2 + writer] as number[], round, writer);
-              // A deadlock is retried by the BatchWriter in production; here each one is counted.
-              for (;;) {
-                try {
-                  await driver.execute(schema, requests);
-                  break;
-                } catch (err) {
-                  if ((err as SinkError).reason !== 'deadlock') throw err;
-                  deadlocks.push(`${(err as SinkError).sinkCode} in round ${round}`);
-                }
-              }
+              await executeCountingDeadlocks(driver, schema, requests, deadlocks, `round ${round}`);
             }
           }),
         );
@@ -146,15 +150,7 @@ for (const type of ['postgres', 'mysql'] as const) {
             for (let i = 0; i < ITERATIONS; i++) {
               // v = iteration, writer, position in the batch: which row won is readable from it.
               const requests = (spellings[writer] as string[]).map((k, position) => Request.fromRow(schema, { k, v: i * 1000 + writer * 100 + position }));
-              for (;;) {
-                try {
-                  await driver.execute(schema, requests);
-                  break;
-                } catch (err) {
-                  if ((err as SinkError).reason !== 'deadlock') throw err;
-                  deadlocks.push(`${(err as SinkError).sinkCode} in iteration ${i}`);
-                }
-              }
+              await executeCountingDeadlocks(driver, schema, requests, deadlocks, `iteration ${i}`);
             }
           }),
         );
