@@ -100,17 +100,18 @@ export function inKeyOrder<R extends readonly Value[]>(schema: SQLSchema, rows: 
 export function lookalikeRows<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[]): R[] {
   const keyIndexes = keyIndexesOf(schema);
   if (keyIndexes.length === 0 || rows.length < 2) return [];
-  const spellings = new Map<string, { rows: R[]; exact: Set<string> }>();
+  const groups = new Map<string, R[]>();
   for (const row of rows) {
     const key = looseKey(row, keyIndexes);
     if (key === undefined) continue;
     const id = looseId(key);
-    let group = spellings.get(id);
-    if (!group) spellings.set(id, (group = { rows: [], exact: new Set() }));
-    group.rows.push(row);
-    group.exact.add(exactKey(row, keyIndexes) as string);
+    const group = groups.get(id);
+    if (group) group.push(row);
+    else groups.set(id, [row]);
   }
-  return [...spellings.values()].filter((group) => group.exact.size > 1).flatMap((group) => group.rows);
+  // Exact keys only for loose groups of two or more rows (rare in most batches).
+  const distinct = (group: R[]) => group.length > 1 && new Set(group.map((row) => exactKey(row, keyIndexes))).size > 1;
+  return [...groups.values()].filter(distinct).flat();
 }
 
 /**
