@@ -175,3 +175,28 @@ for (const type of ['postgres', 'mysql'] as const) {
     });
   });
 }
+
+describe('look-alike keys on postgres: a two-column key', () => {
+  it("ranks by every key column, each with its own type: ('a', '01') and ('a', 1) are one key, ('A', 1) another", async () => {
+    const table = pgUniqueTable('ko_look2');
+    await pgQuery(`CREATE TABLE ${table} (s text, n bigint, v int NOT NULL, PRIMARY KEY (s, n))`);
+    const schema = SQLSchema(table, 'update', ['s', 'n', 'v'], { keys: ['s', 'n'] });
+    const driver = new PostgresDriver({ connectionString: PG_URL });
+    try {
+      const rows = [
+        { s: 'a', n: '01', v: 1 },
+        { s: 'A', n: 1, v: 2 },
+        { s: 'a', n: 1, v: 3 },
+        { s: 'A', n: '1', v: 4 },
+      ];
+      await driver.execute(schema, rows.map((row) => Request.fromRow(schema, row)));
+      expect(await pgQuery(`SELECT s, n::int AS n, v FROM ${table} ORDER BY s COLLATE "C"`)).toEqual([
+        { s: 'A', n: 1, v: 4 },
+        { s: 'a', n: 1, v: 3 },
+      ]);
+    } finally {
+      await driver.close();
+      await pgQuery(`DROP TABLE IF EXISTS ${table}`);
+    }
+  });
+});
