@@ -101,7 +101,7 @@ describe('keys the database equates (later row wins, nothing dead-lettered)', ()
     expect(deadLettered).toEqual([]);
     expect(await pgRows(t)).toEqual([
       { k: 'Ab', v: 1 },
-      { k: 'xY', v: 4 }, // the stored key keeps its first spelling; the newer row's values win
+      { k: 'XY', v: 4 }, // one row per key the database equates (it asked): the newer row, spelling and all
     ]);
   });
 

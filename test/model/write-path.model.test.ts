@@ -16,7 +16,7 @@
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
 //   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (16000; half without kills)
 //   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON   0 switches a defect class off (all on)
-//   MODEL_LOOKALIKE_KEYS 1 adds spellings the key column keeps apart ('a'/'A' on text): off in CI, see generator.ts
+//   MODEL_LOOKALIKE_KEYS 0 drops spellings the key column keeps apart ('a'/'A' on text), see generator.ts
 //   MODEL_MAX_STEPS      steps per case (6); MODEL_VERBOSE=1 prints every case and its time
 import fc from 'fast-check';
 import { describe, it } from 'vitest';

@@ -16,7 +16,8 @@ import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
 import { newestRowsIfVersioned } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
-import { inKeyOrder } from '../sql/key-order.js';
+import { inDatabaseKeyOrder } from '../sql/key-order.js';
+import { MySqlLookalikeKeyRanks } from './key-ranks.js';
 import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './packet-limit.js';
 import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 import { checkSessionTimeZone, MYSQL_SESSION_SETUP_SQL } from './session-time-zone.js';
@@ -158,6 +159,7 @@ export class MySqlDriver implements BatchExecutor {
   /** The driver's own pool, created on first use (that is also when `mysql2` is loaded). */
   #ownedPool: Promise<mysql.Pool> | undefined;
   /** Unique indexes per table and when they were read. */
+  readonly #keyRanks = new MySqlLookalikeKeyRanks();
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
   /** The server's `max_allowed_packet`, read on the first batch. */
@@ -194,9 +196,10 @@ export class MySqlDriver implements BatchExecutor {
       refuseOversizedRows(SINK, batch.rows, maxPacket);
       const maxBytes = statementBudget(this.#options.maxStatementBytes, maxPacket);
       // Exactly-once: only the requests this transaction recorded first are written.
-      // Key order: concurrent batches lock shared keys in one order (rows the server may equate
-      // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
-      const newest = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
+      // Key order: concurrent batches lock shared keys in one order, look-alike spellings in the
+      // server's (rows it equates keep arrival order, so `ON DUPLICATE KEY UPDATE` lets the later win).
+      const claimed = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+      const newest = inDatabaseKeyOrder(sql, claimed, await this.#keyRanks.rank(query, sql, claimed));
       // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
       // pool may be set to any zone, so its Dates are formatted here.
       const rows = this.#options.pool ? datesAsText(sql, newest, mySqlUtcText) : newest;
@@ -219,6 +222,7 @@ export class MySqlDriver implements BatchExecutor {
     } catch (err) {
       // The table may have changed (a new index, or it did not exist yet): read it again next time.
       this.#uniqueIndexes.delete(sql.table);
+      this.#keyRanks.forget(sql.table);
       throw err;
     }
   }

@@ -10,7 +10,8 @@ import { POSTGRES_MAX_STATEMENT_BYTES, refuseOversizedFields } from './field-lim
 import { checkInteger, resolvePooledOptions } from '../sql/driver-options.js';
 import { quoteTableName } from '../sql/quote.js';
 import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
-import { inKeyOrder, keyIndexesOf, keyRounds } from '../sql/key-order.js';
+import { inDatabaseKeyOrder, keyIndexesOf, lastRowPerDatabaseKey } from '../sql/key-order.js';
+import { LookalikeKeyRanks } from './key-ranks.js';
 import type { Value } from '../../core/column-type.js';
 import { pingSession, runTransaction, type SqlSession } from '../sql/transaction.js';
 import { isExactlyOnce, ledgerBatch, type LedgerBatch } from '../sql/ledger.js';
@@ -103,15 +104,6 @@ function mergesOnConflict(schema: SQLSchema): boolean {
   return (schema.conflict === 'update' || schema.conflict === 'replace') && schema.keys.length < schema.columns.length;
 }
 
-/**
- * The statements' rows, each list in key order so concurrent batches lock shared keys in one
- * order. `DO UPDATE` splits rows the database may equate into rounds (see `keyRounds`); other
- * strategies need one list (`DO NOTHING` keeps the first of equal keys, which arrival order gives).
- */
-function statementRounds(schema: SQLSchema, rows: readonly (readonly Value[])[], rowByRow: boolean): (readonly Value[])[][] {
-  if (rowByRow) return rows.map((row) => [row]);
-  return mergesOnConflict(schema) ? keyRounds(schema, rows) : [inKeyOrder(schema, rows)];
-}
 const OWNER = 'PostgresDriverOptions';
 
 /**
@@ -130,10 +122,12 @@ const OWNER = 'PostgresDriverOptions';
  * `ON CONFLICT (keys) DO UPDATE SET c = EXCLUDED.c` (PostgreSQL has no REPLACE), and when a key
  * occurs twice in one batch the later row wins. `insert` has no conflict clause (any conflict fails, 23505).
  *
- * Key order: every statement writes its rows in one total order of the key (see `inKeyOrder`), so
- * concurrent batches that share keys wait for each other instead of deadlocking. Keys the database
- * may equate (padded `char(n)`, `citext`, case-insensitive collations, `'01'` and `1`) go into
- * separate statements, in arrival order (see `keyRounds`), so the later row still wins.
+ * Key order: every statement writes its rows in one total order of the key (see
+ * `inDatabaseKeyOrder`), so concurrent batches that share keys wait for each other instead of
+ * deadlocking. Spellings the database may equate (padded `char(n)`, `citext`, nondeterministic
+ * collations, `'01'` and `1`) are rare; when a batch has some, one query asks the database which
+ * are one key and how it orders them (see `rankKeysInDatabase`): rows it equates collapse to the
+ * later one, as identical keys do, and the rest keep one order on every worker.
  *
  * `delivery: 'exactly-once'`: the transaction first records the batch's delivery ids in the
  * ledger (`INSERT … ON CONFLICT DO NOTHING RETURNING`, see `claimPostgresRows`) and writes only the
@@ -156,6 +150,8 @@ export class PostgresDriver implements BatchExecutor {
   #closed = false;
   /** Catalog column types per table, read once (the array casts, see {@link PostgresDriver}). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
+  /** The database's order of look-alike key spellings (see {@link LookalikeKeyRanks}). */
+  readonly #keyRanks = new LookalikeKeyRanks();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
 
@@ -174,7 +170,7 @@ export class PostgresDriver implements BatchExecutor {
   /**
    * Inserts all requests in one transaction, in key order and chunked by `maxRowsPerStatement`;
    * all commit or none. Should a statement still touch one row twice (SQLSTATE 21000: two keys
-   * the database equates where the loose key does not, see `keyRounds`), the transaction runs
+   * the database equates where the loose key does not, see `looseKey`), the transaction runs
    * once more with one row per statement, in arrival order, so the later row wins.
    */
   async execute(schema: Schema, requests: readonly Request[], signal?: AbortSignal): Promise<void> {
@@ -191,6 +187,7 @@ export class PostgresDriver implements BatchExecutor {
     } catch (err) {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);
+      this.#keyRanks.forget(sql.table);
       if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
       await this.#transaction(sql, batch.rows, once, true, signal);
     }
@@ -202,18 +199,21 @@ export class PostgresDriver implements BatchExecutor {
     await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
       // Exactly-once: only the requests this transaction recorded first are written.
       let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
-      // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
-      // column, which already leaves each key once, else the last submit for a merging strategy.
+      // One row per key (DO UPDATE cannot touch a row twice): the newest version, else the last submit.
       if (sql.version) rows = newestRowsIfVersioned(sql, [...rows]);
       else if (mergesOnConflict(sql)) rows = lastRowPerKey(rows, keyIndexesOf(sql));
       if (rows.length === 0) return;
       const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
       refuseOversizedFields(SINK, rows);
-      for (const round of statementRounds(sql, rows, rowByRow)) {
-        for (const { start, end } of chunkRangesByBytes(round, this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
-          checkpoint();
-          await query(text, columnDatesAsText(sql, toColumns(round.slice(start, end), sql.columns.length), postgresUtcText));
-        }
+      if (!rowByRow) {
+        const ranks = await this.#keyRanks.rank(query, sql, rows);
+        // Likewise for spellings the database equates; DO NOTHING keeps the first, which key order keeps first.
+        if (ranks && mergesOnConflict(sql)) rows = lastRowPerDatabaseKey(sql, rows, ranks);
+        rows = inDatabaseKeyOrder(sql, rows, ranks);
+      }
+      for (const { start, end } of chunkRangesByBytes(rows, rowByRow ? 1 : this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
+        checkpoint();
+        await query(text, columnDatesAsText(sql, toColumns(rows.slice(start, end), sql.columns.length), postgresUtcText));
       }
     });
   }

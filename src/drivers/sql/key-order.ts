@@ -1,5 +1,7 @@
 import type { Value } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
+import { compareVersions } from '../../core/row-version.js';
+import { exactKey } from './row-key.js';
 
 /**
  * One total order of a schema's keys, the same in every worker, and a coarse "may be the same
@@ -14,8 +16,10 @@ import type { SQLSchema } from '../../core/schema.js';
  * accent-insensitive collations ignore accents, and a number sent as `'01'` is `1` in an integer
  * column. The loose key folds all of these (trailing spaces, case, accents, numeric spelling), so
  * two rows the database may equate always share it. It may also join rows the database keeps
- * apart ('a' and 'A' in a case-sensitive column); that costs only a separate statement, never a
- * wrong result, because rows with one loose key keep their arrival order (the later row wins).
+ * apart ('a' and 'A' in a case-sensitive column). Between such look-alike spellings only the
+ * database can say which are one key and in which order its keys go: the driver asks it (rarely
+ * needed) and sorts with {@link inDatabaseKeyOrder}. Arrival order is never an order between
+ * distinct keys, since two workers see their rows in different orders.
  */
 
 /** One key column's loose value: a type tag, then a value compared within the tag. */
@@ -86,33 +90,77 @@ export function keyIndexesOf(schema: SQLSchema): number[] {
  * win), and rows with a null key go last. A schema without keys keeps its order.
  */
 export function inKeyOrder<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[]): R[] {
-  const keyIndexes = keyIndexesOf(schema);
-  if (keyIndexes.length === 0 || rows.length < 2) return [...rows];
-  const keyed = rows.map((row, i) => ({ row, i, key: looseKey(row, keyIndexes) }));
-  keyed.sort((a, b) => compareLooseKeys(a.key, b.key) || a.i - b.i);
-  return keyed.map((entry) => entry.row);
+  return inDatabaseKeyOrder(schema, rows, undefined);
 }
 
 /**
- * The rows split into rounds in which no two rows share a loose key, each round in key order:
- * round 1 holds the first row of every loose key, round 2 the second, and so on. PostgreSQL's
- * `ON CONFLICT DO UPDATE` may not touch one row twice in a statement (SQLSTATE 21000); one
- * statement per round avoids that for every equality the loose key knows, and running the rounds
- * in order lets the later row win. Rows without a key all go into the first round.
+ * The rows that share a loose key with a row spelled differently ('a' and 'A', 'a' and 'a '):
+ * only the database knows whether those are one key. Usually none, so no query is needed.
  */
-export function keyRounds<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[]): R[][] {
+export function lookalikeRows<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[]): R[] {
   const keyIndexes = keyIndexesOf(schema);
-  const rounds: { row: R; key: LooseKey; i: number }[][] = [];
-  const seen = new Map<string, number>();
-  rows.forEach((row, i) => {
-    const key = keyIndexes.length === 0 ? undefined : looseKey(row, keyIndexes);
-    let round = 0;
-    if (key !== undefined) {
-      const id = looseId(key);
-      round = seen.get(id) ?? 0;
-      seen.set(id, round + 1);
-    }
-    (rounds[round] ??= []).push({ row, key, i });
+  if (keyIndexes.length === 0 || rows.length < 2) return [];
+  const groups = new Map<string, R[]>();
+  for (const row of rows) {
+    const key = looseKey(row, keyIndexes);
+    if (key === undefined) continue;
+    const id = looseId(key);
+    const group = groups.get(id);
+    if (group) group.push(row);
+    else groups.set(id, [row]);
+  }
+  // Exact keys only for loose groups of two or more rows (rare in most batches).
+  const distinct = (group: R[]) => group.length > 1 && new Set(group.map((row) => exactKey(row, keyIndexes))).size > 1;
+  return [...groups.values()].filter(distinct).flat();
+}
+
+/**
+ * The database's own order of the key over a batch's look-alike rows: a rank per row, equal for
+ * rows the database holds to be one key (read by the driver, see `lookalikeRows`). Rows not in
+ * the map are alone in their loose group, up to identical spellings.
+ */
+export type DatabaseKeyRanks = ReadonlyMap<readonly Value[], number>;
+
+/** The rank of `row` in `ranks`, 0 when the row is not there (no look-alike spelling). */
+const rankOf = (ranks: DatabaseKeyRanks | undefined, row: readonly Value[]): number => ranks?.get(row) ?? 0;
+
+/**
+ * Keeps one row per key as the database sees it: the rows `ranks` places in one key are
+ * collapsed to the newest version with a version column (on a tie the later row), else to the
+ * later row, as `lastRowPerKey` and `newestRowPerKey` do for identical spellings. Needed where a
+ * statement may not touch one row twice (`ON CONFLICT DO UPDATE`). Order is kept.
+ */
+export function lastRowPerDatabaseKey<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[], ranks: DatabaseKeyRanks): R[] {
+  const keyIndexes = keyIndexesOf(schema);
+  const kept = new Map<string, number>();
+  const ids = rows.map((row) => {
+    const key = ranks.has(row) ? looseKey(row, keyIndexes) : undefined;
+    return key === undefined ? undefined : `${looseId(key)}\u0001${rankOf(ranks, row)}`;
   });
-  return rounds.map((round) => round.sort((a, b) => compareLooseKeys(a.key, b.key) || a.i - b.i).map((entry) => entry.row));
+  ids.forEach((id, i) => {
+    if (id === undefined) return;
+    const held = kept.get(id);
+    const version = schema.version?.index;
+    if (held === undefined || version === undefined || compareVersions((rows[i] as R)[version], (rows[held] as R)[version]) >= 0) kept.set(id, i);
+  });
+  return rows.filter((_, i) => {
+    const id = ids[i];
+    return id === undefined || kept.get(id) === i;
+  });
+}
+
+/**
+ * The rows sorted into one total order of the database's keys, the same in every worker: by
+ * loose key, then (between spellings of one loose key) by the database's own order of them
+ * (`ranks`), then arrival. Any spelling of one database key has one loose key, and the database
+ * orders its distinct keys one way, so two batches never lock two keys in opposite orders, in
+ * one statement or across chunks. Arrival order within one database key lets the later row win
+ * where the statement applies rows in order. Rows with a null key go last.
+ */
+export function inDatabaseKeyOrder<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[], ranks: DatabaseKeyRanks | undefined): R[] {
+  const keyIndexes = keyIndexesOf(schema);
+  if (keyIndexes.length === 0 || rows.length < 2) return [...rows];
+  const keyed = rows.map((row, i) => ({ row, i, key: looseKey(row, keyIndexes), rank: rankOf(ranks, row) }));
+  keyed.sort((a, b) => compareLooseKeys(a.key, b.key) || a.rank - b.rank || a.i - b.i);
+  return keyed.map((entry) => entry.row);
 }

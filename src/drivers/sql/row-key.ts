@@ -11,7 +11,7 @@ import type { SQLSchema } from '../../core/schema.js';
  */
 export function lastRowPerKey<R extends readonly Value[]>(rows: readonly R[], keyIndexes: readonly number[]): R[] {
   const lastIndex = new Map<string, number>();
-  const keys: (string | undefined)[] = rows.map((row) => rowKey(row, keyIndexes));
+  const keys: (string | undefined)[] = rows.map((row) => exactKey(row, keyIndexes));
   keys.forEach((key, i) => {
     if (key !== undefined) lastIndex.set(key, i);
   });
@@ -30,7 +30,7 @@ export function lastRowPerKey<R extends readonly Value[]>(rows: readonly R[], ke
  */
 export function newestRowPerKey<R extends readonly Value[]>(rows: readonly R[], keyIndexes: readonly number[], versionIndex: number): R[] {
   const newest = new Map<string, number>();
-  const keys: (string | undefined)[] = rows.map((row) => rowKey(row, keyIndexes));
+  const keys: (string | undefined)[] = rows.map((row) => exactKey(row, keyIndexes));
   keys.forEach((key, i) => {
     if (key === undefined) return;
     const held = newest.get(key);
@@ -49,7 +49,8 @@ export function newestRowsIfVersioned<R extends readonly Value[]>(schema: SQLSch
   return newestRowPerKey(rows, schema.keys.map((key) => schema.columnIndex.get(key) as number), schema.version.index);
 }
 
-function rowKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
+/** A row's key as JavaScript compares it (`1`, `1n` and `'1'` alike), undefined when a key column is null. */
+export function exactKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
   const parts: string[] = [];
   for (const index of keyIndexes) {
     const value = row[index] ?? null;
