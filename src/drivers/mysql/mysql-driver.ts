@@ -21,6 +21,8 @@ import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './pa
 import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 import { checkSessionTimeZone, MYSQL_SESSION_SETUP_SQL } from './session-time-zone.js';
 import { datesAsText, mySqlUtcText } from '../sql/utc-time-text.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { deleteMySqlKeys } from './delete-keys.js';
 import { field, hasOtherUniqueIndex, readUniqueIndexes, resultRows, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
@@ -196,7 +198,13 @@ export class MySqlDriver implements BatchExecutor {
       // Exactly-once: only the requests this transaction recorded first are written.
       // Key order: concurrent batches lock shared keys in one order (rows the server may equate
       // keep their arrival order, so `ON DUPLICATE KEY UPDATE` lets the later one win).
-      const newest = inKeyOrder(sql, newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows));
+      const operations = splitOperations(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows, batch.deletes);
+      // Deletes first (the upserts left are those after a key's last delete, or newer than it).
+      if (operations.deletes.length > 0) {
+        const deletes = this.#options.pool ? datesAsText(sql, operations.deletes, mySqlUtcText) : operations.deletes;
+        await deleteMySqlKeys(query, checkpoint, sql, deletes, maxRows);
+      }
+      const newest = inKeyOrder(sql, newestRowsIfVersioned(sql, operations.upserts));
       // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
       // pool may be set to any zone, so its Dates are formatted here.
       const rows = this.#options.pool ? datesAsText(sql, newest, mySqlUtcText) : newest;

@@ -21,11 +21,13 @@ import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
 import {
   buildPostgresBegin,
+  buildPostgresDelete,
   buildPostgresInsert,
   elementTypeForCatalogType,
   POSTGRES_COLUMN_TYPES_SQL,
 } from './statement-builder.js';
 import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
+import { deleteColumnIndexes, splitOperations } from '../sql/delete-rows.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -183,7 +185,7 @@ export class PostgresDriver implements BatchExecutor {
     const sql = batch.schema;
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
-    const write = () => this.#transaction(sql, batch.rows, once, false, signal);
+    const write = () => this.#transaction(sql, batch.rows, batch.deletes, once, false, signal);
     try {
       // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
       if (once) await writeWithLedgerRecovery(write, (err) => err.sinkCode === '42P01', () => this.ledger.recreate(sql));
@@ -192,16 +194,37 @@ export class PostgresDriver implements BatchExecutor {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);
       if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
-      await this.#transaction(sql, batch.rows, once, true, signal);
+      await this.#transaction(sql, batch.rows, batch.deletes, once, true, signal);
     }
   }
 
   /** One attempt at the batch's transaction; `rowByRow` writes each row in its own statement. */
-  async #transaction(sql: SQLSchema, batchRows: readonly (readonly Value[])[], once: LedgerBatch | undefined, rowByRow: boolean, signal: AbortSignal | undefined): Promise<void> {
+  async #transaction(
+    sql: SQLSchema,
+    batchRows: readonly (readonly Value[])[],
+    deletes: ReadonlySet<readonly Value[]>,
+    once: LedgerBatch | undefined,
+    rowByRow: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
       // Exactly-once: only the requests this transaction recorded first are written.
-      let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
+      const claimed = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
+      // Deletes first, in key order and one statement per chunk; then the upserts they leave.
+      const operations = splitOperations(sql, claimed, deletes);
+      if (operations.deletes.length > 0) {
+        const types = await this.#elementTypes(sql, query);
+        const text = buildPostgresDelete(sql, types);
+        const indexes = deleteColumnIndexes(sql);
+        const ordered = inKeyOrder(sql, operations.deletes);
+        for (let start = 0; start < ordered.length; start += this.#options.maxRowsPerStatement) {
+          checkpoint();
+          const columns = columnDatesAsText(sql, toColumns(ordered.slice(start, start + this.#options.maxRowsPerStatement), sql.columns.length), postgresUtcText);
+          await query(text, indexes.map((index) => columns[index]));
+        }
+      }
+      let rows = operations.upserts;
       // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
       // column, which already leaves each key once, else the last submit for a merging strategy.
       if (sql.version) rows = newestRowsIfVersioned(sql, [...rows]);

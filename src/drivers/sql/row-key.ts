@@ -49,7 +49,8 @@ export function newestRowsIfVersioned<R extends readonly Value[]>(schema: SQLSch
   return newestRowPerKey(rows, schema.keys.map((key) => schema.columnIndex.get(key) as number), schema.version.index);
 }
 
-function rowKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
+/** A row's exact key as a map key (undefined when a key column is null: NULLs never conflict). */
+export function rowKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
   const parts: string[] = [];
   for (const index of keyIndexes) {
     const value = row[index] ?? null;
