@@ -20,11 +20,15 @@ type Op = { readonly id: number; readonly del: boolean; readonly name: string; r
  * `insert` may not write an existing key (the generator avoids it), `ignore` keeps the stored row,
  * `update`/`replace` overwrite it; with a version column a write (or delete) applies only when newer.
  */
-function model(conflict: ConflictStrategy, versioned: boolean, batches: readonly (readonly Op[])[]): string[] {
+function model(conflict: ConflictStrategy, versioned: boolean, batches: readonly (readonly Op[])[], tombstones = false): string[] {
   const table = new Map<number, { name: string; v: number }>();
+  const tomb = new Map<number, number>(); // the newest delete version per key
   for (const op of batches.flat()) {
     const stored = table.get(op.id);
+    if (op.del && tombstones) tomb.set(op.id, Math.max(op.v, tomb.get(op.id) ?? 0));
     if (versioned && stored && !(op.v > stored.v)) continue;
+    // With tombstones an upsert older than its key's newest delete stays deleted (a tie keeps it, as the guard does).
+    if (!op.del && tombstones && op.v < (tomb.get(op.id) ?? 0)) continue;
     if (op.del) table.delete(op.id);
     else if (!stored || conflict === 'update' || conflict === 'replace') table.set(op.id, { name: op.name, v: op.v });
   }
@@ -59,8 +63,8 @@ describe.each(DIALECTS)('delete conformance: $name', (db: DialectAdapter) => {
     await db.createTable(name, COLUMNS, ['id'], otherUnique ? 'UNIQUE (email)' : undefined);
     return name;
   }
-  const schemaOf = (t: string, conflict: ConflictStrategy, versioned: boolean) =>
-    SQLSchema(t, conflict, { id: 'int64', name: 'string', email: 'string?', v: 'int64?' }, { keys: ['id'], ...(versioned && { versionColumn: 'v', versionSource: 'row' as const }) });
+  const schemaOf = (t: string, conflict: ConflictStrategy, versioned: boolean, tombstones = true) =>
+    SQLSchema(t, conflict, { id: 'int64', name: 'string', email: 'string?', v: 'int64?' }, { keys: ['id'], ...(versioned && { versionColumn: 'v', versionSource: 'row' as const, tombstones }) });
   const requestOf = (schema: SQLSchema, versioned: boolean, op: Op) =>
     op.del
       ? Request.deleteOf(schema, versioned ? { id: BigInt(op.id), v: BigInt(op.v) } : { id: BigInt(op.id) })
@@ -73,7 +77,10 @@ describe.each(DIALECTS)('delete conformance: $name', (db: DialectAdapter) => {
     driver = db.ownedDriver();
   });
   afterEach(async () => {
-    for (const name of tables.splice(0)) await db.dropTable(name);
+    for (const name of tables.splice(0)) {
+      await db.dropTable(name);
+      await db.dropTable(`${name}_bf_tombstones`);
+    }
   });
   afterAll(async () => {
     await driver.close?.();
@@ -118,24 +125,38 @@ describe.each(DIALECTS)('delete conformance: $name', (db: DialectAdapter) => {
     }, 120_000);
   }
 
-  it.each(['update', 'replace'] as const)('%s with a version column: deletes obey the guard (older deletes and writes change nothing)', async (conflict) => {
-    await fc.assert(
-      fc.asyncProperty(batchesArb(conflict), async (batches) => {
-        const t = await table(false);
-        const schema = schemaOf(t, conflict, true);
-        for (const batch of batches) await driver.execute(schema, batch.map((op) => requestOf(schema, true, op)));
-        // Inside a batch the newest operation per key wins (on a tie the later), then the guard applies.
-        const winners = batches.map((batch) => {
-          const newest = new Map<number, Op>();
-          for (const op of batch) {
-            const held = newest.get(op.id);
-            if (!held || op.v >= held.v) newest.set(op.id, op);
-          }
-          return [...newest.values()];
-        });
-        expect(await contents(t, true)).toEqual(model(conflict, true, winners));
-      }),
-      { numRuns: RUNS },
-    );
-  }, 120_000);
+  for (const tombstones of [true, false]) {
+    it.each(['update', 'replace'] as const)(`%s with a version column (tombstones: ${tombstones}): deletes obey the guard, older writes after a delete as the mechanism says`, async (conflict) => {
+      await fc.assert(
+        fc.asyncProperty(batchesArb(conflict), async (batches) => {
+          const t = await table(false);
+          const schema = schemaOf(t, conflict, true, tombstones);
+          for (const batch of batches) await driver.execute(schema, batch.map((op) => requestOf(schema, true, op)));
+          // Inside a batch the newest operation per key wins (on a tie the later), then the guard applies.
+          const winners = batches.map((batch) => {
+            const newest = new Map<number, Op>();
+            for (const op of batch) {
+              const held = newest.get(op.id);
+              if (!held || op.v >= held.v) newest.set(op.id, op);
+            }
+            return [...newest.values()];
+          });
+          expect(await contents(t, true)).toEqual(model(conflict, true, winners, tombstones));
+        }),
+        { numRuns: RUNS },
+      );
+    }, 120_000);
+  }
+
+  it.each(['update', 'replace'] as const)('%s: a delete, then a late older write of its key: stays deleted with tombstones, resurrected without', async (conflict) => {
+    for (const tombstones of [true, false]) {
+      const t = await table(false);
+      const schema = schemaOf(t, conflict, true, tombstones);
+      await driver.execute(schema, [Request.fromRow(schema, { id: 1n, name: 'v2', v: 2n }), Request.fromRow(schema, { id: 2n, name: 'v2', v: 2n })]);
+      await driver.execute(schema, [Request.deleteOf(schema, { id: 1n, v: 5n }), Request.deleteOf(schema, { id: 2n, v: 5n })]);
+      // The redelivery of an older write (v3), and a newer write (v7) of the other key.
+      await driver.execute(schema, [Request.fromRow(schema, { id: 1n, name: 'v3 late', v: 3n }), Request.fromRow(schema, { id: 2n, name: 'v7', v: 7n })]);
+      expect(await contents(t, true)).toEqual(tombstones ? ['2:v7@7'] : ['1:v3 late@3', '2:v7@7']);
+    }
+  });
 });

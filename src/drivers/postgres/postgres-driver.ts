@@ -21,13 +21,15 @@ import { loadClient } from '../load-client.js';
 import { classifyPostgresError } from './error-codes.js';
 import {
   buildPostgresBegin,
-  buildPostgresDelete,
   buildPostgresInsert,
   elementTypeForCatalogType,
   POSTGRES_COLUMN_TYPES_SQL,
 } from './statement-builder.js';
 import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
-import { deleteColumnIndexes, splitOperations } from '../sql/delete-rows.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { deletePostgresKeys, guardPostgresUpserts } from './delete-keys.js';
+import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
+import { buildPostgresTombstoneDdl } from './tombstones.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -158,6 +160,8 @@ export class PostgresDriver implements BatchExecutor {
   #closed = false;
   /** Catalog column types per table, read once (the array casts, see {@link PostgresDriver}). */
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
+  /** The tombstone tables this driver has made sure of, and when it last pruned each. */
+  readonly #tombstones = new TombstoneKeeper();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
 
@@ -185,6 +189,7 @@ export class PostgresDriver implements BatchExecutor {
     const sql = batch.schema;
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
+    if (keepsTombstones(sql)) await this.#tombstones.ensure(sql.tombstones.table, () => this.#createTombstones(sql, signal));
     const write = () => this.#transaction(sql, batch.rows, batch.deletes, once, false, signal);
     try {
       // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
@@ -193,8 +198,25 @@ export class PostgresDriver implements BatchExecutor {
     } catch (err) {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);
+      if (keepsTombstones(sql)) this.#tombstones.forget(sql.tombstones.table);
       if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
       await this.#transaction(sql, batch.rows, batch.deletes, once, true, signal);
+    }
+  }
+
+  /** Creates the tombstone table when missing; another worker creating it at the same moment is no error. */
+  async #createTombstones(sql: SQLSchema, signal: AbortSignal | undefined): Promise<void> {
+    if (!keepsTombstones(sql)) return;
+    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
+    try {
+      await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query) => {
+        const found = (await query('SELECT to_regclass($1) AS t', [quoteTableName(sql.tombstones.table, '"')])) as { rows: { t: string | null }[] };
+        if (found.rows[0]?.t) return;
+        for (const statement of buildPostgresTombstoneDdl(sql)) await query(statement);
+      });
+    } catch (err) {
+      // duplicate_table, unique_violation (on pg_type): a concurrent creator won the race.
+      if (!(err instanceof SinkError) || (err.sinkCode !== '42P07' && err.sinkCode !== '23505')) throw err;
     }
   }
 
@@ -213,24 +235,15 @@ export class PostgresDriver implements BatchExecutor {
       const claimed = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
       // Deletes first, in key order and one statement per chunk; then the upserts they leave.
       const operations = splitOperations(sql, claimed, deletes);
-      if (operations.deletes.length > 0) {
-        const types = await this.#elementTypes(sql, query);
-        const text = buildPostgresDelete(sql, types);
-        const indexes = deleteColumnIndexes(sql);
-        const ordered = inKeyOrder(sql, operations.deletes);
-        for (let start = 0; start < ordered.length; start += this.#options.maxRowsPerStatement) {
-          checkpoint();
-          const columns = columnDatesAsText(sql, toColumns(ordered.slice(start, start + this.#options.maxRowsPerStatement), sql.columns.length), postgresUtcText);
-          await query(text, indexes.map((index) => columns[index]));
-        }
-      }
+      const context = { query, checkpoint, schema: sql, elementTypes: await this.#elementTypes(sql, query), maxRows: this.#options.maxRowsPerStatement, keeper: this.#tombstones };
+      if (operations.deletes.length > 0) await deletePostgresKeys(context, operations.deletes, Date.now());
       let rows = operations.upserts;
       // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
       // column, which already leaves each key once, else the last submit for a merging strategy.
       if (sql.version) rows = newestRowsIfVersioned(sql, [...rows]);
       else if (mergesOnConflict(sql)) rows = lastRowPerKey(rows, keyIndexesOf(sql));
       if (rows.length === 0) return;
-      const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+      const text = buildPostgresInsert(sql, context.elementTypes);
       refuseOversizedFields(SINK, rows);
       for (const round of statementRounds(sql, rows, rowByRow)) {
         for (const { start, end } of chunkRangesByBytes(round, this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
@@ -238,6 +251,8 @@ export class PostgresDriver implements BatchExecutor {
           await query(text, columnDatesAsText(sql, toColumns(round.slice(start, end), sql.columns.length), postgresUtcText));
         }
       }
+      // An upsert older than its key's tombstone (a late redelivery of a write the delete overtook) is undone.
+      await guardPostgresUpserts(context, rows);
     });
   }
 

@@ -8,8 +8,8 @@ import { SinkError } from '../../errors/sink-error.js';
 import { throwIfAborted } from '../abort-guard.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
-import { buildDeleteWhere, deleteColumnIndexes, splitOperations } from '../sql/delete-rows.js';
-import { inKeyOrder } from '../sql/key-order.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { SqliteDeletes } from './delete-keys.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
@@ -112,8 +112,8 @@ export class SqliteDriver implements BatchExecutor {
   #closed = false;
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
-  /** The prepared one-key DELETE per schema. */
-  readonly #deletes = new WeakMap<SQLSchema, SqliteStatementLike>();
+  /** Deletes by key, and the tombstones of versioned schemas. */
+  readonly #deletes = new SqliteDeletes();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SqliteLedger(() => this.#database());
 
@@ -168,25 +168,26 @@ export class SqliteDriver implements BatchExecutor {
     let rows = batchRows;
     try {
       if (once) this.ledger.ensure(db, sql);
+      this.#deletes.ensure(db, sql);
       db.exec('BEGIN IMMEDIATE');
       // Exactly-once: only the requests this transaction recorded first are written.
       if (once) rows = claimSqliteRows(db, sql, once, Date.now());
       // Deletes first, one prepared statement run per key in key order (SQLite's fastest form:
       // no parsing, and one writer anyway); then the upserts they leave.
       const operations = splitOperations(sql, rows, deletes);
-      if (operations.deletes.length > 0) {
-        const statement = this.#deleteStatement(db, sql);
-        const indexes = deleteColumnIndexes(sql);
-        for (const row of inKeyOrder(sql, operations.deletes)) statement.run(indexes.map((index) => this.#bindable(row[index] ?? null, integer[index] === true)));
-      }
+      const bind = (value: Value, index: number) => this.#bindable(value, integer[index] === true);
+      if (operations.deletes.length > 0) this.#deletes.deleteKeys(db, sql, operations.deletes, bind, Date.now());
       rows = newestRowsIfVersioned(sql, operations.upserts);
       for (const { start, end } of preparedChunkRanges(rows.length, size)) {
         const params: unknown[] = [];
         for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
         this.#statement(db, sql, end - start).run(params);
       }
+      this.#deletes.guardUpserts(db, sql, rows, bind);
       db.exec('COMMIT');
     } catch (err) {
+      // A tombstone table dropped under the worker is created again with the next attempt.
+      this.#deletes.forget(sql);
       // SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); only roll back what is still open.
       try {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -248,12 +249,6 @@ export class SqliteDriver implements BatchExecutor {
     if (!bySize) this.#statements.set(schema, (bySize = new Map()));
     let statement = bySize.get(rowCount);
     if (!statement) bySize.set(rowCount, (statement = db.prepare(buildSqliteInsert(schema, rowCount))));
-    return statement;
-  }
-
-  #deleteStatement(db: SqliteDatabaseLike, schema: SQLSchema): SqliteStatementLike {
-    let statement = this.#deletes.get(schema);
-    if (!statement) this.#deletes.set(schema, (statement = db.prepare(buildDeleteWhere(schema, '"', 1))));
     return statement;
   }
 
