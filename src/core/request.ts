@@ -297,6 +297,8 @@ function assertDeletable(schema: Schema): void {
       ? 'it has no keys to name a row by'
       : partitionKeyColumns(schema).some((column) => !schema.keys.includes(column))
         ? 'it is partitioned by a column that is not a key'
-        : undefined;
+        : schema.version && schema.tombstones === undefined
+          ? 'it has a versionColumn but no tombstones choice (set tombstones: true so an older write cannot resurrect a deleted row, or false to accept that)'
+          : undefined;
   if (why) throw new ValidationError('invalid_row', `schema "${schema.name}" cannot take deletes: ${why}`, { schema: schema.name });
 }

@@ -63,8 +63,8 @@ export interface SQLSchema<R extends Row = Row> extends Schema<R> {
   readonly delivery: DeliveryGuarantee;
   /** The exactly-once ledger table (see {@link SQLSchemaOptions.ledgerTable}); undefined for `at-least-once`. */
   readonly ledgerTable: string | undefined;
-  /** The delete tombstones of a versioned schema (see {@link TombstoneOptions}); undefined without. */
-  readonly tombstones?: Tombstones;
+  /** The delete tombstones of a versioned schema (see {@link TombstoneOptions}); `false` when turned off knowingly; undefined when not chosen. */
+  readonly tombstones?: Tombstones | false;
 }
 
 /** Options of {@link SQLSchema}. */
@@ -188,7 +188,7 @@ export function SQLSchema<const C extends Columns>(
     // A routing column outside the key would send one key's requests to several partitions, out of order.
     if (outside !== undefined) throw new SchemaDefinitionError(`table "${table}": partitionBy column "${outside}" is not a key column (with conflict ${conflict}, partitionBy must be some of the keys)`);
   }
-  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }), ...(tombstones && { tombstones }), ...(partitionBy && { partitionBy }) });
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }), ...(tombstones !== undefined && { tombstones }), ...(partitionBy && { partitionBy }) });
 }
 
 /**

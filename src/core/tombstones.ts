@@ -5,13 +5,14 @@ import type { RowVersion } from './row-version.js';
 /** Options of a versioned SQL schema's delete tombstones (part of `SQLSchemaOptions`). */
 export interface TombstoneOptions {
   /**
-   * With a `versionColumn`, every delete leaves a tombstone (its key and version) in a side table,
-   * `<table>_bf_tombstones`, and every batch's upserts are checked against it in the same
-   * transaction: an upsert older than a tombstone of its key is removed again, so a late
-   * redelivery of an older write cannot resurrect a deleted row. `false` turns this off (a delete
-   * then only removes the row, and an older write arriving after it brings the row back).
-   * Not allowed without a `versionColumn` (without versions there is no "older").
-   * @defaultValue `true` when `versionColumn` is set
+   * With a `versionColumn`, `true` makes every delete leave a tombstone (its key and version) in a
+   * side table, `<table>_bf_tombstones` (created on the first batch), and checks every batch's
+   * upserts against it in the same transaction: an upsert older than a tombstone of its key is
+   * removed again, so a late redelivery of an older write cannot resurrect a deleted row. `false`
+   * accepts deletes without it (a delete only removes the row, and an older write arriving after
+   * it brings the row back). Left unset, a versioned schema refuses deletes, so that choice is
+   * made knowingly; schemas that never delete pay nothing. Not allowed without a `versionColumn`.
+   * @defaultValue unset: no tombstones, and deletes refused on a versioned schema
    */
   tombstones?: boolean;
   /**
@@ -32,21 +33,25 @@ export interface Tombstones {
 
 /** Defaults of {@link TombstoneOptions}. */
 export const TOMBSTONE_DEFAULTS = Object.freeze({
-  /** 7 days: far above BullMQ's own redelivery delays (stalled-job checks every 30 s, retries with capped backoff). */
+  /** 7 days: far above BullMQ's own redelivery delays (stalled-job checks every 30 s, retries with capped backoff); see docs "Deletes". */
   tombstoneRetentionMs: 7 * 24 * 60 * 60 * 1000,
 });
 
 /** The tombstone table's suffix (appended to the table name, same namespace). */
 export const TOMBSTONE_SUFFIX = '_bf_tombstones';
 
-/** Resolves and validates a SQL schema's tombstone options: undefined when it keeps none. */
-export function tombstonesOf(table: string, version: RowVersion | undefined, options: TombstoneOptions): Tombstones | undefined {
+/**
+ * Resolves and validates a SQL schema's tombstone options: the tombstones, `false` when a versioned
+ * schema takes deletes without them, undefined otherwise.
+ */
+export function tombstonesOf(table: string, version: RowVersion | undefined, options: TombstoneOptions): Tombstones | false | undefined {
   const retentionMs = options.tombstoneRetentionMs ?? TOMBSTONE_DEFAULTS.tombstoneRetentionMs;
   if (!Number.isSafeInteger(retentionMs) || retentionMs <= 0) {
     throw new SchemaDefinitionError(`table "${table}": tombstoneRetentionMs must be a positive integer, got ${String(options.tombstoneRetentionMs)}`);
   }
   if (options.tombstones === true && !version) throw new SchemaDefinitionError(`table "${table}": tombstones need a versionColumn`);
-  if (!version || options.tombstones === false) return undefined;
+  if (!version || options.tombstones === undefined) return undefined;
+  if (options.tombstones === false) return false;
   const tombstoneTable = table + TOMBSTONE_SUFFIX;
   if (!isTableName(tombstoneTable)) throw new SchemaDefinitionError(`table "${table}": its tombstone table name ${tombstoneTable} is too long (63 characters per part)`);
   assertTableName(tombstoneTable);

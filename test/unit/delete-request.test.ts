@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePayload, decodePayloadRows, DecodeError, encodeRequest, partitionOf, Request, Schema, schemaJobData, SQLSchema, ValidationError } from '../../src/index.js';
 import { decodeRow } from '../../src/queue/dead-letter-edit.js';
 
-const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row' });
+const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row', tombstones: true });
 const pairs = SQLSchema('pairs', 'ignore', { a: 'string', b: 'int32', note: 'string' }, { keys: ['a', 'b'] });
 const log = SQLSchema('log', 'insert', { at: 'timestamp', line: 'string' });
 const cache = Schema('cache', ['cmd', 'key', 'value']);
@@ -41,6 +41,16 @@ describe('Request.deleteOf', () => {
     expect(() => Request.deleteOf(log, { line: 'x' })).toThrow(/cannot take deletes: it has no keys/);
     expect(() => Request.deleteOf(cache, { key: 'k' })).toThrow(/not a SQL table schema/);
     expect(kindOf(() => new Request(log, 'delete'))).toBe('invalid_row');
+  });
+
+  it('on a versioned schema, needs the tombstones choice made', () => {
+    const unchosen = SQLSchema('vu', 'update', { id: 'int64', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row' });
+    expect(() => Request.deleteOf(unchosen, { id: 1n, v: 1n })).toThrow(/no tombstones choice/);
+    const off = SQLSchema('vo', 'update', { id: 'int64', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row', tombstones: false });
+    expect(Request.deleteOf(off, { id: 1n, v: 1n }).isDelete).toBe(true);
+    expect(users.tombstones).toEqual({ table: 'users_bf_tombstones', retentionMs: 7 * 24 * 3600 * 1000 });
+    expect(() => SQLSchema('nv', 'update', { id: 'int64' }, { tombstones: true })).toThrow(/tombstones need a versionColumn/);
+    expect(() => SQLSchema('nv', 'update', { id: 'int64', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row', tombstones: true, tombstoneRetentionMs: 0 })).toThrow(/tombstoneRetentionMs/);
   });
 });
 

@@ -6,7 +6,7 @@ export type TombstoneSchema = SQLSchema & { readonly tombstones: Tombstones; rea
 
 /** True when the schema keeps tombstones. */
 export function keepsTombstones(schema: SQLSchema): schema is TombstoneSchema {
-  return schema.tombstones !== undefined && schema.version !== undefined;
+  return schema.tombstones !== undefined && schema.tombstones !== false && schema.version !== undefined;
 }
 
 /**
