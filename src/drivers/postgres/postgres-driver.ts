@@ -27,7 +27,7 @@ import {
 } from './statement-builder.js';
 import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
 import { splitOperations } from '../sql/delete-rows.js';
-import { deletePostgresKeys, guardPostgresUpserts } from './delete-keys.js';
+import { deletePostgresKeys, guardPostgresUpserts, lockPostgresKeys } from './delete-keys.js';
 import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
 import { buildPostgresTombstoneDdl } from './tombstones.js';
 
@@ -236,6 +236,7 @@ export class PostgresDriver implements BatchExecutor {
       // Deletes first, in key order and one statement per chunk; then the upserts they leave.
       const operations = splitOperations(sql, claimed, deletes);
       const context = { query, checkpoint, schema: sql, elementTypes: await this.#elementTypes(sql, query), maxRows: this.#options.maxRowsPerStatement, keeper: this.#tombstones };
+      await lockPostgresKeys(context, claimed);
       if (operations.deletes.length > 0) await deletePostgresKeys(context, operations.deletes, Date.now());
       let rows = operations.upserts;
       // One row per key (ON CONFLICT cannot touch a row twice): the newest version with a version
