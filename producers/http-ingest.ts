@@ -2,14 +2,13 @@ import { withTimeout } from '../src/core/with-timeout.js';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Request } from '../src/core/request.js';
 import type { Row, Schema } from '../src/core/schema.js';
-import { DELETE_MARKER } from '../src/core/codec.js';
 import { BatchFlowError } from '../src/errors/batchflow-error.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
 import type { Producer } from '../src/queue/producer.js';
 // The same constant-time check the admin side uses; one implementation of secret handling.
 import { requireAuth } from './http-auth.js';
-import { jsonToRow } from './json-row.js';
+import { jsonToRequest } from './json-row.js';
 
 /** The part of a {@link Producer} the ingest router uses. */
 export type IngestProducer = Pick<Producer, 'schemas' | 'submitMany'>;
@@ -94,7 +93,7 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
       const errors: IngestRowError[] = [];
       const requests = rows.flatMap((json, row) => {
         try {
-          return [requestOfJson(schema, json)];
+          return [jsonToRequest(schema, json)];
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           errors.push(rowError(row, err));
@@ -172,15 +171,3 @@ function bodyErrors(onError: (err: unknown) => void): ErrorRequestHandler {
   };
 }
 
-/**
- * One posted row as a request: `{ "$delete": true, <key columns> }` is a delete by key (the same
- * marker a job's row carries in Bull Board and the DLQ), anything else a row to write.
- */
-function requestOfJson(schema: Schema, json: unknown): Request {
-  if (json === null || typeof json !== 'object' || Array.isArray(json) || !(DELETE_MARKER in json)) {
-    return Request.fromRow(schema, jsonToRow(schema, json) as Row);
-  }
-  const { [DELETE_MARKER]: marker, ...key } = json as Record<string, unknown>;
-  if (marker !== true) throw new ValidationError('invalid_row', `schema "${schema.name}": ${DELETE_MARKER} must be true`, { schema: schema.name });
-  return Request.deleteOf(schema, jsonToRow(schema, key) as Row);
-}
