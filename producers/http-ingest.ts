@@ -1,7 +1,7 @@
 import { withTimeout } from '../src/core/with-timeout.js';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { Request } from '../src/core/request.js';
-import type { Row, Schema } from '../src/core/schema.js';
+import type { Request } from '../src/core/request.js';
+import type { Schema } from '../src/core/schema.js';
 import { BatchFlowError } from '../src/errors/batchflow-error.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
