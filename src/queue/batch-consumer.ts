@@ -280,6 +280,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
         item.resolve();
       });
       this.#metrics.rowsCommitted(schema, sink, committed);
+      const deletes = items.reduce((n, item, index) => (item.request.isDelete && !failed.has(index) ? n + 1 : n), 0);
+      if (deletes > 0) this.#metrics.deletesCommitted?.(schema, sink, deletes);
       this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       for (const item of items) item.reject(err);

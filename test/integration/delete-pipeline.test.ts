@@ -3,7 +3,7 @@
 // healthy table refuses (a foreign key still references the row, SQLSTATE 23503) is dead-lettered
 // alone, and its entry shows it is a delete; replayed after the child row is gone, it lands.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchConsumer, PostgresDriver, Producer, SQLSchema, ValidationError } from '../../src/index.js';
+import { BatchConsumer, PostgresDriver, Producer, PrometheusReporter, SQLSchema, ValidationError } from '../../src/index.js';
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
@@ -19,13 +19,14 @@ const log = SQLSchema(`${table}_log`, 'insert', { line: 'string' });
 let producer: Producer;
 let driver: PostgresDriver;
 let consumer: BatchConsumer;
+const metrics = new PrometheusReporter({ collectDefaultMetrics: false });
 
 beforeAll(async () => {
   await pgQuery(`CREATE TABLE ${table} (id bigint PRIMARY KEY, name text NOT NULL, v bigint)`);
   await pgQuery(`CREATE TABLE ${child} (id bigint PRIMARY KEY, parent bigint NOT NULL REFERENCES ${table}(id))`);
   driver = new PostgresDriver({ connectionString: PG_URL });
   producer = new Producer({ connection: REDIS_URL, schemas: [users, log], prefix });
-  consumer = new BatchConsumer({ connection: REDIS_URL, schema: users, executor: driver, prefix, flushSize: 200, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
+  consumer = new BatchConsumer({ connection: REDIS_URL, schema: users, executor: driver, metrics, prefix, flushSize: 200, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
 });
 
 afterAll(async () => {
@@ -69,5 +70,12 @@ describe('deletes through the pipeline (PostgreSQL, 3 partitions)', () => {
     await pgQuery(`DELETE FROM ${child}`);
     for (const dlq of consumer.dlqs) await dlq.replay();
     expect(await waitFor(async () => !(await ids()).includes(13), 30_000, 100)).toBe(true);
+  });
+
+  it('counts the deletes committed separately (batchflow_deletes_committed_total)', async () => {
+    const series = (text: string, name: string) => Number(new RegExp(`^${name}\\{schema="${users.name}",sink="postgres"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    // 31 deletes in the second test; 15, then 13 once replayed, in the third (the dead-lettered attempt is not a commit).
+    expect(await waitFor(async () => series(await metrics.metrics(), 'batchflow_deletes_committed_total') === 33, 10_000, 100)).toBe(true);
+    expect(series(await metrics.metrics(), 'batchflow_rows_committed_total')).toBeGreaterThan(33);
   });
 });
