@@ -2,7 +2,8 @@ import { ValidationError } from '../errors/validation-error.js';
 import type { Value } from './column-type.js';
 import { stampedVersion } from './row-version.js';
 import type { DeliveryId } from './delivery.js';
-import { isSQLSchema, partitionKeyColumns, type Row, type Schema } from './schema.js';
+import type { Row, Schema } from './schema.js';
+import { assertDeletable, deleteKeyColumns } from './deletable.js';
 import { checkInt64, checkValue } from './value-check.js';
 
 /**
@@ -207,6 +208,17 @@ export class Request<S extends Schema = Schema> {
         });
       }
     }
+    // A row-sourced version orders this delete against the key's writes: without it the delete could not be placed.
+    const version = (this.schema as { readonly version?: { readonly column: string; readonly index: number; readonly source: string } }).version;
+    if (version?.source === 'row') {
+      const slot = slots[version.index];
+      if (slot === UNSET || slot === null) {
+        throw new ValidationError('missing_column', `schema "${this.schema.name}": a delete needs its version column "${version.column}" (versionSource 'row')`, {
+          schema: this.schema.name,
+          column: version.column,
+        });
+      }
+    }
     for (let i = 0; i < slots.length; i++) if (slots[i] === UNSET) slots[i] = null;
     return slots as Value[];
   }
@@ -280,25 +292,3 @@ export class Request<S extends Schema = Schema> {
   }
 }
 
-/** The key columns of a deletable schema (empty for any other). */
-function deleteKeyColumns(schema: Schema): readonly string[] {
-  return isSQLSchema(schema) ? schema.keys : [];
-}
-
-/**
- * Refuses a delete on a schema it cannot name a row in: not a SQL table (a Redis schema deletes
- * with its own `DEL` command), without keys, or partitioned by a column that is not a key (the
- * delete could land in another partition than the row's writes, and overtake them).
- */
-function assertDeletable(schema: Schema): void {
-  const why = !isSQLSchema(schema)
-    ? 'it is not a SQL table schema (a Redis schema deletes with a DEL command)'
-    : schema.keys.length === 0
-      ? 'it has no keys to name a row by'
-      : partitionKeyColumns(schema).some((column) => !schema.keys.includes(column))
-        ? 'it is partitioned by a column that is not a key'
-        : schema.version && schema.tombstones === undefined
-          ? 'it has a versionColumn but no tombstones choice (set tombstones: true so an older write cannot resurrect a deleted row, or false to accept that)'
-          : undefined;
-  if (why) throw new ValidationError('invalid_row', `schema "${schema.name}" cannot take deletes: ${why}`, { schema: schema.name });
-}

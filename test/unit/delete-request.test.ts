@@ -27,6 +27,7 @@ describe('Request.deleteOf', () => {
     expect(request.isDelete).toBe(true);
     expect(request.toRow()).toEqual({ a: 'x', b: 2 });
     expect(Request.deleteOf(users, { id: 1n, v: 7n }).toRow()).toEqual({ id: 1n, v: 7n });
+    expect(kindOf(() => Request.deleteOf(users, { id: 1n }))).toBe('missing_column'); // versionSource 'row': the delete needs its version
     expect(kindOf(() => Request.deleteOf(pairs, { a: 'x', b: 2, note: 'n' }))).toBe('unknown_column');
     expect(kindOf(() => Request.deleteOf(pairs, { a: 'x' }))).toBe('missing_column');
     expect(kindOf(() => Request.deleteOf(pairs, { a: null, b: 2 }))).toBe('wrong_type'); // a non-nullable column
