@@ -29,7 +29,7 @@ import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
 import { splitOperations } from '../sql/delete-rows.js';
 import { deletePostgresKeys, guardPostgresUpserts, lockPostgresKeys } from './delete-keys.js';
 import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
-import { buildPostgresTombstoneDdl } from './tombstones.js';
+import { createPostgresTombstones } from './tombstones.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -189,7 +189,10 @@ export class PostgresDriver implements BatchExecutor {
     const sql = batch.schema;
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
-    if (keepsTombstones(sql)) await this.#tombstones.ensure(sql.tombstones.table, () => this.#createTombstones(sql, signal));
+    if (keepsTombstones(sql)) {
+      const spec = { sink: SINK, begin: buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs), acquire: () => this.#acquire(), classify: classifyPostgresError, signal };
+      await this.#tombstones.ensure(sql.tombstones.table, () => createPostgresTombstones(spec, sql));
+    }
     const write = () => this.#transaction(sql, batch.rows, batch.deletes, once, false, signal);
     try {
       // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
@@ -201,22 +204,6 @@ export class PostgresDriver implements BatchExecutor {
       if (keepsTombstones(sql)) this.#tombstones.forget(sql.tombstones.table);
       if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
       await this.#transaction(sql, batch.rows, batch.deletes, once, true, signal);
-    }
-  }
-
-  /** Creates the tombstone table when missing; another worker creating it at the same moment is no error. */
-  async #createTombstones(sql: SQLSchema, signal: AbortSignal | undefined): Promise<void> {
-    if (!keepsTombstones(sql)) return;
-    const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
-    try {
-      await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query) => {
-        const found = (await query('SELECT to_regclass($1) AS t', [quoteTableName(sql.tombstones.table, '"')])) as { rows: { t: string | null }[] };
-        if (found.rows[0]?.t) return;
-        for (const statement of buildPostgresTombstoneDdl(sql)) await query(statement);
-      });
-    } catch (err) {
-      // duplicate_table, unique_violation (on pg_type): a concurrent creator won the race.
-      if (!(err instanceof SinkError) || (err.sinkCode !== '42P07' && err.sinkCode !== '23505')) throw err;
     }
   }
 

@@ -1,4 +1,6 @@
+import { SinkError } from '../../errors/sink-error.js';
 import type { TombstoneSchema } from '../sql/tombstone-keeper.js';
+import { runTransaction, type TransactionSpec } from '../sql/transaction.js';
 import { deleteColumnIndexes } from '../sql/delete-rows.js';
 import { quoteColumnList, quoteIdentifier, quoteTableName } from '../sql/quote.js';
 import { newerThanStored } from '../sql/version-guard.js';
@@ -61,4 +63,18 @@ export function buildPostgresTombstoneGuard(schema: TombstoneSchema, elementType
 /** Removes tombstones older than the retention; `$1` is the cutoff (epoch ms). */
 export function buildPostgresTombstonePrune(schema: TombstoneSchema): string {
   return `DELETE FROM ${quoteTableName(schema.tombstones.table, Q)} WHERE "bf_deleted_ms" < $1`;
+}
+
+/** Creates the tombstone table when missing, in its own transaction; another worker creating it at the same moment is no error. */
+export async function createPostgresTombstones(spec: TransactionSpec, schema: TombstoneSchema): Promise<void> {
+  try {
+    await runTransaction(spec, async (query) => {
+      const found = (await query('SELECT to_regclass($1) AS t', [quoteTableName(schema.tombstones.table, Q)])) as { rows: { t: string | null }[] };
+      if (found.rows[0]?.t) return;
+      for (const statement of buildPostgresTombstoneDdl(schema)) await query(statement);
+    });
+  } catch (err) {
+    // duplicate_table, unique_violation (on pg_type): a concurrent creator won the race.
+    if (!(err instanceof SinkError) || (err.sinkCode !== '42P07' && err.sinkCode !== '23505')) throw err;
+  }
 }
