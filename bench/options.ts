@@ -18,11 +18,11 @@ function urlKey(type: string): string {
 }
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
-export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster', 'hot-keys'] as const;
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster', 'hot-keys', 'deletes'] as const;
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
-/** Scenarios that run only when `--scenarios` names them: the flush sweep is eight more runs per sink; `cluster` starts six Redis servers of its own. */
-export const OPT_IN_SCENARIOS: readonly ScenarioName[] = Object.freeze(['flush-sweep', 'cluster']);
+/** Scenarios that run only when `--scenarios` names them: the flush sweep is eight more runs per sink; `cluster` starts six Redis servers of its own; `deletes` two more runs per SQL sink. */
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = Object.freeze(['flush-sweep', 'cluster', 'deletes']);
 /** What runs without `--scenarios`: every scenario but the {@link OPT_IN_SCENARIOS}. */
 const DEFAULT_SCENARIOS: readonly ScenarioName[] = Object.freeze(SCENARIO_NAMES.filter((name) => !OPT_IN_SCENARIOS.includes(name)));
 

@@ -31,8 +31,9 @@ function scenarioRow(s: ScenarioResult): string[] {
   const hot = s.hotKeys
     ? `${s.hotKeys.distribution} over ${int(s.hotKeys.keys)} keys, ${s.hotKeys.workers} workers, ${int(s.hotKeys.deadlockRetries)} deadlock retries${s.hotKeys.ratioToUnique === undefined ? '' : `, ${s.hotKeys.ratioToUnique.toFixed(2)}× the unique-key rate`}`
     : '';
+  const deletes = s.deletes ? `${s.deletes.mix}, ${int(s.deletes.deletes)} deletes${s.deletes.ratioToUpserts === undefined ? '' : `, ${s.deletes.ratioToUpserts.toFixed(2)}× the upsert-only rate`}` : '';
   const flood = s.flood ? `consumer ${int(s.flood.consumerRowsPerSecondDuringFlood)} rows/s during the flood (${int(s.flood.rowsDuringFlood)} rows by the last submit)` : '';
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, hot, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, hot, deletes, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
 }
 
 /** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */

@@ -1,4 +1,5 @@
 import type { HotKeyMeasurements } from './scenarios/hot-keys.js';
+import type { DeleteMeasurements } from './scenarios/deletes.js';
 import type { SinkName } from './options.js';
 
 /** The scenarios of one run. */
@@ -17,6 +18,7 @@ export type ScenarioKind =
   | 'flush-sweep' // drain at one fixed flushSize (250 … 5000) or 'auto' (opt-in: --scenarios flush-sweep)
   | 'flush-sweep-latency' // latency at ~50% load, flushSize 'auto' vs the default (part of flush-sweep)
   | 'cluster' // defaults on a private Redis Cluster, one schema with 1, 2 or 4 partitions (opt-in)
+  | 'deletes' // a default consumer draining upserts only, then upserts mixed with deletes (SQL sinks)
   | 'hot-keys' // 3 default worker processes upserting over 2,000 keys (uniform, Zipf) vs unique keys, PostgreSQL and MySQL
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
@@ -125,6 +127,8 @@ export interface ScenarioResult {
   readonly cluster?: ClusterMeasurements;
   /** Hot keys: the distribution, deadlock retries and the ratio to the unique-key run. */
   readonly hotKeys?: HotKeyMeasurements;
+  /** The deletes scenario's mix and its rate against the upsert-only run. */
+  readonly deletes?: DeleteMeasurements;
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

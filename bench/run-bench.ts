@@ -20,6 +20,7 @@ import { runExactlyOnce } from './scenarios/exactly-once.js';
 import { findSink } from '../src/drivers/registry.js';
 import { runFlushSweep } from './scenarios/flush-sweep.js';
 import { runHotKeys } from './scenarios/hot-keys.js';
+import { runDeletes } from './scenarios/deletes.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -111,6 +112,7 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
   await attempt('latency-sequential', sink.name, () => runSequentialLatency(ctx, sink));
   // Opt-in (--scenarios flush-sweep): eight more runs per sink.
   if (ctx.options.scenarios.includes('hot-keys')) await runHotKeys(ctx, sink, attempt);
+  if (ctx.options.scenarios.includes('deletes')) await runDeletes(ctx, sink, attempt);
   if (ctx.options.scenarios.includes('flush-sweep')) await runFlushSweep(ctx, sink, (run) => attempt('flush-sweep', sink.name, run), oneJob?.rowsPerSecond);
 }
 

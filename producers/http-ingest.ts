@@ -1,7 +1,7 @@
 import { withTimeout } from '../src/core/with-timeout.js';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { Request } from '../src/core/request.js';
-import type { Row, Schema } from '../src/core/schema.js';
+import type { Request } from '../src/core/request.js';
+import type { Schema } from '../src/core/schema.js';
 import { BatchFlowError } from '../src/errors/batchflow-error.js';
 import { loadOtelApi, type OtelApiModule } from '../src/tracing/otel-api.js';
 import { parseTraceparent } from '../src/tracing/trace-context.js';
@@ -10,7 +10,7 @@ import { ValidationError } from '../src/errors/validation-error.js';
 import type { Producer } from '../src/queue/producer.js';
 // The same constant-time check the admin side uses; one implementation of secret handling.
 import { requireAuth } from './request-auth.js';
-import { jsonToRow } from './json-row.js';
+import { jsonToRequest } from './json-row.js';
 
 /** The part of a {@link Producer} the ingest router uses. */
 export type IngestProducer = Pick<Producer, 'schemas' | 'submitMany'>;
@@ -63,7 +63,7 @@ const SHAPE = 'the body must be a row object, an array of rows, or { "rows": [..
  *
  * `POST /v1/schemas/:schema/requests` with `Content-Type: application/json` and a body that is one
  * row object, an array of rows, or `{ "rows": [...] }`. Values follow the schema's declared types
- * (see {@link jsonToRow}: int64 as number or decimal string, timestamps as ISO-8601, bytes as base64).
+ * (see {@link jsonToRequest}: int64 as number or decimal string, timestamps as ISO-8601, bytes as base64).
  *
  * - 202 `{ accepted: n }` once every row is durably enqueued;
  * - 400 `{ error, errors: [{ row, column, kind, message }], errorCount }` for malformed JSON, a wrong
@@ -103,7 +103,7 @@ export function createIngestRouter(options: IngestRouterOptions): Router {
       const errors: IngestRowError[] = [];
       const requests = rows.flatMap((json, row) => {
         try {
-          return [Request.fromRow(schema, jsonToRow(schema, json) as Row)];
+          return [jsonToRequest(schema, json)];
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           errors.push(rowError(row, err));

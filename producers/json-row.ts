@@ -1,5 +1,7 @@
 import type { BaseColumnType } from '../src/core/column-type.js';
-import type { Schema } from '../src/core/schema.js';
+import { DELETE_MARKER } from '../src/core/codec.js';
+import { Request } from '../src/core/request.js';
+import type { Row, Schema } from '../src/core/schema.js';
 import { ValidationError } from '../src/errors/validation-error.js';
 
 const DECIMAL = /^-?\d{1,20}$/;
@@ -71,4 +73,17 @@ function convert(schema: Schema, column: string, base: BaseColumnType, value: un
 
 function fail(schema: Schema, column: string, kind: 'wrong_type' | 'out_of_range', detail: string): never {
   throw new ValidationError(kind, `schema "${schema.name}", column "${column}": ${detail}`, { schema: schema.name, column });
+}
+
+/**
+ * One JSON row as a request: `{ "$delete": true, <key columns> }` is a delete by key (the marker a
+ * job's row carries in Bull Board and the DLQ), anything else a row to write; `asDelete` makes
+ * every row a delete (its columns the key). Throws the {@link ValidationError} of a bad row.
+ */
+export function jsonToRequest(schema: Schema, json: unknown, asDelete = false): Request {
+  const marked = json !== null && typeof json === 'object' && !Array.isArray(json) && DELETE_MARKER in json;
+  if (!marked) return asDelete ? Request.deleteOf(schema, jsonToRow(schema, json) as Row) : Request.fromRow(schema, jsonToRow(schema, json) as Row);
+  const { [DELETE_MARKER]: marker, ...key } = json as Record<string, unknown>;
+  if (marker !== true) throw new ValidationError('invalid_row', `schema "${schema.name}": ${DELETE_MARKER} must be true`, { schema: schema.name });
+  return Request.deleteOf(schema, jsonToRow(schema, key) as Row);
 }

@@ -2,7 +2,9 @@ import type { Value } from '../../src/core/column-type.js';
 import type { Request } from '../../src/core/request.js';
 import { isSQLSchema, type Schema, type SQLSchema } from '../../src/core/schema.js';
 import { buildMySqlInsert } from '../../src/drivers/mysql/statement-builder.js';
-import { buildPostgresInsert, POSTGRES_ELEMENT_TYPES } from '../../src/drivers/postgres/statement-builder.js';
+import { buildMySqlDelete } from '../../src/drivers/mysql/delete-keys.js';
+import { buildDeleteWhere, deleteColumnIndexes } from '../../src/drivers/sql/delete-rows.js';
+import { buildPostgresDelete, buildPostgresInsert, POSTGRES_ELEMENT_TYPES } from '../../src/drivers/postgres/statement-builder.js';
 import { buildCommand, DEFAULT_REDIS_ALLOWLIST, type RedisArg } from '../../src/drivers/redis/command-builder.js';
 import type { SinkConfig } from '../../src/drivers/sink-definition.js';
 import { toColumns } from '../../src/drivers/sql/batch-rows.js';
@@ -39,7 +41,11 @@ export function createSqlPreview(schema: Schema, sink: SinkConfig, write: Write)
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
-    await statement(rows);
+    // A worker runs a batch's deletes first, in their own statement (see splitOperations).
+    const deletes = rows.filter((row) => row.request.isDelete);
+    if (deletes.length > 0) await printDeletes(schema, sink, deletes, write);
+    const upserts = rows.filter((row) => !row.request.isDelete);
+    if (upserts.length > 0) await statement(upserts);
   };
   return {
     async add(decision) {
@@ -97,6 +103,22 @@ async function printSqlite(schema: SQLSchema, rows: readonly Pending[], write: W
   await write(`${buildSqliteInsert(schema, rows.length)};`);
   await write(`--   bound in order, ${schema.columns.length} per row:`);
   for (const { id, request } of rows) await write(`--     ${rowTuple(schema, request.values)}  -- ${id}`);
+}
+
+/** The delete statement of the sink's dialect, with each delete's key (and version). */
+async function printDeletes(schema: Schema, sink: SinkConfig, rows: readonly Pending[], write: Write): Promise<void> {
+  if (!isSQLSchema(schema)) return;
+  const indexes = deleteColumnIndexes(schema);
+  const text =
+    sink.type === 'postgres'
+      ? buildPostgresDelete(schema, schema.types?.map((type) => POSTGRES_ELEMENT_TYPES[type.base]) ?? schema.columns.map((column) => `<catalog type of ${column}>`))
+      : sink.type === 'mysql'
+        ? buildMySqlDelete(schema, rows.length)
+        : buildDeleteWhere(schema, '"', 1);
+  await write(`-- ${sink.type}, ${rows.length} delete${rows.length === 1 ? '' : 's'} by key (${ids(rows)})${schema.tombstones ? ', each recorded as a tombstone' : ''}`);
+  await write(`${text};`);
+  await write(`--   bound per delete: ${indexes.map((index) => schema.columns[index]).join(', ')}`);
+  for (const { id, request } of rows) await write(`--     DELETE (${indexes.map((index) => formatValue(schema.columns[index] ?? '', request.values[index] ?? null)).join(', ')})  -- ${id}`);
 }
 
 async function printRedis(schema: Schema, rows: readonly Pending[], allowlist: ReadonlySet<string>, write: Write): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { jsonToRow } from '../../producers/json-row.js';
+import { jsonToRequest } from '../../producers/json-row.js';
 import { Request } from '../../src/core/request.js';
 import type { Schema } from '../../src/core/schema.js';
 import { ValidationError } from '../../src/errors/validation-error.js';
@@ -15,6 +15,7 @@ import { createProgressBar } from './progress.js';
 interface EnqueueOptions {
   format?: InputFormat;
   demo?: number;
+  delete?: boolean;
 }
 
 /** Requests per `submitMany()` call: big enough for `addBulk` to pay off, small enough for a lively progress bar. */
@@ -31,7 +32,8 @@ export function registerEnqueue(program: Command): void {
     .argument('[file]', 'input file; stdin when absent')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension, else ndjson)').choices(INPUT_FORMATS))
     .option('--demo <count>', `enqueue <count> generated rows into ${DEMO_SCHEMA_NAME}`, demoCount)
-    .addHelpText('after', '\nFormats: json (an array of row objects), ndjson (one object per line), csv (header row of column names).\nValues: int64 as number or decimal string, timestamps ISO-8601 with offset, bytes base64.')
+    .option('--delete', 'every input row is a key to delete (else a row with "$delete": true is a delete, the others rows to write)')
+    .addHelpText('after', '\nFormats: json (an array of row objects), ndjson (one object per line), csv (header row of column names).\nValues: int64 as number or decimal string, timestamps ISO-8601 with offset, bytes base64.\nDeletes: {"$delete": true, <key columns>} in JSON/NDJSON, or --delete for a file of keys (any format).')
     .action(async (schemaName: string | undefined, file: string | undefined, options: EnqueueOptions, command: Command) => {
       const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
       let schema: Schema;
@@ -44,7 +46,7 @@ export function registerEnqueue(program: Command): void {
       } else {
         if (schemaName === undefined) throw new CliError('name a schema (or use --demo <count>)', 2);
         schema = findSchema(config, schemaName).schema;
-        rows = await readInput(schema, file, options.format);
+        rows = await readInput(schema, file, options.format, options.delete === true);
       }
       // Fail fast with a clear message when Redis is down; the producer then opens its own connection.
       (await connectRedis(config.redis)).disconnect();
@@ -58,7 +60,7 @@ export function registerEnqueue(program: Command): void {
     });
 }
 
-async function readInput(schema: Schema, file: string | undefined, format: InputFormat | undefined): Promise<Request[]> {
+async function readInput(schema: Schema, file: string | undefined, format: InputFormat | undefined, asDelete: boolean): Promise<Request[]> {
   const input = file === undefined ? await text(process.stdin) : await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read ${file} (${err.code ?? err.message})`);
   });
@@ -67,7 +69,7 @@ async function readInput(schema: Schema, file: string | undefined, format: Input
   // Check every row before enqueueing any, so a bad row 9,000 does not leave 8,999 half-imported.
   return readRows(input, chosen, schema).map(({ at, row }) => {
     try {
-      return Request.fromRow(schema, jsonToRow(schema, row) as Record<string, never>);
+      return jsonToRequest(schema, row, asDelete);
     } catch (err) {
       if (err instanceof ValidationError) throw new CliError(`${at}: ${err.message}; nothing was enqueued`);
       throw err;

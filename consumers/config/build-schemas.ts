@@ -71,7 +71,13 @@ function versionedSchema(entry: SchemaEntry, columns: readonly string[] | Record
   const table = entry.table as string;
   const conflict = entry.conflict ?? 'ignore';
   try {
-    return SQLSchema(table, conflict, columns, { ...options, versionColumn: entry.versionColumn, ...(entry.versionSource && { versionSource: entry.versionSource }) });
+    return SQLSchema(table, conflict, columns, {
+      ...options,
+      versionColumn: entry.versionColumn,
+      ...(entry.versionSource && { versionSource: entry.versionSource }),
+      ...(entry.tombstones !== undefined && { tombstones: entry.tombstones }),
+      ...(entry.tombstoneRetentionMs !== undefined && { tombstoneRetentionMs: entry.tombstoneRetentionMs }),
+    });
   } catch (err) {
     if (!(err instanceof SchemaDefinitionError)) throw err;
     SQLSchema(table, conflict, columns, options); // throws the entry's own problem, if that is what it is

@@ -28,6 +28,8 @@ export const CONFIG_FIELD_DOCS: Readonly<Record<string, string>> = Object.freeze
   'schemas[].partitionBy': 'Routing columns. On a SQL schema with `update`, `replace` or `ignore`: some of its `keys` (any columns with `insert`); default the keys. Without a table: default the first column. See [Partitions](../guides/partitions-and-cluster.md#partitions).',
   'schemas[].versionColumn': 'Makes `update`/`replace` mean *last submit wins*. Default none. See [Last submit wins](../guides/last-submit-wins.md).',
   'schemas[].versionSource': '`submit` (the producer stamps the submit time; default with a `versionColumn`) or `row` (your own column).',
+  'schemas[].tombstones': 'Versioned schemas only: `true` keeps a tombstone per deleted key (table `<table>_bf_tombstones`) so an older write redelivered after a delete cannot bring the row back; `false` deletes without them. A versioned schema refuses deletes until it is set. See [Deletes](../guides/deletes.md).',
+  'schemas[].tombstoneRetentionMs': 'How long a tombstone is kept before it is pruned. Default 604800000 (7 days). See [Deletes](../guides/deletes.md#versioned-deletes-and-tombstones).',
   'schemas[].delivery': '`at-least-once` (default) or `exactly-once` (a ledger table in the batch transaction). See [Exactly-once](../guides/exactly-once.md).',
   'schemas[].ledgerTable': 'The exactly-once ledger table. Default `<table>__batchflow_ledger`.',
   'keepCompletedJobs.count': 'Completed jobs kept per queue.',

@@ -70,6 +70,9 @@ const schemaEntry = z
     partitionBy: z.array(identifier).min(1, { error: 'must name at least one column' }).optional(),
     versionColumn: identifier.optional(),
     versionSource: z.enum(['submit', 'row'], { error: "must be 'submit' or 'row'" }).optional(),
+    /** Delete tombstones of a versioned schema (see `TombstoneOptions`). */
+    tombstones: bool.optional(),
+    tombstoneRetentionMs: positiveInt.optional(),
     delivery: z.enum(['at-least-once', 'exactly-once'], { error: "must be 'at-least-once' or 'exactly-once'" }).optional(),
     ledgerTable: nonEmpty.optional(),
     ...tuningShape,
@@ -84,8 +87,8 @@ const schemaEntry = z
     if (entry.table !== undefined && entry.conflict === undefined) {
       ctx.addIssue({ code: 'custom', path: ['conflict'], message: 'is required for a SQL schema: ignore, replace, update or insert' });
     }
-    if (entry.versionSource !== undefined && entry.versionColumn === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['versionSource'], message: 'needs a versionColumn' });
+    for (const field of ['versionSource', 'tombstones', 'tombstoneRetentionMs'] as const) {
+      if (entry[field] !== undefined && entry.versionColumn === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'needs a versionColumn' });
     }
     if (entry.createTable && Array.isArray(entry.columns)) {
       ctx.addIssue({ code: 'custom', path: ['createTable'], message: 'needs typed columns ({ "column": "type" }) to know the column types' });

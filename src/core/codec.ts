@@ -49,13 +49,39 @@ function isoString(date: Date): string {
   return `${day}T${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}.${pad3(date.getUTCMilliseconds())}Z`;
 }
 
-/** Encodes one request as a row object keyed by column name (readable in Bull Board). */
-export function encodeRequest(request: Request): Record<string, EncodedValue> {
+/**
+ * The marker of a delete in an encoded row: `{ "$delete": true, "id": 42 }`. No column can be named
+ * so (identifiers start with a letter or `_`), and it shows a delete as one in Bull Board and the DLQ.
+ */
+export const DELETE_MARKER = '$delete';
+
+/** One encoded row: column name to value, and `$delete: true` for a delete. */
+export type EncodedRequest = Record<string, EncodedValue>;
+
+/** Encodes one request as a row object keyed by column name (readable in Bull Board); a delete holds its key and the marker. */
+export function encodeRequest(request: Request): EncodedRequest {
   const { columns } = request.schema;
   const values = request.values;
-  const row: Record<string, EncodedValue> = {};
+  const row: EncodedRequest = {};
+  if (request.isDelete) {
+    row[DELETE_MARKER] = true;
+    for (let i = 0; i < columns.length; i++) if (values[i] !== null) row[columns[i] as string] = encodeValue(values[i] as Value);
+    return row;
+  }
   for (let i = 0; i < columns.length; i++) row[columns[i] as string] = encodeValue(values[i] as Value);
   return row;
+}
+
+/**
+ * An empty request for an encoded row: a delete when it carries the marker (`true`, nothing else).
+ * Throws {@link DecodeError} on a malformed marker, and the {@link ValidationError} of a delete on a
+ * schema that cannot take one.
+ */
+export function requestForRow(schema: Schema, row: object): Request {
+  const marker = (row as Record<string, unknown>)[DELETE_MARKER];
+  if (marker === undefined) return new Request(schema);
+  if (marker !== true) throw new DecodeError(`malformed ${DELETE_MARKER} ${JSON.stringify(marker)} (only true)`);
+  return new Request(schema, 'delete');
 }
 
 /** Decodes a tagged value; throws {@link DecodeError} on anything malformed. */
@@ -110,14 +136,14 @@ export function decodePayloadRows(schema: Schema, payload: unknown): Array<Reque
   if (!Array.isArray(rows) || rows.length === 0) throw new DecodeError('payload has no rows');
   return rows.map((row: unknown, i) => {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) return new DecodeError(`row ${i} is not an object`);
-    const request = new Request(schema);
     try {
-      for (const column in row) request.set(column, decodeValue((row as Record<string, unknown>)[column]));
+      const request = requestForRow(schema, row);
+      for (const column in row) if (column !== DELETE_MARKER) request.set(column, decodeValue((row as Record<string, unknown>)[column]));
       request.assertComplete();
+      return request;
     } catch (err) {
       if (err instanceof ValidationError || err instanceof DecodeError) return new DecodeError(`row ${i}: ${err.message}`, { cause: err });
       throw err;
     }
-    return request;
   });
 }

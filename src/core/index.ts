@@ -3,6 +3,7 @@ export * from './column-type.js';
 export * from './identifier.js';
 export * from './schema.js';
 export * from './row-version.js';
+export * from './tombstones.js';
 export * from './delivery.js';
 export * from './value-check.js';
 export * from './request.js';

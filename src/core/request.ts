@@ -3,7 +3,14 @@ import type { Value } from './column-type.js';
 import { stampedVersion } from './row-version.js';
 import type { DeliveryId } from './delivery.js';
 import type { Row, Schema } from './schema.js';
+import { assertDeletable, deleteKeyColumns } from './deletable.js';
 import { checkInt64, checkValue } from './value-check.js';
+
+/**
+ * What a request does: write (insert or upsert) its row, or delete the row of its key.
+ * A delete carries only the key columns (and the version column, when the schema has one).
+ */
+export type RequestOperation = 'upsert' | 'delete';
 
 /** Marks a column that has not been set yet (distinct from an explicit null). */
 const UNSET: unique symbol = Symbol('unset');
@@ -27,10 +34,43 @@ export class Request<S extends Schema = Schema> {
    * job) for `exactly-once` schemas, whose drivers skip ids already in the ledger. Opaque here.
    */
   delivery: DeliveryId | undefined;
+  /** `'delete'` for a delete by key (see {@link Request.deleteOf}), else `'upsert'`. */
+  readonly operation: RequestOperation;
 
-  constructor(schema: S) {
+  /**
+   * An empty request of `schema`. With `operation` `'delete'` the schema must be deletable: a SQL
+   * schema with keys, whose partitions are chosen by key columns only (else a `invalid_row`
+   * {@link ValidationError}: a delete without a key could not name its row).
+   */
+  constructor(schema: S, operation: RequestOperation = 'upsert') {
     this.schema = schema;
+    this.operation = operation;
     this.#slots = new Array<Slot>(schema.columns.length).fill(UNSET);
+    if (operation === 'delete') assertDeletable(schema);
+  }
+
+  /** True for a delete by key. */
+  get isDelete(): boolean {
+    return this.operation === 'delete';
+  }
+
+  /**
+   * A delete of the row whose key is `key`: every key column set (never null), and nothing else but
+   * the schema's version column (stamped by the producer unless `versionSource` is `'row'`).
+   *
+   * @example
+   * ```ts
+   * await producer.submit(Request.deleteOf(users, { id: 42n }));
+   * ```
+   */
+  static deleteOf<S extends Schema>(schema: S, key: Row): Request<S> {
+    if (key === null || typeof key !== 'object' || Array.isArray(key)) {
+      throw new ValidationError('invalid_row', `schema "${schema.name}": a delete's key must be an object of key column values`, { schema: schema.name });
+    }
+    const request = new Request(schema, 'delete');
+    for (const column in key) request.set(column, (key as Record<string, unknown>)[column]);
+    request.assertComplete();
+    return request;
   }
 
   /**
@@ -52,6 +92,7 @@ export class Request<S extends Schema = Schema> {
   /** Sets a column to any value allowed by its declared type (or any {@link Value} when untyped). */
   set(column: string, value: unknown): this {
     const index = this.#index(column);
+    this.#assertDeleteColumn(column);
     this.#slots[index] = checkValue(this.schema, column, this.schema.types?.[index], value);
     return this;
   }
@@ -63,6 +104,7 @@ export class Request<S extends Schema = Schema> {
   /** Sets a 64-bit signed integer: a bigint, or a number that is a safe integer. */
   setInt64(column: string, value: bigint | number): this {
     const index = this.#index(column);
+    this.#assertDeleteColumn(column);
     this.#expect(index, column, 'int64');
     this.#slots[index] = checkInt64(this.schema, column, value);
     return this;
@@ -136,6 +178,7 @@ export class Request<S extends Schema = Schema> {
 
   #complete(): readonly Value[] {
     const slots = this.#slots;
+    if (this.operation === 'delete') return this.#completeDelete();
     // The producer stamps this one at submit, so a request is complete without it.
     const stamped = stampedVersion(this.schema)?.index;
     for (let i = 0; i < slots.length; i++) {
@@ -153,6 +196,44 @@ export class Request<S extends Schema = Schema> {
     return slots as Value[];
   }
 
+  /** A delete needs every key column, non-null (a null key names no row); the other columns read as null. */
+  #completeDelete(): readonly Value[] {
+    const slots = this.#slots;
+    for (const column of deleteKeyColumns(this.schema)) {
+      const slot = slots[this.schema.columnIndex.get(column) as number];
+      if (slot === UNSET || slot === null) {
+        throw new ValidationError('missing_column', `schema "${this.schema.name}": a delete needs key column "${column}"${slot === null ? ', not null' : ''}`, {
+          schema: this.schema.name,
+          column,
+        });
+      }
+    }
+    // A row-sourced version orders this delete against the key's writes: without it the delete could not be placed.
+    const version = (this.schema as { readonly version?: { readonly column: string; readonly index: number; readonly source: string } }).version;
+    if (version?.source === 'row') {
+      const slot = slots[version.index];
+      if (slot === UNSET || slot === null) {
+        throw new ValidationError('missing_column', `schema "${this.schema.name}": a delete needs its version column "${version.column}" (versionSource 'row')`, {
+          schema: this.schema.name,
+          column: version.column,
+        });
+      }
+    }
+    for (let i = 0; i < slots.length; i++) if (slots[i] === UNSET) slots[i] = null;
+    return slots as Value[];
+  }
+
+  /** A delete holds only key columns and the version column: anything else would be silently dropped, so it is refused. */
+  #assertDeleteColumn(column: string): void {
+    if (this.operation !== 'delete') return;
+    const version = (this.schema as { readonly version?: { readonly column: string } }).version?.column;
+    if (deleteKeyColumns(this.schema).includes(column) || column === version) return;
+    throw new ValidationError('unknown_column', `schema "${this.schema.name}": a delete sets only key columns, not "${column}"`, {
+      schema: this.schema.name,
+      column,
+    });
+  }
+
   /** Throws a `missing_column` {@link ValidationError} unless every required column is set. */
   assertComplete(): void {
     this.#complete();
@@ -162,7 +243,10 @@ export class Request<S extends Schema = Schema> {
   toRow(): Record<string, Value> {
     const values = this.values;
     const row: Record<string, Value> = {};
-    this.schema.columns.forEach((column, i) => (row[column] = values[i] as Value));
+    // A delete's row is its key (and version): its other columns were never set.
+    this.schema.columns.forEach((column, i) => {
+      if (this.operation !== 'delete' || values[i] !== null) row[column] = values[i] as Value;
+    });
     return row;
   }
 
@@ -190,6 +274,7 @@ export class Request<S extends Schema = Schema> {
 
   #setAs(column: string, base: 'int32' | 'float64' | 'string' | 'bool' | 'timestamp' | 'bytes', value: unknown): this {
     const index = this.#index(column);
+    this.#assertDeleteColumn(column);
     this.#expect(index, column, base);
     this.#slots[index] = checkValue(this.schema, column, { base, nullable: false }, value);
     return this;
@@ -206,3 +291,4 @@ export class Request<S extends Schema = Schema> {
     return value;
   }
 }
+

@@ -3,6 +3,7 @@ import { parseColumnType, type ColumnType, type ParsedColumnType, type Value, ty
 import { deliveryOf, type DeliveryGuarantee } from './delivery.js';
 import { assertIdentifier, assertTableName } from './identifier.js';
 import { rowVersion, versionedColumns, type RowVersion, type RowVersionOptions } from './row-version.js';
+import { tombstonesOf, type TombstoneOptions, type Tombstones } from './tombstones.js';
 
 /**
  * What happens when a row's key already exists in the table. `insert` is a plain `INSERT` for
@@ -62,10 +63,12 @@ export interface SQLSchema<R extends Row = Row> extends Schema<R> {
   readonly delivery: DeliveryGuarantee;
   /** The exactly-once ledger table (see {@link SQLSchemaOptions.ledgerTable}); undefined for `at-least-once`. */
   readonly ledgerTable: string | undefined;
+  /** The delete tombstones of a versioned schema (see {@link TombstoneOptions}); `false` when turned off knowingly; undefined when not chosen. */
+  readonly tombstones?: Tombstones | false;
 }
 
 /** Options of {@link SQLSchema}. */
-export interface SQLSchemaOptions extends RowVersionOptions {
+export interface SQLSchemaOptions extends RowVersionOptions, TombstoneOptions {
   /**
    * Columns that make up the table's primary or unique key, used for `ON CONFLICT` / upserts.
    * @defaultValue the first column
@@ -178,13 +181,14 @@ export function SQLSchema<const C extends Columns>(
   }
   const version = rowVersion(table, conflict, base, keys, options);
   const { delivery, ledgerTable } = deliveryOf(table, options);
+  const tombstones = tombstonesOf(table, version, options);
   const partitionBy = checkPartitionBy(name, base.columnIndex, options.partitionBy);
   if (partitionBy && conflict !== 'insert') {
     const outside = partitionBy.find((column) => !keys.includes(column));
     // A routing column outside the key would send one key's requests to several partitions, out of order.
     if (outside !== undefined) throw new SchemaDefinitionError(`table "${table}": partitionBy column "${outside}" is not a key column (with conflict ${conflict}, partitionBy must be some of the keys)`);
   }
-  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }), ...(partitionBy && { partitionBy }) });
+  return Object.freeze({ ...base, kind: 'sql' as const, table, conflict, keys: Object.freeze([...keys]), delivery, ledgerTable, ...(version && { version }), ...(tombstones !== undefined && { tombstones }), ...(partitionBy && { partitionBy }) });
 }
 
 /**

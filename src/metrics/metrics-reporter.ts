@@ -21,6 +21,8 @@ export interface MetricsReporter {
   batchExecuted(schema: string, sink: string, status: ExecuteStatus, seconds: number, size: number): void;
   /** Requests committed by the sink. */
   rowsCommitted(schema: string, sink: string, count: number): void;
+  /** Of the requests committed ({@link MetricsReporter.rowsCommitted}), the deletes by key; optional for reporters written before deletes. */
+  deletesCommitted?(schema: string, sink: string, count: number): void;
   /** Requests sent to the dead-letter queue, by reason. */
   rowsDeadLettered(schema: string, sink: string, reason: string, count: number): void;
   /** An error, classified as `retry:<reason>` or `final:<reason>`. */
@@ -46,6 +48,7 @@ export const noopMetrics: MetricsReporter = Object.freeze({
   batchAssembled() {},
   batchExecuted() {},
   rowsCommitted() {},
+  deletesCommitted() {},
   rowsDeadLettered() {},
   error() {},
   inFlightBatches() {},

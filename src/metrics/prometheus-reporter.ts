@@ -50,6 +50,7 @@ const SIZE_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
  * | `batchflow_batch_execute_duration_seconds` | histogram | schema, sink, status (`ok`/`retry`/`error`) |
  * | `batchflow_rows_executed_total` | counter | schema, sink, status |
  * | `batchflow_rows_committed_total` | counter | schema, sink |
+ * | `batchflow_deletes_committed_total` | counter (the deletes among the rows committed) | schema, sink |
  * | `batchflow_rows_dead_lettered_total` | counter | schema, sink, reason |
  * | `batchflow_errors_total` | counter | schema, sink, status (`retry`/`final`), reason |
  * | `batchflow_in_flight_batches` | gauge | schema |
@@ -87,6 +88,7 @@ export class PrometheusReporter implements MetricsReporter {
   readonly #latency: Histogram<'schema'>;
   readonly #queueDepth: Gauge<'schema' | 'state'>;
   readonly #flushSize: Gauge<'schema'>;
+  readonly #deletes: Counter<'schema' | 'sink'>;
 
   constructor(options: PrometheusReporterOptions = {}) {
     const registry = options.registry ?? new Registry();
@@ -121,6 +123,7 @@ export class PrometheusReporter implements MetricsReporter {
       ['schema', 'sink', 'status'],
     );
     this.#committed = counter('batchflow_rows_committed_total', 'Requests committed by the sink.', ['schema', 'sink']);
+    this.#deletes = counter('batchflow_deletes_committed_total', 'Deletes by key among the requests committed (upserts are the rest).', ['schema', 'sink']);
     this.#deadLettered = counter('batchflow_rows_dead_lettered_total', 'Requests moved to the dead-letter queue, by reason.', ['schema', 'sink', 'reason']);
     this.#errors = counter(
       'batchflow_errors_total',
@@ -161,6 +164,10 @@ export class PrometheusReporter implements MetricsReporter {
 
   rowsCommitted(schema: string, sink: string, count: number): void {
     if (isCount(count)) this.#committed.inc({ schema, sink }, count);
+  }
+
+  deletesCommitted(schema: string, sink: string, count: number): void {
+    if (isCount(count)) this.#deletes.inc({ schema, sink }, count);
   }
 
   rowsDeadLettered(schema: string, sink: string, reason: string, count: number): void {

@@ -305,6 +305,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       });
       this.#metrics.rowsCommitted(schema, sink, committed);
       this.#committedRows += committed;
+      const deletes = items.reduce((n, item, index) => (item.request.isDelete && !failed.has(index) ? n + 1 : n), 0);
+      if (deletes > 0) this.#metrics.deletesCommitted?.(schema, sink, deletes);
       this.#emitSafe('batch:committed', { batchId, schema, size: committed, seconds: (performance.now() - started) / 1000 });
       this.#tracer?.end(batchId, failures.length === 0 ? 'committed' : committed > 0 ? 'partial' : 'dead_lettered');
     } catch (err) {

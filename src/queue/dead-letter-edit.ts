@@ -1,4 +1,4 @@
-import { decodeValue, encodeRequest, type EncodedValue } from '../core/codec.js';
+import { decodeValue, DELETE_MARKER, encodeRequest, requestForRow, type EncodedValue } from '../core/codec.js';
 import { Request } from '../core/request.js';
 import type { RowVersion } from '../core/row-version.js';
 import type { Row, Schema } from '../core/schema.js';
@@ -63,7 +63,9 @@ export async function decideReplay(record: DeadLetterRecord, schema: Schema | un
     if (transform) {
       const edited = await transform(request.toRow(), record);
       if (edited === null) return { action: 'drop', id, entry };
-      request = Request.fromRow(schema, column === undefined || edited[column] != null ? edited : { ...edited, [column]: request.get(column) ?? null });
+      // The version the entry had stays unless the edit sets one; an edit keeps the operation (a delete's edited key is still a delete).
+      const kept = column === undefined || edited[column] != null ? edited : { ...edited, [column]: request.get(column) ?? null };
+      request = request.isDelete ? Request.deleteOf(schema, kept) : Request.fromRow(schema, kept);
     }
     if (column !== undefined && request.get(column) == null) return { action: 'stale', id, entry, column };
     return { action: 'replay', id, entry, request };
@@ -99,8 +101,15 @@ export function decodeRow(schema: Schema, encoded: unknown): Request {
   if (encoded === null || typeof encoded !== 'object' || Array.isArray(encoded)) {
     throw new ValidationError('invalid_row', `schema "${schema.name}": the request must be an object of column values`, { schema: schema.name });
   }
-  const request = new Request(schema);
+  let request: Request;
+  try {
+    request = requestForRow(schema, encoded);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    throw new ValidationError('invalid_row', `schema "${schema.name}": ${err.message}`, { schema: schema.name });
+  }
   for (const [column, raw] of Object.entries(encoded as Record<string, EncodedValue>)) {
+    if (column === DELETE_MARKER) continue;
     let value;
     try {
       value = decodeValue(raw);

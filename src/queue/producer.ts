@@ -155,6 +155,29 @@ export class Producer {
   }
 
   /**
+   * Submits a delete of the row whose key is `key` (the key columns, and the version column when
+   * the schema's `versionSource` is `'row'`). Durable like {@link Producer.submit}: it resolves once
+   * stored. Refused with a {@link ValidationError} on a schema without keys, on a missing or null key
+   * column, and on any other column.
+   *
+   * @example
+   * ```ts
+   * await producer.delete(users, { id: 42n });
+   * ```
+   */
+  async delete(schema: Schema | string, key: Row, options?: SubmitOptions): Promise<void> {
+    if (options?.signal?.aborted) throw new AbortedError();
+    await this.submit(Request.deleteOf(this.#registry.resolve(schema), key), options);
+  }
+
+  /** Submits many deletes of one schema, validated before any is enqueued (see {@link Producer.delete}). */
+  async deleteMany(schema: Schema | string, keys: ReadonlyArray<Row>, options?: SubmitOptions): Promise<void> {
+    if (options?.signal?.aborted) throw new AbortedError();
+    const resolved = this.#registry.resolve(schema);
+    await this.submitMany(keys.map((key) => Request.deleteOf(resolved, key)), options);
+  }
+
+  /**
    * Sends any packed requests still waiting, waits for sends in flight (at most `enqueueTimeoutMs`),
    * then closes the queues and the Redis connection.
    */

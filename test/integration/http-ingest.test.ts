@@ -72,6 +72,17 @@ describe('HTTP ingest (real Redis and PostgreSQL)', () => {
     expect([b?.at.toISOString(), b?.score]).toEqual(['2024-05-01T12:00:00.000Z', null]);
   });
 
+  it('takes deletes by key ({ "$delete": true, <key> }) beside rows, and refuses malformed ones with the row index', async () => {
+    await post(table, [{ id: 500, name: 'x' }, { id: 501, name: 'y' }]);
+    expect(await waitFor(async () => (await pgQuery(`SELECT 1 FROM ${table} WHERE id IN (500, 501)`)).length === 2)).toBe(true);
+    const bad = await post(table, [{ $delete: true, name: 'no key' }, { $delete: 'yes', id: 500 }, { $delete: true, id: 500 }]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { row: number; kind: string }[] }).errors.map((e) => [e.row, e.kind])).toEqual([[0, 'unknown_column'], [1, 'invalid_row']]);
+    const ok = await post(table, [{ $delete: true, id: '500' }, { id: 502, name: 'z' }, { $delete: true, id: 501 }]);
+    expect([ok.status, await ok.json()]).toEqual([202, { accepted: 3 }]);
+    expect(await waitFor(async () => (await pgQuery<{ id: string }>(`SELECT id::text FROM ${table} WHERE id IN (500, 501, 502)`)).map((r) => r.id).join() === '502')).toBe(true);
+  });
+
   it('answers 400 for a malformed body or wrong shape and enqueues nothing', async () => {
     for (const body of ['{"id": 1, "name": ', '42', '"row"', '[]', '[1, 2]', '{"rows": [{"id": 1, "name": "x"}], "extra": 1}']) {
       const res = await post('parked', body);

@@ -22,6 +22,10 @@ import { MYSQL_MAX_PACKET_SQL, refuseOversizedRows, statementBudget } from './pa
 import { buildMySqlInsert, buildMySqlProbeWrite, MYSQL_MAX_PARAMETERS } from './statement-builder.js';
 import { checkSessionTimeZone, MYSQL_SESSION_SETUP_SQL } from './session-time-zone.js';
 import { datesAsText, mySqlUtcText } from '../sql/utc-time-text.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { deleteMySqlKeys, guardMySqlUpserts } from './delete-keys.js';
+import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
+import { buildMySqlTombstoneDdl } from './tombstones.js';
 import { field, hasOtherUniqueIndex, readUniqueIndexes, resultRows, type MySqlQuery, type UniqueIndexes } from './unique-indexes.js';
 
 /** The part of a pooled connection the driver uses; a `mysql2/promise` `PoolConnection` fits. */
@@ -159,7 +163,10 @@ export class MySqlDriver implements BatchExecutor {
   /** The driver's own pool, created on first use (that is also when `mysql2` is loaded). */
   #ownedPool: Promise<mysql.Pool> | undefined;
   /** Unique indexes per table and when they were read. */
+  /** How look-alike key spellings compare under each table's key collations. */
   readonly #keyRanks = new MySqlLookalikeKeyRanks();
+  /** The tombstone tables this driver has made sure of, and when it last pruned each. */
+  readonly #tombstones = new TombstoneKeeper();
   readonly #uniqueIndexes = new Map<string, { readonly readAtMs: number; readonly indexes: UniqueIndexes }>();
   #closed = false;
   /** The server's `max_allowed_packet`, read on the first batch. */
@@ -190,6 +197,8 @@ export class MySqlDriver implements BatchExecutor {
     const spec = { sink: SINK, begin: 'START TRANSACTION', acquire: () => this.#acquire(), classify: classifyMySqlError, signal };
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
+    // IF NOT EXISTS: a concurrent creator is no error (CREATE … SELECT commits on its own, so it runs before the batch).
+    if (keepsTombstones(sql)) await this.#tombstones.ensure(sql.tombstones.table, () => runTransaction(spec, async (query) => void (await query(buildMySqlTombstoneDdl(sql)))));
     const write = () => runTransaction(spec, async (query, checkpoint) => {
       const maxPacket = (this.#maxPacket ??= await readMaxPacket(query));
       // A row no statement can carry is refused before anything is sent (bisection isolates it).
@@ -198,7 +207,14 @@ export class MySqlDriver implements BatchExecutor {
       // Exactly-once: only the requests this transaction recorded first are written.
       // Key order: concurrent batches lock shared keys in one order, look-alike spellings in the
       // server's (rows it equates keep arrival order, so `ON DUPLICATE KEY UPDATE` lets the later win).
-      const claimed = newestRowsIfVersioned(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows);
+      const operations = splitOperations(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows, batch.deletes);
+      // Deletes first (the upserts left are those after a key's last delete, or newer than it).
+      const context = { query, checkpoint, schema: sql, maxRows, keeper: this.#tombstones };
+      if (operations.deletes.length > 0) {
+        const deletes = this.#options.pool ? datesAsText(sql, operations.deletes, mySqlUtcText) : operations.deletes;
+        await deleteMySqlKeys(context, deletes, Date.now());
+      }
+      const claimed = newestRowsIfVersioned(sql, operations.upserts);
       const newest = inDatabaseKeyOrder(sql, claimed, await this.#keyRanks.rank(query, sql, claimed));
       // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
       // pool may be set to any zone, so its Dates are formatted here.
@@ -207,13 +223,15 @@ export class MySqlDriver implements BatchExecutor {
       // `insert` merges nothing, so other unique indexes do not matter: a collision fails as 1062.
       if (sql.conflict !== 'insert' && hasOtherUniqueIndex(await this.#indexes(sql.table, query), sql)) {
         await mergeOnKeys(query, checkpoint, sql, rows, { maxRows, maxBytes });
-        return;
+      } else {
+        const text = buildMySqlInsert(sql);
+        for (const { start, end } of chunkRangesByBytes(rows, maxRows, maxBytes)) {
+          checkpoint();
+          await query(text, [rows.slice(start, end)]);
+        }
       }
-      const text = buildMySqlInsert(sql);
-      for (const { start, end } of chunkRangesByBytes(rows, maxRows, maxBytes)) {
-        checkpoint();
-        await query(text, [rows.slice(start, end)]);
-      }
+      // An upsert older than its key's tombstone (a late redelivery of a write the delete overtook) is undone.
+      await guardMySqlUpserts(context, rows);
     });
     try {
       // ER_NO_SUCH_TABLE: the ledger may have been dropped under the worker (or the data table: then it fails again).
@@ -223,6 +241,7 @@ export class MySqlDriver implements BatchExecutor {
       // The table may have changed (a new index, or it did not exist yet): read it again next time.
       this.#uniqueIndexes.delete(sql.table);
       this.#keyRanks.forget(sql.table);
+      if (keepsTombstones(sql)) this.#tombstones.forget(sql.tombstones.table);
       throw err;
     }
   }

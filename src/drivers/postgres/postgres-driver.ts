@@ -27,6 +27,10 @@ import {
   POSTGRES_COLUMN_TYPES_SQL,
 } from './statement-builder.js';
 import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { deletePostgresKeys, guardPostgresUpserts, lockPostgresKeys } from './delete-keys.js';
+import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
+import { createPostgresTombstones } from './tombstones.js';
 
 /** The part of a checked-out client the driver uses; a node-postgres `PoolClient` fits. */
 export interface PostgresClientLike {
@@ -152,6 +156,8 @@ export class PostgresDriver implements BatchExecutor {
   readonly #catalogTypes = new Map<string, ReadonlyMap<string, string>>();
   /** The database's order of look-alike key spellings (see {@link LookalikeKeyRanks}). */
   readonly #keyRanks = new LookalikeKeyRanks();
+  /** The tombstone tables this driver has made sure of, and when it last pruned each. */
+  readonly #tombstones = new TombstoneKeeper();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SessionLedger({ ...postgresLedgerSpec(), acquire: () => this.#acquire(), classify: classifyPostgresError });
 
@@ -179,7 +185,11 @@ export class PostgresDriver implements BatchExecutor {
     const sql = batch.schema;
     const once = isExactlyOnce(sql) ? ledgerBatch(batch.rows, requests) : undefined;
     if (once) await this.ledger.ensure(sql);
-    const write = () => this.#transaction(sql, batch.rows, once, false, signal);
+    if (keepsTombstones(sql)) {
+      const spec = { sink: SINK, begin: buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs), acquire: () => this.#acquire(), classify: classifyPostgresError, signal };
+      await this.#tombstones.ensure(sql.tombstones.table, () => createPostgresTombstones(spec, sql));
+    }
+    const write = () => this.#transaction(sql, batch.rows, batch.deletes, once, false, signal);
     try {
       // undefined_table: the ledger may have been dropped under the worker (or the data table: then it fails again).
       if (once) await writeWithLedgerRecovery(write, (err) => err.sinkCode === '42P01', () => this.ledger.recreate(sql));
@@ -188,22 +198,36 @@ export class PostgresDriver implements BatchExecutor {
       // The table may have changed under a cached type list; read it again next time.
       this.#catalogTypes.delete(sql.table);
       this.#keyRanks.forget(sql.table);
+      if (keepsTombstones(sql)) this.#tombstones.forget(sql.tombstones.table);
       if (!(err instanceof SinkError) || err.sinkCode !== CARDINALITY_VIOLATION) throw err;
-      await this.#transaction(sql, batch.rows, once, true, signal);
+      await this.#transaction(sql, batch.rows, batch.deletes, once, true, signal);
     }
   }
 
   /** One attempt at the batch's transaction; `rowByRow` writes each row in its own statement. */
-  async #transaction(sql: SQLSchema, batchRows: readonly (readonly Value[])[], once: LedgerBatch | undefined, rowByRow: boolean, signal: AbortSignal | undefined): Promise<void> {
+  async #transaction(
+    sql: SQLSchema,
+    batchRows: readonly (readonly Value[])[],
+    deletes: ReadonlySet<readonly Value[]>,
+    once: LedgerBatch | undefined,
+    rowByRow: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const begin = buildPostgresBegin(this.#options.statementTimeoutMs, this.#options.lockTimeoutMs);
     await runTransaction({ sink: SINK, begin, acquire: () => this.#acquire(), classify: classifyPostgresError, signal }, async (query, checkpoint) => {
       // Exactly-once: only the requests this transaction recorded first are written.
-      let rows = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
+      const claimed = once ? await claimPostgresRows(query, sql, once, this.#options.maxRowsPerStatement, Date.now()) : batchRows;
+      // Deletes first, in key order and one statement per chunk; then the upserts they leave.
+      const operations = splitOperations(sql, claimed, deletes);
+      const context = { query, checkpoint, schema: sql, elementTypes: await this.#elementTypes(sql, query), maxRows: this.#options.maxRowsPerStatement, keeper: this.#tombstones };
+      await lockPostgresKeys(context, claimed);
+      if (operations.deletes.length > 0) await deletePostgresKeys(context, operations.deletes, Date.now());
+      let rows = operations.upserts;
       // One row per key (DO UPDATE cannot touch a row twice): the newest version, else the last submit.
       if (sql.version) rows = newestRowsIfVersioned(sql, [...rows]);
       else if (mergesOnConflict(sql)) rows = lastRowPerKey(rows, keyIndexesOf(sql));
       if (rows.length === 0) return;
-      const text = buildPostgresInsert(sql, await this.#elementTypes(sql, query));
+      const text = buildPostgresInsert(sql, context.elementTypes);
       refuseOversizedFields(SINK, rows);
       if (!rowByRow) {
         const ranks = await this.#keyRanks.rank(query, sql, rows);
@@ -215,6 +239,8 @@ export class PostgresDriver implements BatchExecutor {
         checkpoint();
         await query(text, columnDatesAsText(sql, toColumns(rows.slice(start, end), sql.columns.length), postgresUtcText));
       }
+      // An upsert older than its key's tombstone (a late redelivery of a write the delete overtook) is undone.
+      await guardPostgresUpserts(context, rows);
     });
   }
 

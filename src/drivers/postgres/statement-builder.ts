@@ -1,7 +1,8 @@
 import type { BaseColumnType } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
 import { nonKeyColumns, quoteColumnList, quoteIdentifier, quoteTableName } from '../sql/quote.js';
-import { upsertVersionWhere } from '../sql/version-guard.js';
+import { newerThanStored, upsertVersionWhere } from '../sql/version-guard.js';
+import { deleteColumnIndexes } from '../sql/delete-rows.js';
 
 /**
  * PostgreSQL SQL text, and nothing else: no connections, no values.
@@ -80,4 +81,24 @@ export function buildPostgresBegin(statementTimeoutMs: number | undefined, lockT
   if (statementTimeoutMs !== undefined) sql += `; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`;
   if (lockTimeoutMs !== undefined) sql += `; SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`;
   return sql;
+}
+
+/**
+ * `DELETE FROM "t" USING unnest($1::int8[], …) AS "bf_d"("id", …) WHERE "t"."id" = "bf_d"."id" …`:
+ * every delete of a batch in one statement, its keys bound as arrays like the inserts. With a
+ * version column the delete removes only a stored row older than itself (see `newerThanStored`).
+ * `elementTypes` holds one element type per schema column, in column order.
+ */
+export function buildPostgresDelete(schema: SQLSchema, elementTypes: readonly string[]): string {
+  const q = '"';
+  const table = quoteTableName(schema.table, q);
+  const indexes = deleteColumnIndexes(schema);
+  const names = indexes.map((index) => schema.columns[index] as string);
+  const params = indexes.map((index, i) => `$${i + 1}::${elementTypes[index] as string}[]`).join(', ');
+  const match = schema.keys.map((key) => `${table}.${quoteIdentifier(key, q)} = "bf_d".${quoteIdentifier(key, q)}`);
+  if (schema.version) {
+    const column = quoteIdentifier(schema.version.column, q);
+    match.push(newerThanStored(`${table}.${column}`, `"bf_d".${column}`));
+  }
+  return `DELETE FROM ${table} USING unnest(${params}) AS "bf_d"(${quoteColumnList(names, q)}) WHERE ${match.join(' AND ')}`;
 }

@@ -9,6 +9,8 @@ import { requireSqlSchema } from './batch-guard.js';
 export interface SqlBatch {
   readonly schema: SQLSchema;
   readonly rows: (readonly Value[])[];
+  /** The rows (by identity, of `rows`) that are deletes by key; empty when the batch holds none. */
+  readonly deletes: ReadonlySet<readonly Value[]>;
 }
 
 /**
@@ -19,7 +21,13 @@ export interface SqlBatch {
 export function readBatch(sink: string, schema: Schema, requests: readonly Request[], signal: AbortSignal | undefined): SqlBatch | undefined {
   const sql = requireSqlSchema(schema, sink);
   throwIfAborted(sink, signal);
-  return requests.length === 0 ? undefined : { schema: sql, rows: batchRows(requests, sink) };
+  if (requests.length === 0) return undefined;
+  const rows = batchRows(requests, sink);
+  const deletes = new Set<readonly Value[]>();
+  requests.forEach((request, i) => {
+    if (request.isDelete) deletes.add(rows[i] as readonly Value[]);
+  });
+  return { schema: sql, rows, deletes };
 }
 
 /**

@@ -8,6 +8,8 @@ import { SinkError } from '../../errors/sink-error.js';
 import { throwIfAborted } from '../abort-guard.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
+import { splitOperations } from '../sql/delete-rows.js';
+import { SqliteDeletes } from './delete-keys.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { loadClient } from '../load-client.js';
 import { classifySqliteError } from './error-codes.js';
@@ -110,6 +112,8 @@ export class SqliteDriver implements BatchExecutor {
   #closed = false;
   /** Prepared INSERTs per schema and row count (a handful each, see `preparedChunkRanges`). */
   readonly #statements = new WeakMap<SQLSchema, Map<number, SqliteStatementLike>>();
+  /** Deletes by key, and the tombstones of versioned schemas. */
+  readonly #deletes = new SqliteDeletes();
   /** The `delivery: 'exactly-once'` ledger: created on first use, pruned by the consumer. */
   readonly ledger = new SqliteLedger(() => this.#database());
 
@@ -145,28 +149,45 @@ export class SqliteDriver implements BatchExecutor {
     // column without type affinity still stores 42 and not 42.0.
     const integer = sql.types?.map((type) => type.base === 'int32' || type.base === 'int64') ?? [];
     const size = rowsPerStatement(sql.columns.length, SQLITE_MAX_PARAMETERS, this.#options.maxRowsPerStatement);
-    const write = async () => this.#write(db, sql, once, rows, integer, size);
+    const write = async () => this.#write(db, sql, once, rows, batch.deletes, integer, size);
     if (!once) return write();
     // SQLITE_ERROR and no ledger in the catalog: it was dropped under the worker; create it again and write once more.
     await writeWithLedgerRecovery(write, (err) => err.sinkCode === 'SQLITE_ERROR' && !this.ledger.exists(db, sql), async () => this.ledger.forgetCreated(sql));
   }
 
   /** One attempt at the batch's transaction: BEGIN IMMEDIATE, the ledger claim (exactly-once), the inserts, COMMIT. */
-  #write(db: SqliteDatabaseLike, sql: SQLSchema, once: LedgerBatch | undefined, batchRows: (readonly Value[])[], integer: readonly boolean[], size: number): void {
+  #write(
+    db: SqliteDatabaseLike,
+    sql: SQLSchema,
+    once: LedgerBatch | undefined,
+    batchRows: (readonly Value[])[],
+    deletes: ReadonlySet<readonly Value[]>,
+    integer: readonly boolean[],
+    size: number,
+  ): void {
     let rows = batchRows;
     try {
       if (once) this.ledger.ensure(db, sql);
+      this.#deletes.ensure(db, sql);
       db.exec('BEGIN IMMEDIATE');
       // Exactly-once: only the requests this transaction recorded first are written.
       if (once) rows = claimSqliteRows(db, sql, once, Date.now());
-      rows = newestRowsIfVersioned(sql, rows);
+      // Deletes first, one prepared statement run per key in key order (SQLite's fastest form:
+      // no parsing, and one writer anyway); then the upserts they leave.
+      const operations = splitOperations(sql, rows, deletes);
+      const bind = (value: Value, index: number) => this.#bindable(value, integer[index] === true);
+      if (operations.deletes.length > 0) this.#deletes.deleteKeys(db, sql, operations.deletes, bind, Date.now());
+      rows = newestRowsIfVersioned(sql, operations.upserts);
       for (const { start, end } of preparedChunkRanges(rows.length, size)) {
         const params: unknown[] = [];
         for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
         this.#statement(db, sql, end - start).run(params);
       }
+      this.#deletes.guardUpserts(db, sql, rows, bind);
       db.exec('COMMIT');
     } catch (err) {
+      // A tombstone table dropped under the worker is created again with the next attempt.
+      this.#deletes.forget(sql);
       // SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); only roll back what is still open.
       try {
         if (db.inTransaction) db.exec('ROLLBACK');
