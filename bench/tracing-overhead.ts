@@ -21,8 +21,8 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { SQLSchema } from '../src/core/schema.js';
 import { SqliteDriver } from '../src/drivers/sqlite/index.js';
-import { BatchConsumer } from '../src/queue/batch-consumer.js';
-import { Producer } from '../src/queue/producer.js';
+import { BatchConsumer } from '../src/queue/consumer/index.js';
+import { Producer } from '../src/queue/producer/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 type Mode = 'off' | 'on';

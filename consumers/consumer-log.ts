@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BatchConsumer } from '../src/queue/batch-consumer.js';
+import type { BatchConsumer } from '../src/queue/consumer/index.js';
 
 /**
  * Logs a consumer's events, one JSON line each: every committed batch (batchId, size, seconds),

@@ -7,7 +7,7 @@ import { loadOtelApi, type OtelApiModule } from '../src/tracing/otel-api.js';
 import { parseTraceparent } from '../src/tracing/trace-context.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { ValidationError } from '../src/errors/validation-error.js';
-import type { Producer } from '../src/queue/producer.js';
+import type { Producer } from '../src/queue/producer/index.js';
 // The same constant-time check the admin side uses; one implementation of secret handling.
 import { requireAuth } from './request-auth.js';
 import { jsonToRequest } from './json-row.js';

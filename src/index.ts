@@ -28,25 +28,25 @@ export type { RowVersion, VersionSource } from './core/row-version.js';
 export { partitionOf } from './core/partition-of.js';
 
 // Producer
-export { Producer, type SubmitOptions } from './queue/producer.js';
-export { PACKING_DEFAULTS, PRODUCER_DEFAULTS, type PackingOptions, type ProducerOptions } from './queue/producer-options.js';
+export { Producer, type SubmitOptions } from './queue/producer/index.js';
+export { PACKING_DEFAULTS, PRODUCER_DEFAULTS, type PackingOptions, type ProducerOptions } from './queue/producer/index.js';
 export { DEFAULT_PREFIX } from './queue/queue-names.js';
 export type { RedisClusterSeeds, RedisConnection } from './queue/connection.js';
 
 // Batch consumer
-export { BatchConsumer } from './queue/batch-consumer.js';
-export { BATCH_CONSUMER_DEFAULTS, type BatchConsumerOptions, type BatchConsumerTuning } from './queue/batch-consumer-options.js';
-export type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './queue/batch-consumer-events.js';
+export { BatchConsumer } from './queue/consumer/index.js';
+export { BATCH_CONSUMER_DEFAULTS, type BatchConsumerOptions, type BatchConsumerTuning } from './queue/consumer/index.js';
+export type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './queue/consumer/index.js';
 export type { KeepCompletedJobs } from './queue/job-options.js';
-export { consoleConsumerLogger, type ConsumerLogger } from './queue/consumer-logger.js';
-export type { CheckedRow, RowOfSchema, SubmittedRow } from './queue/checked-row.js';
+export { consoleConsumerLogger, type ConsumerLogger } from './queue/consumer/index.js';
+export type { CheckedRow, RowOfSchema, SubmittedRow } from './queue/producer/index.js';
 
 // Table setup for library users: the worker's createTable and schema check
 export { checkSchema, type CheckSchemaOptions } from './drivers/check-schema.js';
 export type { SchemaEvolve } from './drivers/check-schemas.js';
 
 // Dead-letter queue
-export { DeadLetterQueue } from './queue/dead-letter-queue.js';
+export { DeadLetterQueue } from './queue/dead-letter/index.js';
 export { DEAD_LETTER_CLASSES, type DeadLetterClass, type DeadLetterEntry, type ReplayHistory } from './queue/dead-letter-entry.js';
 export {
   DEAD_LETTER_QUEUE_DEFAULTS,
@@ -56,10 +56,10 @@ export {
   type DeadLetterRefusal,
   type DeadLetterReplayOptions,
   type DeadLetterReplayResult,
-} from './queue/dead-letter-queue-options.js';
-export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './queue/dead-letter-walk.js';
-export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './queue/dead-letter-groups.js';
-export type { DeadLetterTransform, ReplayDecision } from './queue/dead-letter-edit.js';
+} from './queue/dead-letter/index.js';
+export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './queue/dead-letter/index.js';
+export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './queue/dead-letter/index.js';
+export type { DeadLetterTransform, ReplayDecision } from './queue/dead-letter/index.js';
 
 // Drivers and their options (each also on its own subpath)
 export { PostgresDriver, POSTGRES_DRIVER_DEFAULTS, type PostgresClientLike, type PostgresDriverOptions, type PostgresPoolLike } from './drivers/postgres/postgres-driver.js';

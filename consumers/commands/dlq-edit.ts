@@ -4,7 +4,7 @@ import type { Value } from '../../src/core/column-type.js';
 import { Request } from '../../src/core/request.js';
 import type { Row, Schema } from '../../src/core/schema.js';
 import { ValidationError } from '../../src/errors/validation-error.js';
-import type { DeadLetterTransform } from '../../src/queue/dead-letter-edit.js';
+import type { DeadLetterTransform } from '../../src/queue/dead-letter/index.js';
 import { CliError } from '../cli-error.js';
 
 /** Commander collector for a repeatable `--set column=value`. */

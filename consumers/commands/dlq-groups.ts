@@ -1,4 +1,4 @@
-import type { DeadLetterGroup, DeadLetterGroupField } from '../../src/queue/dead-letter-groups.js';
+import type { DeadLetterGroup, DeadLetterGroupField } from '../../src/queue/dead-letter/index.js';
 
 const TITLES: Readonly<Record<DeadLetterGroupField, string>> = { class: 'CLASS', reason: 'REASON', errorCode: 'CODE', state: 'STATE', message: 'MESSAGE' };
 

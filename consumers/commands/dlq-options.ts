@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEAD_LETTER_CLASSES, type DeadLetterClass } from '../../src/queue/dead-letter-entry.js';
-import { DEAD_LETTER_GROUP_FIELDS, type DeadLetterGroupField } from '../../src/queue/dead-letter-groups.js';
-import type { DeadLetterFilter } from '../../src/queue/dead-letter-queue.js';
+import { DEAD_LETTER_GROUP_FIELDS, type DeadLetterGroupField } from '../../src/queue/dead-letter/index.js';
+import type { DeadLetterFilter } from '../../src/queue/dead-letter/index.js';
 
 const CLASSES = DEAD_LETTER_CLASSES;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

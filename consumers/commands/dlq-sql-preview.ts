@@ -9,7 +9,7 @@ import { buildCommand, DEFAULT_REDIS_ALLOWLIST, type RedisArg } from '../../src/
 import type { SinkConfig } from '../../src/drivers/sink-definition.js';
 import { toColumns } from '../../src/drivers/sql/batch-rows.js';
 import { buildSqliteInsert } from '../../src/drivers/sqlite/statement-builder.js';
-import type { ReplayDecision } from '../../src/queue/dead-letter-edit.js';
+import type { ReplayDecision } from '../../src/queue/dead-letter/index.js';
 
 /** Rows per previewed statement (a worker batches replayed rows with whatever else is queued). */
 export const PREVIEW_ROWS_PER_STATEMENT = 100;

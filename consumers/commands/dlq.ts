@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RedisClient } from '../../src/queue/connection.js';
 import type { WorkerConfig } from '../config/worker-config.js';
-import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter-queue.js';
+import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter/index.js';
 import { PARTITION_SEPARATOR, schemaQueueNames } from '../../src/queue/queue-names.js';
 import { CliError } from '../cli-error.js';
 import { cliConfig, findSchemaTarget, withRedis, type GlobalOptions } from './cli-context.js';
@@ -117,7 +117,7 @@ interface NamedDlq {
 async function withDlqs(command: Command, schema: string, work: (dlqs: readonly NamedDlq[]) => Promise<void>): Promise<void> {
   const config: WorkerConfig = cliConfig(command.optsWithGlobals<GlobalOptions>());
   const [base, partition] = schema.split(PARTITION_SEPARATOR) as [string, string | undefined];
-  const { DeadLetterQueue } = await import('../../src/queue/dead-letter-queue.js');
+  const { DeadLetterQueue } = await import('../../src/queue/dead-letter/index.js');
   const { otherLayoutQueues } = await import('../../src/queue/schema-layouts.js');
   await withRedis(config, async (redis: RedisClient) => {
     // The config's schema, or one an app's code made (found by its queues in Redis).

@@ -5,7 +5,7 @@ import { jsonToRequest } from '../../producers/json-row.js';
 import { Request } from '../../src/core/request.js';
 import type { Schema } from '../../src/core/schema.js';
 import { ValidationError } from '../../src/errors/validation-error.js';
-import type { Producer } from '../../src/queue/producer.js';
+import type { Producer } from '../../src/queue/producer/index.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_SCHEMA_NAME, demoRows, demoSchema } from '../demo-schema.js';
 import { formatFromFileName, INPUT_FORMATS, readRows, type InputFormat } from '../input/read-rows.js';
@@ -50,7 +50,7 @@ export function registerEnqueue(program: Command): void {
       }
       // Fail fast with a clear message when Redis is down; the producer then opens its own connection.
       (await connectRedis(config.redis)).disconnect();
-      const { Producer } = await import('../../src/queue/producer.js');
+      const { Producer } = await import('../../src/queue/producer/index.js');
       const producer = new Producer({ connection: config.redis, schemas: [schema], prefix: config.prefix, keepCompletedJobs: config.keepCompletedJobs });
       try {
         await enqueue(producer, schema, rows);

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { WorkerConfig } from '../config/worker-config.js';
-import type { PartitionQueueCounts, SchemaQueueCounts } from '../../src/queue/schema-queue-view.js';
-import type { PublishedHealth } from '../../src/queue/health-board.js';
+import type { PartitionQueueCounts, SchemaQueueCounts } from '../../src/queue/admin/index.js';
+import type { PublishedHealth } from '../../src/queue/consumer/index.js';
 import { cliConfig, withRedis, type GlobalOptions } from './cli-context.js';
 import { parsePositiveInt } from './dlq-options.js';
 import { COMMITTED_METRIC, sumBySchema } from './committed-rows.js';
@@ -47,8 +47,8 @@ export function registerStats(program: Command): void {
       const url = flags.metricsUrl ?? defaultMetricsUrl(config);
       const before = await sampleCommitted(url);
       const started = performance.now();
-      const { SchemaQueueView } = await import('../../src/queue/schema-queue-view.js');
-      const { readHealth } = await import('../../src/queue/health-board.js');
+      const { SchemaQueueView } = await import('../../src/queue/admin/index.js');
+      const { readHealth } = await import('../../src/queue/consumer/index.js');
       const { discoverSchemas } = await import('../../src/queue/discover-schemas.js');
       const { targets, counts } = await withRedis(config, async (redis) => {
         // The config's schemas, plus those an app's code made (found by their queues in Redis).

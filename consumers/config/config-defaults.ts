@@ -1,4 +1,4 @@
-import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../../src/queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../../src/queue/consumer/index.js';
 import { SCHEMA_JOB_DEFAULTS } from '../../src/queue/job-options.js';
 import { DEFAULT_PREFIX } from '../../src/queue/queue-names.js';
 

@@ -5,7 +5,7 @@ import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNo
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { MAX_PARTITIONS } from '../../src/core/schema.js';
 import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth-rules.js';
-import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../../src/queue/batch-consumer-options.js';
+import { BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField, type NumericOptionKind } from '../../src/queue/consumer/index.js';
 
 const NUMERIC: Readonly<Record<NumericOptionKind, z.ZodType<number | 'auto'>>> = Object.freeze({
   positive: positiveInt,

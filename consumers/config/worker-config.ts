@@ -1,7 +1,7 @@
 import type { Schema } from '../../src/core/schema.js';
 import type { SinkConfig } from '../../src/drivers/sink-definition.js';
 import type { ConfigFile } from './config-schema.js';
-import type { BatchConsumerTuning } from '../../src/queue/batch-consumer-options.js';
+import type { BatchConsumerTuning } from '../../src/queue/consumer/index.js';
 
 /** Batch tuning of one schema after `defaults` and the schema's own overrides are merged. */
 export type SchemaTuning = BatchConsumerTuning & { readonly concurrency?: number };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { spawnNode, type Spawned } from '../helpers/child-process.js';
 import { assertCliBuilt, CLI, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';

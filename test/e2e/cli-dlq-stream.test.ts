@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL } from '../helpers/pg.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';

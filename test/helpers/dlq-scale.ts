@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis.js';
 
 /** A small entry: the fill is bounded by Redis round trips, and the DLQ's memory by entry size. */

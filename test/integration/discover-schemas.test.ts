@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Schema, SQLSchema } from '../../src/core/schema.js';
 import { discoverSchemas } from '../../src/queue/discover-schemas.js';
-import { Producer } from '../../src/queue/producer.js';
+import { Producer } from '../../src/queue/producer/producer.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 

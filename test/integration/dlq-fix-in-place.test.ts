@@ -8,11 +8,11 @@ import { SQLSchema } from '../../src/core/schema.js';
 import { SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { ValidationError } from '../../src/errors/validation-error.js';
-import { BatchConsumer } from '../../src/queue/batch-consumer.js';
+import { BatchConsumer } from '../../src/queue/consumer/batch-consumer.js';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue, type ReplayDecision } from '../../src/queue/dead-letter-queue.js';
-import { Producer } from '../../src/queue/producer.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { DeadLetterQueue, type ReplayDecision } from '../../src/queue/dead-letter/dead-letter-queue.js';
+import { Producer } from '../../src/queue/producer/producer.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 

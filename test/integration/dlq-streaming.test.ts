@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { checkDlqStreamsFlat } from '../helpers/dlq-scale.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema, partitionOf } from '../../src/index.js';
 import { schemaQueueNames } from '../../src/queue/queue-names.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';

@@ -6,7 +6,7 @@
 // the redelivery), the newer one stays.
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema } from '../../src/index.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { assertCliBuilt } from '../helpers/cli.js';
 import { spawnNode, type Spawned } from '../helpers/child-process.js';
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';

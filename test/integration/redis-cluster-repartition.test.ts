@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema } from '../../src/index.js';
 import { createRedis } from '../../src/queue/connection.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix, waitFor } from '../helpers/redis.js';

@@ -7,7 +7,7 @@ import { partitionOf } from '../../src/core/partition-of.js';
 import { SQLSchema } from '../../src/core/schema.js';
 import { createRedis, type RedisClient } from '../../src/queue/connection.js';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { DeadLetterQueue } from '../../src/queue/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { keySlot } from '../../src/queue/key-slot.js';
 import { partitionQueueName, queueKeyPrefix } from '../../src/queue/queue-names.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';

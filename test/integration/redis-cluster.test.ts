@@ -10,7 +10,7 @@ import { ReplicationTimeoutError } from '../../src/errors/replication-timeout-er
 import { createRedis, type RedisClient } from '../../src/queue/connection.js';
 import { keySlot } from '../../src/queue/key-slot.js';
 import { deadLetterQueueName, queueKeyPrefix, queueName } from '../../src/queue/queue-names.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { spawnNode } from '../helpers/child-process.js';
 import { assertCliBuilt, CLI, freePort, runCli } from '../helpers/cli.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BatchConsumer, PostgresDriver, Producer, SQLSchema, type Schema } from '../../src/index.js';
-import { SchemaQueueView } from '../../src/queue/schema-queue-view.js';
+import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { createHttpServer } from '../../consumers/http-server.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logConsumerEvents } from '../../consumers/consumer-log.js';
 import { REDACTED_LOG_PATHS } from '../../consumers/logger.js';
-import type { BatchConsumer } from '../../src/queue/batch-consumer.js';
+import type { BatchConsumer } from '../../src/queue/consumer/batch-consumer.js';
 
 afterEach(() => vi.useRealTimers());
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError, partitionOf, Request, Schema, SQLSchema, ValidationError } from '../../src/index.js';
 import { decodePayload, decodePayloadRows, encodeRequest } from '../../src/core/codec.js';
 import { schemaJobData } from '../../src/queue/job-data.js';
-import { decodeRow } from '../../src/queue/dead-letter-edit.js';
+import { decodeRow } from '../../src/queue/dead-letter/dead-letter-edit.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', v: 'int64?' }, { versionColumn: 'v', versionSource: 'row', tombstones: true });
 const pairs = SQLSchema('pairs', 'ignore', { a: 'string', b: 'int32', note: 'string' }, { keys: ['a', 'b'] });

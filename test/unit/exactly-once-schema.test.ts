@@ -16,7 +16,7 @@ import { buildSqliteInsert } from '../../src/drivers/sqlite/statement-builder.js
 import { buildSqliteLedgerDdl } from '../../src/drivers/sqlite/ledger.js';
 import { POSTGRES_DDL_TYPES } from '../../src/drivers/postgres/postgres-sink.js';
 import { deliverySource } from '../../src/queue/delivery-id.js';
-import { LedgerPruner } from '../../src/queue/ledger-pruner.js';
+import { LedgerPruner } from '../../src/queue/consumer/ledger-pruner.js';
 
 const log = SQLSchema('app.clicks', 'insert', { user_id: 'int64', url: 'string' }, { delivery: 'exactly-once' });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobConcurrency, estimateRowsBytes } from '../../src/queue/job-concurrency.js';
+import { JobConcurrency, estimateRowsBytes } from '../../src/queue/consumer/job-concurrency.js';
 
 const MiB = 1024 * 1024;
 const job = (requests: number, valueChars = 10) => ({ rows: Array.from({ length: requests }, () => ({ v: 'x'.repeat(valueChars) })) });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PackingBuffer } from '../../src/queue/packing-buffer.js';
+import { PackingBuffer } from '../../src/queue/producer/packing-buffer.js';
 import { schemaJobData, traceOfRow } from '../../src/queue/job-data.js';
 
 // Every row of a packed job keeps the trace context of the call that submitted it, whatever the

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PackingBuffer, type PackingLimits } from '../../src/queue/packing-buffer.js';
+import { PackingBuffer, type PackingLimits } from '../../src/queue/producer/packing-buffer.js';
 
 /** A send whose calls stay pending until the test settles them; each call is one addBulk of jobs. */
 function controlledSend() {

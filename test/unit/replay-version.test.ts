@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/core/schema.js';
 import { SQLSchema } from '../../src/core/schema.js';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
-import { decideReplay } from '../../src/queue/dead-letter-edit.js';
+import { decideReplay } from '../../src/queue/dead-letter/dead-letter-edit.js';
 
 const schema = SQLSchema('t', 'update', { id: 'int64', name: 'string' }, { versionColumn: 'v' });
 const version = fc.bigInt({ min: 1n, max: 1n << 60n });

@@ -10,7 +10,7 @@ import { newestRowPerKey, newestRowsIfVersioned } from '../../src/drivers/sql/ro
 import { buildSqliteInsert } from '../../src/drivers/sqlite/statement-builder.js';
 import { POSTGRES_DDL_TYPES } from '../../src/drivers/postgres/postgres-sink.js';
 import { POSTGRES_SCHEMA_RULES } from '../../src/drivers/postgres/introspect.js';
-import { encodeSubmitted, nextSubmitVersion } from '../../src/queue/submit-version.js';
+import { encodeSubmitted, nextSubmitVersion } from '../../src/queue/producer/submit-version.js';
 
 const stamped = SQLSchema('app.users', 'update', { id: 'int64', name: 'string' }, { versionColumn: 'v' });
 const own = SQLSchema('users', 'replace', { id: 'int64', name: 'string', rev: 'int64' }, { versionColumn: 'rev', versionSource: 'row' });
