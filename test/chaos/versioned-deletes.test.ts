@@ -15,6 +15,7 @@ import { spawnNode, type Spawned } from '../helpers/child-process.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { PG_URL, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
+import { prng } from '../helpers/bad-inputs.js';
 
 const defer = useCleanups();
 const WORKER = new URL('../fixtures/delete-worker.mjs', import.meta.url).pathname;
@@ -32,17 +33,8 @@ interface Op {
   readonly v: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the fuzz helpers' mulberry32), so a failure can be replayed. */
+const random = (seed: number): (() => number) => prng(seed).next;
 
 /** Per key, `ROUNDS` operations at versions 1…ROUNDS; about half the keys end with a delete, and every such key has an older upsert. */
 function plan(seed: number): Op[][] {
