@@ -28,12 +28,29 @@ function scenarioRow(s: ScenarioResult): string[] {
   const cluster = s.cluster
     ? `${s.cluster.partitions} partition(s), ${int(s.cluster.jobs)} jobs (${(s.rowsSubmitted / s.cluster.jobs).toFixed(1)} rows per job); per master: ${s.cluster.masters.map((m) => `${m.node.split(':')[1]} [${m.queues.join(' ') || 'no queue'}] ${m.cpuMicrosPerRow.toFixed(1)} µs/row, ${Math.round(m.callShare * 100)}% of calls`).join('; ')}`
     : '';
-  const hot = s.hotKeys
-    ? `${s.hotKeys.distribution} over ${int(s.hotKeys.keys)} keys, ${s.hotKeys.workers} workers, ${int(s.hotKeys.deadlockRetries)} deadlock retries${s.hotKeys.ratioToUnique === undefined ? '' : `, ${s.hotKeys.ratioToUnique.toFixed(2)}× the unique-key rate`}`
-    : '';
+  const hot = s.hotKeys ? hotKeyNote(s.hotKeys) : '';
   const deletes = s.deletes ? `${s.deletes.mix}, ${int(s.deletes.deletes)} deletes${s.deletes.ratioToUpserts === undefined ? '' : `, ${s.deletes.ratioToUpserts.toFixed(2)}× the upsert-only rate`}` : '';
+  const t = s.tracing;
+  const tracing = t
+    ? `tracing off ${int(t.offRowsPerSecond)} rows/s (${t.offOtelModulesLoaded} @opentelemetry modules loaded), api absent ${int(t.absentRowsPerSecond)}, on ${int(t.onRowsPerSecond)} (${((1 - t.onRowsPerSecond / t.offRowsPerSecond) * 100).toFixed(1)}% slower, ${int(t.onSpans)} spans); medians of ${t.rounds} round(s): ${t.runs.map((r) => `${r.mode} ${int(r.rowsPerSecond)}`).join(', ')}`
+    : '';
+  const sc = s.schemas;
+  const schemas = sc
+    ? `${sc.schemas} schemas: idle CPU ${(sc.idleCpuShare * 100).toFixed(2)}% of a core over ${sc.idleSeconds.toFixed(0)} s, ${sc.redisConnections} Redis connections, idle RSS ${mb(sc.idleRssBytes)}; p50/p99 submit→commit ${int(sc.p50Ms)}/${int(sc.p99Ms)} ms at ${sc.ratePerSchema}/s per schema (flushIntervalMs ${sc.flushIntervalMs})`
+    : '';
+  const network = s.network ? `${s.network.mode} through ${s.network.delayMs} ms each way${s.network.ratioToRaw === undefined ? '' : `, ${s.network.ratioToRaw.toFixed(2)}× raw through the proxy`}` : '';
+  const wide = s.wide ? `${s.wide.mode}, ${s.wide.megabytesPerSecond.toFixed(1)} MB/s at ${int(s.wide.bytesPerRow)} B per row${s.wide.ratioToRaw === undefined ? '' : `, ${s.wide.ratioToRaw.toFixed(2)}× the raw write's MB/s`}` : '';
   const flood = s.flood ? `consumer ${int(s.flood.consumerRowsPerSecondDuringFlood)} rows/s during the flood (${int(s.flood.rowsDuringFlood)} rows by the last submit)` : '';
-  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, hot, deletes, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
+  return [s.sink ?? '(any)', s.kind, int(s.rowsPerSecond), s.seconds.toFixed(2), verified, mb(s.consumer?.maxRssBytes), s.machineCpuBusy === undefined ? '–' : `${Math.round(s.machineCpuBusy * 100)}%`, perRow(s.consumer && (s.consumer.cpuUserMs + s.consumer.cpuSystemMs) / 1000), perRow(s.producerCpuSeconds), perRow(s.redisCpuSeconds), [sweep, cluster, hot, deletes, network, wide, tracing, schemas, latency, sequential, flood, rss, memory].filter(Boolean).join('; ')];
+}
+
+/** A hot-key result's note: keys, retries, and per trial its rate (and ratio to the unique run) and the load it ran under. */
+function hotKeyNote(h: NonNullable<ScenarioResult['hotKeys']>): string {
+  const spread = (values: readonly number[], digits: number) => (values.length > 1 ? ` (trials ${values.map((v) => v.toFixed(digits)).join(', ')})` : '');
+  const ratio = h.ratioToUnique === undefined ? '' : `, ${h.trials > 1 ? 'median ' : ''}${h.ratioToUnique.toFixed(2)}× the unique-key rate${spread(h.ratiosToUnique ?? [], 2)}`;
+  const rates = h.trials > 1 ? `, rows/s ${h.rowsPerSecondByTrial.map(int).join(', ')}` : '';
+  const load = h.loadAverageByTrial.length > 0 ? `, load ${h.loadAverageByTrial.map((l) => l.toFixed(1)).join(', ')}` : '';
+  return `${h.distribution} over ${int(h.keys)} keys, ${h.workers} workers, ${int(h.deadlockRetries)} deadlock retries${ratio}${rates}${load}`;
 }
 
 /** Three significant digits (so a ratio of 1.104 does not print as a misleading 1.10), whole numbers from 1,000. */

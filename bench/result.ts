@@ -1,5 +1,9 @@
 import type { HotKeyMeasurements } from './scenarios/hot-keys.js';
 import type { DeleteMeasurements } from './scenarios/deletes.js';
+import type { TracingMeasurements } from './scenarios/tracing.js';
+import type { SchemasMeasurements } from './scenarios/schemas.js';
+import type { NetworkMeasurements } from './scenarios/network.js';
+import type { WideMeasurements } from './scenarios/wide.js';
 import type { SinkName } from './options.js';
 
 /** The scenarios of one run. */
@@ -12,6 +16,8 @@ export type ScenarioKind =
   | 'exactly-once' // batchflow-packing with delivery: 'exactly-once' (the ledger's cost), SQL sinks
   | 'latency' // BatchFlow, paced producer at half the one-job throughput
   | 'defaults' // BatchFlow with nothing tuned (adaptive packing), 64 concurrent single submits: the headline
+  | 'pg-queue' // the defaults scenario with the queues on PostgreSQL (BullMQ's PostgreSQL backend), postgres sink
+  | 'pg-queue-naive' // naive worker (one INSERT per job) on the same PostgreSQL queue
   | 'drain' // default consumer draining a queue filled beforehand, alone
   | 'flood' // default producer at full speed while the default consumer drains
   | 'latency-sequential' // one submit in flight at a time, packing default vs off
@@ -19,7 +25,11 @@ export type ScenarioKind =
   | 'flush-sweep-latency' // latency at ~50% load, flushSize 'auto' vs the default (part of flush-sweep)
   | 'cluster' // defaults on a private Redis Cluster, one schema with 1, 2 or 4 partitions (opt-in)
   | 'deletes' // a default consumer draining upserts only, then upserts mixed with deletes (SQL sinks)
+  | 'tracing' // BatchFlow on SQLite in fresh processes: @opentelemetry/api absent, tracing off, tracing on
+  | 'schemas' // one worker process with 50 default consumers: idle CPU, Redis connections, RSS, p99 at a low rate
   | 'hot-keys' // 3 default worker processes upserting over 2,000 keys (uniform, Zipf) vs unique keys, PostgreSQL and MySQL
+  | 'network' // raw, naive, defaults and drain through a delay proxy in front of the database (PostgreSQL, MySQL)
+  | 'wide' // 20-column ~2 KB rows: raw write, then a default consumer draining them (PostgreSQL, MySQL)
   | 'rss'; // BatchFlow, worker RSS after 100k and 1M rows
 
 /** Submit→commit (and submit→stored) latency of sequential submits, per packing mode. */
@@ -129,6 +139,14 @@ export interface ScenarioResult {
   readonly hotKeys?: HotKeyMeasurements;
   /** The deletes scenario's mix and its rate against the upsert-only run. */
   readonly deletes?: DeleteMeasurements;
+  /** The tracing scenario's three modes. */
+  readonly tracing?: TracingMeasurements;
+  /** The many-schemas scenario's idle cost and latency. */
+  readonly schemas?: SchemasMeasurements;
+  /** The network scenario's mode, the proxy's delay and the ratio to raw through it. */
+  readonly network?: NetworkMeasurements;
+  /** The wide scenario's mode, row width, MB/s and the drain's ratio to the raw write. */
+  readonly wide?: WideMeasurements;
   /** Set when the scenario failed; its numbers are then zero. */
   readonly error?: string;
 }

@@ -15,12 +15,17 @@ import { runNaiveWorker } from './scenarios/naive-worker.js';
 import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
 import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
+import { runPgQueue, runPgQueueNaive } from './scenarios/pg-queue.js';
 import { runSequentialLatency } from './scenarios/sequential-latency.js';
 import { runExactlyOnce } from './scenarios/exactly-once.js';
 import { findSink } from '../src/drivers/registry.js';
 import { runFlushSweep } from './scenarios/flush-sweep.js';
 import { runHotKeys } from './scenarios/hot-keys.js';
 import { runDeletes } from './scenarios/deletes.js';
+import { runTracing } from './scenarios/tracing.js';
+import { runSchemas } from './scenarios/schemas.js';
+import { runNetwork } from './scenarios/network.js';
+import { runWide } from './scenarios/wide.js';
 import type { BenchSink } from './bench-sinks.js';
 import { createSink } from './bench-sinks.js';
 import { judgeTargets } from './targets.js';
@@ -64,6 +69,11 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
     for (const sink of sinks) servers[sink.name] = await sink.version().catch((err: unknown) => `unreachable (${String(err)})`);
     await attempt('bullmq-noop', null, () => runBullmqCeiling(ctx));
     for (const sink of sinks) await runSink(ctx, sink, attempt);
+    // Sink-independent (its own SQLite file in each child): once per run.
+    await attempt('tracing', 'sqlite', () => runTracing(ctx));
+    // One worker process with many schemas: its idle cost does not depend on the sink; PostgreSQL when it runs.
+    const schemasSink = sinks.find((s) => s.name === 'postgres') ?? sinks[0];
+    if (schemasSink) await attempt('schemas', schemasSink.name, () => runSchemas(ctx, schemasSink));
     if (options.scenarios.includes('cluster')) for (const sink of sinks) await runClusterScenarios(ctx, sink, attempt);
     const rssSink = sinks.find((s) => s.name === 'postgres') ?? sinks[0];
     if (options.rss && rssSink) await attempt('rss', rssSink.name, () => runRssGrowth(ctx, rssSink));
@@ -96,13 +106,18 @@ export async function runBench(given: BenchOptionsInput = {}): Promise<BenchResu
 
 /**
  * The per-sink scenarios: (c) raw, (a) naive, the defaults (headline), drain and flood, BatchFlow
- * without and with fixed packing, the latter again exactly-once (SQL sinks), latency at half the one-job rate, sequential latency, then
- * (opt-in) the flush sweep.
+ * without and with fixed packing, the latter again exactly-once (SQL sinks), latency at half the one-job rate, sequential latency,
+ * hot keys, deletes, the database across a network and wide rows, then (opt-in) the flush sweep.
  */
 async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Promise<void> {
   await attempt('raw', sink.name, () => runRawCeiling(ctx, sink));
   await attempt('naive', sink.name, () => runNaiveWorker(ctx, sink));
   await attempt('defaults', sink.name, () => runDefaults(ctx, sink));
+  // The queues on PostgreSQL, beside the Redis-queue defaults row just measured (issue 23).
+  if (sink.name === 'postgres') {
+    await attempt('pg-queue', sink.name, () => runPgQueue(ctx, sink));
+    await attempt('pg-queue-naive', sink.name, () => runPgQueueNaive(ctx, sink));
+  }
   await attempt('drain', sink.name, () => runDrain(ctx, sink));
   await attempt('flood', sink.name, () => runFlood(ctx, sink));
   const oneJob = await attempt('batchflow-one-job', sink.name, () => runBatchflowE2E(ctx, sink, false));
@@ -113,6 +128,8 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
   // Opt-in (--scenarios flush-sweep): eight more runs per sink.
   if (ctx.options.scenarios.includes('hot-keys')) await runHotKeys(ctx, sink, attempt);
   if (ctx.options.scenarios.includes('deletes')) await runDeletes(ctx, sink, attempt);
+  if (ctx.options.scenarios.includes('network')) await runNetwork(ctx, sink, attempt);
+  if (ctx.options.scenarios.includes('wide')) await runWide(ctx, sink, attempt);
   if (ctx.options.scenarios.includes('flush-sweep')) await runFlushSweep(ctx, sink, (run) => attempt('flush-sweep', sink.name, run), oneJob?.rowsPerSecond);
 }
 

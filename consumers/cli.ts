@@ -8,6 +8,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCheck } from './commands/check.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerStats } from './commands/stats.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -22,6 +23,7 @@ export type CliOutcome = number | 'running';
  * ```sh
  * batchflow worker --config batchflow.json
  * batchflow check --config batchflow.json
+ * batchflow migrate --config batchflow.json   # PostgreSQL queues only
  * batchflow enqueue --demo 10000
  * batchflow dlq replay demo_events --class non_retryable --dry-run
  * ```
@@ -38,6 +40,7 @@ export async function runCli(argv: readonly string[]): Promise<CliOutcome> {
   registerDlq(program);
   registerStats(program);
   registerCheck(program);
+  registerMigrate(program);
   registerBench(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

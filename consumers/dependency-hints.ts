@@ -17,6 +17,9 @@ export interface DependencyHint {
 /** What `/readyz` says of a Redis that does not answer. */
 export const REDIS_ADVICE = 'is not reachable: start redis-server or set REDIS_URL';
 
+/** What `/readyz` says when the PostgreSQL queue database does not answer. */
+export const POSTGRES_QUEUE_ADVICE = 'is not reachable: start PostgreSQL or set BATCHFLOW_QUEUE_POSTGRES_URL';
+
 /**
  * The hint for a Redis the worker cannot use, from the connection error's code: a Node `errno`
  * (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…) or a Redis error prefix (NOAUTH, WRONGPASS). Names the

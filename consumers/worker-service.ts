@@ -7,15 +7,20 @@ import { createSinkTables, openSink } from '../src/drivers/open-sink.js';
 import type { SinkExecutor } from '../src/drivers/sink-definition.js';
 import { PrometheusReporter } from '../src/metrics/prometheus-reporter.js';
 import { BatchConsumer } from '../src/queue/consumer/index.js';
-import { createRedis, type RedisClient } from '../src/queue/connection.js';
+import { isPostgresQueueClient, type QueueClient } from '../src/queue/connection.js';
+import { isPostgresQueueConnection } from '../src/queue/postgres-queue-client.js';
+import { migrateQueueSchema } from '../src/queue/state/migrate-queue-schema.js';
+import { acquireQueueClient, type SharedQueueClient } from '../src/queue/shared-queue-client.js';
+import { upkeepClock, type ScheduledChore } from '../src/core/upkeep-clock.js';
 import { Producer } from '../src/queue/producer/index.js';
 import { SchemaQueueView } from '../src/queue/admin/index.js';
-import { discoverSchemas, type DiscoveredSchema } from '../src/queue/discover-schemas.js';
+import { discoverSchemas, type DiscoveredSchema } from '../src/queue/state/discover-schemas.js';
 import { withTimeout } from '../src/core/with-timeout.js';
 import { SchemaDriftError } from '../src/errors/schema-drift-error.js';
 import { logConsumerEvents } from './consumer-log.js';
 import { checkSchemasAtStart, prepareLedgersAtStart } from './schema-check.js';
-import { REDIS_ADVICE, sinkStartError } from './dependency-hints.js';
+import { POSTGRES_QUEUE_ADVICE, REDIS_ADVICE, sinkStartError } from './dependency-hints.js';
+import { CliError } from './cli-error.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { Readiness, SinkHealth } from './http/health.js';
 import { createHttpServer, type ListeningHttpServer } from './http-server.js';
@@ -57,8 +62,10 @@ export class WorkerService {
   readonly #executors = new Map<string, SinkExecutor>();
   readonly #consumers: BatchConsumer[] = [];
   readonly #views: SchemaQueueView[] = [];
-  readonly #timers: NodeJS.Timeout[] = [];
-  #redis: RedisClient | undefined;
+  readonly #chores: ScheduledChore[] = [];
+  /** The process's worker client, shared with every consumer (they are given the same `config.redis`). */
+  #shared: SharedQueueClient | undefined;
+  #redis: QueueClient | undefined;
   #producer: Producer | undefined;
   #http: ListeningHttpServer | undefined;
   #ready = false;
@@ -111,8 +118,10 @@ export class WorkerService {
     }
     // Refuse to start on drift before any consumer exists: nothing is taken, nothing dead-lettered.
     if (diffs.some((diff) => !diff.ok)) throw new SchemaDriftError(diffs);
-    this.#redis = createRedis(config.redis, 'worker');
-    this.#redis.on('error', () => {}); // the consumers report Redis trouble; this client only serves /readyz and Bull Board
+    if (isPostgresQueueConnection(config.redis)) await this.#migrateQueues(config.redis);
+    this.#shared = acquireQueueClient(config.redis);
+    this.#redis = this.#shared.client;
+    this.#redis.on('error', () => {}); // the consumers report Redis trouble (they share this client: it also serves /readyz and Bull Board)
     if (this.#redis instanceof Redis) this.#watch.watchRedis(this.#redis, config.redisUrl);
     for (const { schema, tuning } of config.schemas) {
       const view = new SchemaQueueView(schema.name, this.#redis, config.prefix, schema.partitions);
@@ -121,11 +130,8 @@ export class WorkerService {
       // Looked for in the background: with Redis unreachable, /readyz must still answer (and say so).
       const refresh = (probeAll: boolean) => view.refresh(probeAll).catch((err: unknown) => this.#log.warn({ event: 'layout-refresh-failed', schema: schema.name, err }, 'could not look for other partition layouts'));
       void refresh(true);
-      if (tuning.layoutCheckIntervalMs > 0) {
-        const timer = setInterval(() => void refresh(false), tuning.layoutCheckIntervalMs);
-        timer.unref();
-        this.#timers.push(timer);
-      }
+      // On the process's clock: one timer per period for every schema (refresh reports its own errors).
+      this.#chores.push(upkeepClock.every(tuning.layoutCheckIntervalMs, () => refresh(false), () => {}));
     }
     // HTTP first: with `http.port: 0` the port is known only once bound, and each consumer
     // publishes it (its `endpoint`) where `batchflow stats` finds every worker of a schema.
@@ -164,12 +170,12 @@ export class WorkerService {
         }
       }
     };
-    for (const timer of this.#timers) clearInterval(timer);
+    for (const chore of this.#chores) chore.cancel();
     await settle('consumers', this.#consumers.map((c) => c.close()));
     await settle('producer and queues', [this.#producer?.close(), ...this.#views.map((v) => v.close())]);
     await settle('sinks', [...this.#executors.values()].map((e) => e.close()));
     await settle('http', [this.#http?.close()]);
-    this.#redis?.disconnect();
+    this.#shared?.release();
     this.#log.info({ event: 'stopped', seconds: (performance.now() - started) / 1000, failures: failures.length }, 'worker stopped');
     if (failures.length > 0) throw new AggregateError(failures, `${failures.length} part(s) of the worker failed to close`);
   }
@@ -188,7 +194,7 @@ export class WorkerService {
       this.#log.warn({ event: 'discover-failed', err }, 'could not look for other schemas in Redis; Bull Board shows the configured ones');
       return [];
     });
-    for (const { name, partitions } of found.filter((f) => !configured.has(f.name))) this.#views.push(new SchemaQueueView(name, this.#redis as RedisClient, prefix, partitions));
+    for (const { name, partitions } of found.filter((f) => !configured.has(f.name))) this.#views.push(new SchemaQueueView(name, this.#redis as QueueClient, prefix, partitions));
     if (found.length > configured.size) this.#log.info({ event: 'discovered', schemas: found.map((f) => f.name).filter((n) => !configured.has(n)) }, 'Bull Board also shows schemas found in Redis');
     const server = createHttpServer({
       host: http.host,
@@ -208,10 +214,24 @@ export class WorkerService {
     this.#log.info({ event: 'http', address: this.#http.url, admin: `${this.#http.url}/admin` }, `serving /metrics, /healthz, /readyz, /admin at ${this.#http.url}`);
   }
 
+  /**
+   * Creates or upgrades the PostgreSQL queue schema before any consumer opens a queue (a worker
+   * start is one of the two places that may run DDL; `batchflow migrate` is the other).
+   */
+  async #migrateQueues(connection: { readonly postgres: string; readonly schema: string }): Promise<void> {
+    try {
+      const version = await migrateQueueSchema({ ...connection });
+      this.#log.info({ event: 'queue-schema', schema: connection.schema, version }, `PostgreSQL queue schema "${connection.schema}" is at version ${version}`);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      throw new CliError(`cannot set up the PostgreSQL queue schema "${connection.schema}"${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}`);
+    }
+  }
+
   /** Schemas under the prefix in Redis (for Bull Board), once the client is ready. */
   async #discover(): Promise<DiscoveredSchema[]> {
-    const redis = this.#redis as RedisClient;
-    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    const redis = this.#redis as QueueClient;
+    if (!isPostgresQueueClient(redis) && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
     return discoverSchemas(redis, this.#config.prefix);
   }
 
@@ -222,16 +242,27 @@ export class WorkerService {
    */
   async #readiness(): Promise<Readiness> {
     // While disconnected a ping would wait in the offline queue past /readyz's timeout, hiding which check failed.
-    const redis = this.#redis?.status === 'ready' && (await this.#redis.ping().then((pong) => pong === 'PONG', () => false));
+    const client = this.#redis;
+    const onPostgres = client !== undefined && isPostgresQueueClient(client);
+    const redis = client !== undefined && (await queueAnswers(client));
     await this.#watch.recheckSinks(this.#executors, this.#config.sinks);
     const missing = this.#watch.missing;
-    if (!redis) missing.redis ??= REDIS_ADVICE;
+    if (!redis && onPostgres) missing.queue ??= POSTGRES_QUEUE_ADVICE;
+    else if (!redis) missing.redis ??= REDIS_ADVICE;
     const consumers = this.#ready && this.#consumers.every((c) => c.state !== 'closed' && c.state !== 'closing');
     const sinks: Record<string, SinkHealth> = {};
     for (const consumer of this.#consumers) {
       const { breaker, holding } = consumer.health;
       sinks[consumer.schema.name] = { breaker, holding: holding ? { reason: holding.reason, code: holding.code ?? null, message: holding.message } : null };
     }
-    return { ready: redis === true && consumers, checks: { redis: redis === true, consumers }, sinks, ...(Object.keys(missing).length > 0 && { missing }) };
+    // `redis` keeps its name for the Redis backend (load balancers may read it); `queue` on PostgreSQL.
+    return { ready: redis === true && consumers, checks: { [onPostgres ? 'queue' : 'redis']: redis === true, consumers }, sinks, ...(Object.keys(missing).length > 0 && { missing }) };
   }
+}
+
+/** Whether the queue store answers now: a PING on a ready Redis client, one query on PostgreSQL (bounded by /readyz's own timeout). */
+async function queueAnswers(client: QueueClient): Promise<boolean> {
+  if (isPostgresQueueClient(client)) return client.query('SELECT 1').then(() => true, () => false);
+  // While disconnected a ping would wait in the offline queue past /readyz's timeout, hiding which check failed.
+  return client.status === 'ready' && (await client.ping().then((pong) => pong === 'PONG', () => false));
 }

@@ -31,7 +31,10 @@ export { partitionOf } from './core/partition-of.js';
 export { Producer, type SubmitOptions } from './queue/producer/index.js';
 export { PACKING_DEFAULTS, PRODUCER_DEFAULTS, type PackingOptions, type ProducerOptions } from './queue/producer/index.js';
 export { DEFAULT_PREFIX } from './queue/queue-names.js';
-export type { RedisClusterSeeds, RedisConnection } from './queue/connection.js';
+export type { QueueConnection, RedisClusterSeeds, RedisConnection } from './queue/connection.js';
+export { DEFAULT_QUEUE_SCHEMA, PostgresQueueClient, type PgPoolClientLike, type PgPoolLike, type PostgresQueueConnection } from './queue/postgres-queue-client.js';
+export type { QueueClient } from './queue/connection.js';
+export { migrateQueueSchema } from './queue/state/migrate-queue-schema.js';
 
 // Batch consumer
 export { BatchConsumer } from './queue/consumer/index.js';

@@ -3,22 +3,33 @@
  * own and the producer (in the parent) competes for the CPU as it would on a real host.
  * Started by `spawnConsumer`; talks to the parent over the IPC channel (see `protocol.ts`).
  */
-import { Worker } from 'bullmq';
+import { createPostgresBackend, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BatchConsumer, noopMetrics, SQLSchema, type BatchExecutor } from '../../src/index.js';
 import type { MemoryMark } from '../result.js';
 import { BENCH_COLUMNS, type BenchRowJson } from '../rows.js';
 import type { BenchSink } from '../bench-sinks.js';
 import { createSink, partitionedSchema } from '../bench-sinks.js';
+import { wideSchema } from '../wide-rows.js';
 import type { ChildMessage, ConsumerChildConfig, ParentMessage } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildConfig;
 const send = (message: ChildMessage) => process.send?.(message);
-/** Sends a last message, then closes the channel; only once it is written, or a large message (latencies) is lost. */
+/**
+ * Sends a last message, then closes the channel and exits; only once it is written, or a large
+ * message (latencies) is lost. The exit is explicit, as in the worker service, so that no handle
+ * left open can keep the child (and the parent waiting for its exit) alive: on a Redis Cluster
+ * under load, a Worker's blocking connection once stayed open after `consumer.close()` (about one
+ * cluster bench run in four at load 9), a BullMQ/ioredis race now worked around in `disableBlockingClusterRecovery`
+ * (see docs/guides/partitions-and-cluster.md).
+ */
 let finishing = false;
 const sendLast = (message: ChildMessage) => {
   finishing = true;
-  process.send?.(message, undefined, undefined, () => process.disconnect());
+  process.send?.(message, undefined, undefined, () => {
+    process.disconnect();
+    process.exit();
+  });
 };
 // The parent gone (killed, or Ctrl-C on it alone): nobody will send `stop`, and the open queue connections would keep this process alive.
 process.on('disconnect', () => {
@@ -68,12 +79,16 @@ function timed(executor: BatchExecutor, sink: BenchSink): BatchExecutor {
 /** Starts the configured consumer; returns how to stop it. */
 async function start(sink: BenchSink): Promise<() => Promise<void>> {
   if (config.kind === 'batchflow') {
-    const connection = config.clusterNodes ? { cluster: { nodes: [...config.clusterNodes] } } : config.urls.redisUrl;
+    const connection = config.queuePostgres
+      ? { postgres: config.queuePostgres.url, schema: config.queuePostgres.schema }
+      : config.clusterNodes
+        ? { cluster: { nodes: [...config.clusterNodes] } }
+        : config.urls.redisUrl;
     const driver = sink.executor();
     const consumer = new BatchConsumer({
       connection,
       prefix: config.prefix,
-      schema: config.conflict ? SQLSchema(config.target, config.conflict, BENCH_COLUMNS) : partitionedSchema(sink, config.target, config.partitions ?? 1, config.exactlyOnce ? 'exactly-once' : undefined),
+      schema: config.wide ? wideSchema(config.target) : config.conflict ? SQLSchema(config.target, config.conflict, BENCH_COLUMNS) : partitionedSchema(sink, config.target, config.partitions ?? 1, config.exactlyOnce ? 'exactly-once' : undefined),
       // Pruning runs inside the timed window, so the ledger's whole cost is measured.
       ...(config.exactlyOnce && { ledgerPruneDelayMs: 0 }),
       executor: config.recordLatency ? timed(driver, sink) : driver,
@@ -93,7 +108,10 @@ async function start(sink: BenchSink): Promise<() => Promise<void>> {
   const naive = config.kind === 'naive' ? sink.naiveWriter(config.target) : undefined;
   const processor = naive ? (job: { data: BenchRowJson }) => naive.writeOne(job.data) : async () => undefined;
   const redis = new Redis(config.urls.redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker(config.target, processor, { connection: redis, prefix: config.prefix, concurrency: config.concurrency ?? 1 });
+  const pgQueue = config.queuePostgres;
+  const worker = pgQueue
+    ? (new Worker(config.target, processor, { connection: { connectionString: pgQueue.url, schema: pgQueue.schema }, concurrency: config.concurrency ?? 1 }, createPostgresBackend) as unknown as Worker)
+    : new Worker(config.target, processor, { connection: redis, prefix: config.prefix, concurrency: config.concurrency ?? 1 });
   worker.on('completed', () => committed(1));
   worker.on('failed', (_job, err) => noteError(err));
   worker.on('error', noteError);

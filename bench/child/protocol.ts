@@ -33,10 +33,14 @@ export interface ConsumerChildConfig {
   readonly exactlyOnce?: boolean;
   /** Partitions of the schema (`sink.schema(target)` has 1). @defaultValue 1 */
   readonly partitions?: number;
+  /** The queues on PostgreSQL (BullMQ's PostgreSQL backend): database URL and queue schema, instead of `urls.redisUrl`. */
+  readonly queuePostgres?: { readonly url: string; readonly schema: string };
   /** Seed nodes (`host:port`) of a Redis Cluster for the queues, instead of `urls.redisUrl`. */
   readonly clusterNodes?: readonly string[];
   /** Conflict strategy of the schema instead of the bench sink's own (`ignore`): the hot-key scenario upserts. */
   readonly conflict?: 'update';
+  /** The wide scenario's 20-column schema (`bench/wide-rows.ts`) instead of the sink's own. */
+  readonly wide?: boolean;
   /** Row counts at which to sample the child's RSS. */
   readonly rssMarks: readonly number[];
 }

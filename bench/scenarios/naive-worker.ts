@@ -1,4 +1,5 @@
 import type { BenchContext } from '../context.js';
+import { NAIVE_MAX_ROWS } from '../options.js';
 import type { ScenarioResult } from '../result.js';
 import type { BenchSink } from '../bench-sinks.js';
 import { plainQueueProducer } from './plain-queue-producer.js';
@@ -9,7 +10,7 @@ const CONCURRENCY = 50;
 
 /** (a) What people write first: a BullMQ Worker whose processor does one INSERT (or one Redis command) per job. */
 export async function runNaiveWorker(ctx: BenchContext, sink: BenchSink): Promise<ScenarioResult> {
-  const rows = ctx.options.rows;
+  const rows = Math.min(ctx.options.rows, NAIVE_MAX_ROWS);
   const { result } = await runQueueScenario(ctx, {
     kind: 'naive',
     sink,

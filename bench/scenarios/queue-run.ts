@@ -20,8 +20,10 @@ export interface QueueScenarioSpec {
   readonly sink: BenchSink | null;
   readonly description: string;
   readonly rows: number;
-  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency' | 'partitions' | 'clusterNodes'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean; flushSize?: number | 'auto' };
+  readonly consumer: Pick<ConsumerChildConfig, 'kind' | 'concurrency' | 'recordLatency' | 'partitions' | 'clusterNodes' | 'queuePostgres' | 'wide'> & { rssMarks?: readonly number[]; defaults?: boolean; exactlyOnce?: boolean; flushSize?: number | 'auto' };
   producer(target: string, prefix: string): ScenarioProducer;
+  /** Creates the target when it is not the sink's own table (the wide scenario's). @defaultValue `sink.create` */
+  readonly create?: (target: string) => Promise<void>;
   /**
    * Drain: the producer fills the queue before the consumer starts, and the clock (and every CPU
    * figure) covers only the consumer draining it alone.
@@ -51,7 +53,7 @@ export async function runQueueScenario(ctx: BenchContext, spec: QueueScenarioSpe
   let consumer: ConsumerHandle | undefined;
   const bar = scenarioProgress(`${spec.sink?.name ?? 'bullmq'} ${spec.kind}`, spec.rows);
   try {
-    await spec.sink?.create(target);
+    await (spec.create ? spec.create(target) : spec.sink?.create(target));
     const config: ConsumerChildConfig = {
       ...spec.consumer,
       rssMarks: spec.consumer.rssMarks ?? [],

@@ -4,6 +4,7 @@ import type { BatchExecutor } from '../../src/core/batch-executor.js';
 import type { Request } from '../../src/core/request.js';
 import type { DeliveryGuarantee } from '../../src/core/delivery.js';
 import { SQLSchema, type Row, type Schema } from '../../src/core/schema.js';
+import type { WideRow } from '../wide-rows.js';
 
 /**
  * The benchmark's row: five columns, as in the design notes' orientation figures. `created_at`
@@ -36,12 +37,12 @@ export interface NaiveWriter {
 }
 
 /** Writes rows in the fastest bulk form the benchmark knows for a database, without any queue. */
-export interface RawWriter {
+export interface RawWriter<R = BenchRow> {
   /** Rows per statement / transaction / pipeline. */
   readonly chunkRows: number;
   /** What the writer does, for the report (e.g. `INSERT … SELECT * FROM unnest(…)`). */
   readonly method: string;
-  write(rows: readonly BenchRow[]): Promise<void>;
+  write(rows: readonly R[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,8 +82,17 @@ export interface BenchSink {
   executor(): BatchExecutor;
   naiveWriter(target: string): NaiveWriter;
   rawWriter(target: string): RawWriter;
+  /** The wide scenario's table (20 columns, ~2 KB rows) and its raw writer; absent where the scenario does not run. */
+  readonly wide?: WideBench;
   /** Closes the connections opened by `create`/`count`/`drop`/`version`. */
   close(): Promise<void>;
+}
+
+/** The wide table of a SQL sink (see `bench/wide-rows.ts`): its DDL and the raw write of the same rows. */
+export interface WideBench {
+  /** Creates the empty 20-column table. */
+  create(table: string): Promise<void>;
+  rawWriter(table: string): RawWriter<WideRow>;
 }
 
 /** Column names of the bench table, in schema order, for hand-written SQL. */

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load-config.js';
 import { redactSecrets } from '../../src/drivers/redact-secrets.js';
 import type { SchemaConfig, WorkerConfig } from '../config/worker-config.js';
-import type { RedisClient } from '../../src/queue/connection.js';
+import type { QueueClient, RedisClient } from '../../src/queue/connection.js';
 import { CliError } from '../cli-error.js';
 import { DEMO_CONFIG } from '../demo-schema.js';
 
@@ -41,10 +41,10 @@ export interface SchemaTarget {
  * The schema called `name`: the config's, else one whose queues exist in Redis under the prefix
  * (what a `BatchConsumer` or `Producer` in an app made), else a failure listing both.
  */
-export async function findSchemaTarget(config: WorkerConfig, redis: RedisClient, name: string): Promise<SchemaTarget> {
+export async function findSchemaTarget(config: WorkerConfig, redis: QueueClient, name: string): Promise<SchemaTarget> {
   const configured = config.schemas.find((s) => s.schema.name === name);
   if (configured) return { name, partitions: configured.schema.partitions, config: configured };
-  const { discoverSchemas } = await import('../../src/queue/discover-schemas.js');
+  const { discoverSchemas } = await import('../../src/queue/state/discover-schemas.js');
   const found = await discoverSchemas(redis, config.prefix);
   const discovered = found.find((s) => s.name === name);
   if (discovered) return discovered;
@@ -55,11 +55,36 @@ export async function findSchemaTarget(config: WorkerConfig, redis: RedisClient,
 }
 
 /**
+ * Connects to the queue store of the config: Redis (see {@link connectRedisServer}), or the
+ * PostgreSQL queue database, checked with one query (and that its queue schema exists), failing
+ * within `timeoutMs` with a message that names where and what to do.
+ */
+export async function connectRedis(connection: WorkerConfig['redis'], timeoutMs = 5000): Promise<QueueClient> {
+  if (typeof connection === 'string' || 'cluster' in connection) return connectRedisServer(connection, timeoutMs);
+  const { PostgresQueueClient } = await import('../../src/queue/postgres-queue-client.js');
+  const { withTimeout } = await import('../../src/core/with-timeout.js');
+  const client = new PostgresQueueClient(connection, 'producer');
+  let found: Array<{ job: string | null }>;
+  try {
+    found = await withTimeout(client.query<{ job: string | null }>('SELECT to_regclass($1)::text AS job', [`${client.quotedSchema}.job`]), timeoutMs, () => new Error('timed out'));
+  } catch (err) {
+    client.disconnect();
+    const detail = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CliError(`cannot reach the PostgreSQL queue database at ${client.address} (${detail})`);
+  }
+  if (!found[0]?.job) {
+    client.disconnect();
+    throw new CliError(`the PostgreSQL queue schema "${client.schema}" at ${client.address} is not set up: run \`batchflow migrate\` (or start a worker) first`);
+  }
+  return client;
+}
+
+/**
  * Connects to Redis (one server, or a cluster from its seed nodes), failing within `timeoutMs`
  * with a message that names the (redacted) URL or seeds instead of retrying forever as a
  * long-running worker would.
  */
-export async function connectRedis(connection: WorkerConfig['redis'], timeoutMs = 5000): Promise<RedisClient> {
+async function connectRedisServer(connection: Exclude<WorkerConfig['redis'], { postgres: string }>, timeoutMs: number): Promise<RedisClient> {
   // Lazy: ioredis is the slowest module to load, and --help or a usage error needs none of it.
   const { createRedis } = await import('../../src/queue/connection.js');
   const redis = createRedis(connection, 'producer');
@@ -81,8 +106,8 @@ export async function connectRedis(connection: WorkerConfig['redis'], timeoutMs 
   return redis;
 }
 
-/** Runs `work` with a Redis connection, disconnecting afterwards whatever happens. */
-export async function withRedis<T>(config: WorkerConfig, work: (redis: RedisClient) => Promise<T>): Promise<T> {
+/** Runs `work` with a connection to the queue store (Redis or PostgreSQL), disconnecting afterwards whatever happens. */
+export async function withRedis<T>(config: WorkerConfig, work: (redis: QueueClient) => Promise<T>): Promise<T> {
   const redis = await connectRedis(config.redis);
   try {
     return await work(redis);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RedisClient } from '../../src/queue/connection.js';
+import type { QueueClient } from '../../src/queue/connection.js';
 import type { WorkerConfig } from '../config/worker-config.js';
 import type { DeadLetterBulkResult, DeadLetterGroupField, DeadLetterQueue, DeadLetterRecord, DeadLetterReplayResult, DeadLetterScanOptions } from '../../src/queue/dead-letter/index.js';
 import { PARTITION_SEPARATOR, schemaQueueNames } from '../../src/queue/queue-names.js';
@@ -119,12 +119,13 @@ async function withDlqs(command: Command, schema: string, work: (dlqs: readonly 
   const [base, partition] = schema.split(PARTITION_SEPARATOR) as [string, string | undefined];
   const { DeadLetterQueue } = await import('../../src/queue/dead-letter/index.js');
   const { otherLayoutQueues } = await import('../../src/queue/schema-layouts.js');
-  await withRedis(config, async (redis: RedisClient) => {
+  const { stateOf } = await import('../../src/queue/state/state-of.js');
+  await withRedis(config, async (redis: QueueClient) => {
     // The config's schema, or one an app's code made (found by its queues in Redis).
     const target = await findSchemaTarget(config, redis, base);
     // The layout's queues, then any another `partitions` left holding dead letters or work (docs: partitions guide).
     const own = schemaQueueNames(target);
-    const names = [...own, ...(await otherLayoutQueues(redis, config.prefix, base, own, true))];
+    const names = [...own, ...(await otherLayoutQueues(stateOf(redis), config.prefix, base, own, true))];
     if (partition !== undefined && !names.includes(schema)) {
       throw new CliError(`schema ${base} has ${target.partitions} partition(s): ${names.join(', ')}`, 2);
     }

@@ -49,7 +49,7 @@ export function registerStats(program: Command): void {
       const started = performance.now();
       const { SchemaQueueView } = await import('../../src/queue/admin/index.js');
       const { readHealth } = await import('../../src/queue/consumer/index.js');
-      const { discoverSchemas } = await import('../../src/queue/discover-schemas.js');
+      const { discoverSchemas } = await import('../../src/queue/state/discover-schemas.js');
       const { targets, counts } = await withRedis(config, async (redis) => {
         // The config's schemas, plus those an app's code made (found by their queues in Redis).
         const configured = config.schemas.map(({ schema }) => ({ name: schema.name, partitions: schema.partitions }));

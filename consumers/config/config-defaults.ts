@@ -1,6 +1,7 @@
 import { BATCH_CONSUMER_DEFAULTS, BATCH_CONSUMER_TUNING, type BatchConsumerTuning, type BatchConsumerTuningField } from '../../src/queue/consumer/index.js';
 import { SCHEMA_JOB_DEFAULTS } from '../../src/queue/job-options.js';
 import { DEFAULT_PREFIX } from '../../src/queue/queue-names.js';
+import { DEFAULT_QUEUE_SCHEMA } from '../../src/queue/postgres-queue-client.js';
 
 /**
  * Defaults of the worker service's config file, in one place. Every field of the file that
@@ -10,6 +11,10 @@ import { DEFAULT_PREFIX } from '../../src/queue/queue-names.js';
 export const CONFIG_DEFAULTS = Object.freeze({
   /** Redis holding the queues. Env `REDIS_URL` overrides. @defaultValue `'redis://127.0.0.1:6379'` */
   redisUrl: 'redis://127.0.0.1:6379',
+  queue: Object.freeze({
+    /** The PostgreSQL schema holding the queues when `queue.postgresUrl` is set. Env `BATCHFLOW_QUEUE_SCHEMA` overrides. @defaultValue `'bullmq'` */
+    schema: DEFAULT_QUEUE_SCHEMA,
+  }),
   /** Redis key prefix shared by producers and workers. Env `BATCHFLOW_PREFIX` overrides. @defaultValue `'batchflow'` */
   prefix: DEFAULT_PREFIX,
   /** pino log level. Env `BATCHFLOW_LOG_LEVEL` overrides. @defaultValue `'info'` */

@@ -7,6 +7,8 @@
 /** Dotted field path (`schemas[].table`) → one-paragraph meaning, Markdown. */
 export const CONFIG_FIELD_DOCS: Readonly<Record<string, string>> = Object.freeze({
   'redis.cluster.nodes': 'Redis Cluster seed nodes (`host:port` or URLs); when given they replace `redisUrl`. One reachable seed is enough. See [Partitions and Cluster](../guides/partitions-and-cluster.md).',
+  queue: 'Where the queues are when not on Redis: PostgreSQL through BullMQ\'s PostgreSQL backend (`postgresUrl`, `schema`). See [Queue backend](../guides/queue-backend.md).',
+  'queue.postgresUrl': 'Queues on PostgreSQL (BullMQ\'s PostgreSQL backend) instead of Redis: `postgres://…`. When set, every producer, consumer and CLI command uses it and `redisUrl` is not used. Env `BATCHFLOW_QUEUE_POSTGRES_URL`. See [Queue backend](../guides/queue-backend.md).',
   'http.auth': '`{ "username", "password" }` (HTTP Basic), `{ "token" }` (Bearer, ≥ 16 characters) or both, for Bull Board and DLQ actions. Required when `http.host` is beyond loopback; once set, required on loopback too.',
   'http.auth.username': 'Basic auth user name; needs `password`.',
   'http.auth.password': 'Basic auth password; needs `username`. Prefer `"env:NAME"`.',
@@ -22,7 +24,7 @@ export const CONFIG_FIELD_DOCS: Readonly<Record<string, string>> = Object.freeze
   'schemas[].conflict': '`ignore`, `replace`, `update` or `insert`: what a row does when its keys exist. Required with a `table`. See [Last submit wins](../guides/last-submit-wins.md) and [Exactly-once](../guides/exactly-once.md).',
   'schemas[].columns': 'Column names, or `{ "column": "type" }` with `int32`, `int64`, `float64`, `string`, `bool`, `timestamp`, `bytes` (a trailing `?` for nullable). Without a table, the first column holds the command (Redis).',
   'schemas[].keys': 'The conflict keys. Default: the first column (none with `insert`). Must be the primary key or a unique index.',
-  'schemas[].createTable': '`CREATE TABLE IF NOT EXISTS` at start-up, keys as primary key; needs typed columns. Default `false`.',
+  'schemas[].createTable': '`CREATE TABLE IF NOT EXISTS` at start-up, keys as primary key; needs typed columns. With `tombstones: true` also the tombstone table `<table>_bf_tombstones`. Default `false`.',
   'schemas[].evolve': '`none` (default) or `add-columns`: add missing nullable columns at start-up, then check again. See [Schema check](../guides/schemas-and-requests.md#schema-check-at-start).',
   'schemas[].partitions': 'Queues the schema is spread over, 1 to 256. Default 1. See [Partitions and Cluster](../guides/partitions-and-cluster.md).',
   'schemas[].partitionBy': 'Routing columns. On a SQL schema with `update`, `replace` or `ignore`: some of its `keys` (any columns with `insert`); default the keys. Without a table: default the first column. See [Partitions](../guides/partitions-and-cluster.md#partitions).',

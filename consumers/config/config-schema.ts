@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { findSink, sinkTypes } from '../../src/drivers/registry.js';
 import type { SinkConfig } from '../../src/drivers/sink-definition.js';
-import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl } from '../../src/drivers/config-fields.js';
+import { bool, identifier, nonEmpty, nonNegativeInt, positiveInt, redisClusterNode, redisUrl, urlWithScheme } from '../../src/drivers/config-fields.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { MAX_PARTITIONS } from '../../src/core/schema.js';
 import { httpAuthIssues, tokenIssue, type HttpAuth } from './http-auth-rules.js';
@@ -119,6 +119,13 @@ export const configFileSchema = z
     redis: z
       .strictObject({
         cluster: z.strictObject({ nodes: z.array(redisClusterNode).min(1, { error: 'must list at least one seed node' }) }).optional(),
+      })
+      .prefault({}),
+    // The queues on PostgreSQL instead of Redis. Env BATCHFLOW_QUEUE_POSTGRES_URL and BATCHFLOW_QUEUE_SCHEMA override.
+    queue: z
+      .strictObject({
+        postgresUrl: urlWithScheme(['postgres', 'postgresql']).optional(),
+        schema: identifier.default(CONFIG_DEFAULTS.queue.schema),
       })
       .prefault({}),
     prefix: z

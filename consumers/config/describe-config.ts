@@ -6,7 +6,7 @@ import type { WorkerConfig } from './worker-config.js';
 export function describeConfig(config: WorkerConfig): Record<string, unknown> {
   return {
     source: config.source.kind === 'file' ? config.source.path : 'built-in demo',
-    redis: typeof config.redis === 'string' ? redactSecrets(config.redis) : { cluster: config.redis.cluster.nodes.map((node) => (node.includes('://') ? redactSecrets(node) : node)) },
+    redis: typeof config.redis === 'string' ? redactSecrets(config.redis) : 'postgres' in config.redis ? { postgres: redactSecrets(config.redis.postgres), schema: config.redis.schema } : { cluster: config.redis.cluster.nodes.map((node) => (node.includes('://') ? redactSecrets(node) : node)) },
     prefix: config.prefix,
     http: config.http.enabled
       ? { host: config.http.host, port: config.http.port, auth: config.http.auth ? ('token' in config.http.auth ? 'token' : 'basic') : 'none', readOnly: config.http.readOnly }

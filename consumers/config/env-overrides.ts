@@ -6,6 +6,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const ENV_OVERRIDES = Object.freeze({
   REDIS_URL: 'redisUrl',
   REDIS_CLUSTER_NODES: 'redis.cluster.nodes',
+  BATCHFLOW_QUEUE_POSTGRES_URL: 'queue.postgresUrl',
+  BATCHFLOW_QUEUE_SCHEMA: 'queue.schema',
   BATCHFLOW_PREFIX: 'prefix',
   BATCHFLOW_LOG_LEVEL: 'logLevel',
   BATCHFLOW_HTTP_HOST: 'http.host',
@@ -32,6 +34,8 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): { mer
       const key = field.slice('http.'.length);
       http[key] = key === 'port' ? parsePort(name, value) : value;
       merged.http = http;
+    } else if (field.startsWith('queue.')) {
+      merged.queue = { ...(isObject(merged.queue) ? merged.queue : {}), [field.slice('queue.'.length)]: value };
     } else if (field === 'redis.cluster.nodes') {
       const redis = isObject(merged.redis) ? { ...merged.redis } : {};
       redis.cluster = { ...(isObject(redis.cluster) ? redis.cluster : {}), nodes: value.split(',').map((node) => node.trim()).filter((node) => node !== '') };

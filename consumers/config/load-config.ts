@@ -6,6 +6,7 @@ import { configFileSchema } from './config-schema.js';
 import { applyEnvOverrides, CONFIG_PATH_ENV } from './env-overrides.js';
 import { resolveEnvReferences } from './env-references.js';
 import { checkHttpExposure } from './http-auth-rules.js';
+import type { ConfigFile } from './config-schema.js';
 import type { ConfigSource, WorkerConfig } from './worker-config.js';
 import { configErrorFromZod } from './zod-issue.js';
 
@@ -68,8 +69,9 @@ export function loadConfig(options: LoadConfigOptions = {}): WorkerConfig {
     checkHttpExposure({ host, auth, ingest, ingestToken }, { auth: 'http.auth', ingestToken: 'http.ingestToken', ingest: 'http.ingest' });
   }
   const schemas = buildSchemas(file);
+  if (file.queue.postgresUrl && file.redis.cluster) throw new ConfigError('queue.postgresUrl', 'queues are on PostgreSQL or on a Redis Cluster, not both: drop redis.cluster (hash tags are a Redis Cluster feature; PostgreSQL spreads load with partitions and replicates with synchronous replication)');
   const baseDir = source.kind === 'file' ? dirname(source.path) : resolve(options.cwd ?? process.cwd());
-  return Object.freeze({ source, baseDir, redisUrl: file.redisUrl, redis: file.redis.cluster ? { cluster: { nodes: file.redis.cluster.nodes } } : file.redisUrl, prefix: file.prefix, logLevel: file.logLevel, keepCompletedJobs: file.keepCompletedJobs, http: file.http, tracing: file.tracing, sinks: file.sinks, schemas });
+  return Object.freeze({ source, baseDir, redisUrl: file.redisUrl, redis: queueConnection(file), prefix: file.prefix, logLevel: file.logLevel, keepCompletedJobs: file.keepCompletedJobs, http: file.http, tracing: file.tracing, sinks: file.sinks, schemas });
 }
 
 function readJson(path: string, field: string): unknown {
@@ -92,4 +94,10 @@ function readJson(path: string, field: string): unknown {
 function lineAndColumn(text: string, position: number): string {
   const before = text.slice(0, position).split('\n');
   return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** The queue store of the config: PostgreSQL when `queue.postgresUrl` is set, else the Redis Cluster seeds, else `redisUrl`. */
+function queueConnection(file: ConfigFile): WorkerConfig['redis'] {
+  if (file.queue.postgresUrl) return { postgres: file.queue.postgresUrl, schema: file.queue.schema };
+  return file.redis.cluster ? { cluster: { nodes: file.redis.cluster.nodes } } : file.redisUrl;
 }

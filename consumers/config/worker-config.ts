@@ -35,8 +35,12 @@ export interface WorkerConfig {
   /** Directory relative paths in the config resolve against: the config file's, else the working directory. */
   readonly baseDir: string;
   readonly redisUrl: string;
-  /** What every producer, consumer and CLI command connects with: the cluster seeds when `redis.cluster` is set, else `redisUrl`. */
-  readonly redis: string | { readonly cluster: { readonly nodes: readonly string[] } };
+  /**
+   * Where the queues are, what every producer, consumer and CLI command connects with: the
+   * PostgreSQL queue database when `queue.postgresUrl` is set, else the cluster seeds when
+   * `redis.cluster` is set, else `redisUrl`.
+   */
+  readonly redis: string | { readonly cluster: { readonly nodes: readonly string[] } } | { readonly postgres: string; readonly schema: string };
   readonly prefix: string;
   readonly logLevel: ConfigFile['logLevel'];
   /** Completed jobs kept per schema queue (Bull Board's history), for the producers the service and CLI create. */

@@ -10,7 +10,7 @@ import type { SinkConfig } from './sink-definition.js';
 
 /** Options of {@link checkSchema}. */
 export interface CheckSchemaOptions {
-  /** Create a missing table first (`CREATE TABLE IF NOT EXISTS`; the schema needs typed columns). @defaultValue `false` */
+  /** Create a missing table first (`CREATE TABLE IF NOT EXISTS`; the schema needs typed columns), and the delete tombstone table of a schema that keeps them. @defaultValue `false` */
   readonly createTable?: boolean;
   /** What the check may change: `'add-columns'` adds missing nullable columns. @defaultValue `'none'` */
   readonly evolve?: SchemaEvolve;
@@ -46,11 +46,13 @@ export async function checkSchema(sink: SinkConfig, schemas: readonly Schema[], 
     if (options.createTable) {
       const tables = definition.tables;
       if (!tables) throw new ConfigError('createTable', `a ${config.type} sink cannot create tables`);
-      const sql = schemas.filter(isSQLSchema).map((schema) => tables.createTableSql(schema, config));
+      const sqlSchemas = schemas.filter(isSQLSchema);
+      // The data tables first, then the tombstone tables copied from them.
+      const sql = [...sqlSchemas.map((schema) => tables.createTableSql(schema, config)), ...sqlSchemas.flatMap((schema) => tables.tombstoneTableSql?.(schema, config) ?? [])];
       for (const statement of sql) options.onStatement?.(statement);
       if (sql.length > 0) await tables.createTables(config, sql);
     }
-    const diffs = await checkSinkSchemas(config, schemas.map((schema) => ({ schema, evolve: options.evolve ?? 'none' })), {
+    const diffs = await checkSinkSchemas(config, schemas.map((schema) => ({ schema, evolve: options.evolve ?? 'none', createTable: options.createTable === true })), {
       onStatement: (statement) => options.onStatement?.(statement),
     });
     if (diffs.some((diff) => !diff.ok)) throw new SchemaDriftError(diffs);

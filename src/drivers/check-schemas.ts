@@ -1,6 +1,8 @@
 import { compareSchema, withNotes, type SchemaDiff, type SchemaNote } from '../core/schema-diff.js';
 import { isSQLSchema, type Schema, type SQLSchema } from '../core/schema.js';
 import { findSink } from './registry.js';
+import { compareTombstoneTable } from './sql/tombstone-check.js';
+import { keepsTombstones } from './sql/tombstone-keeper.js';
 import type { SinkConfig } from './sink-definition.js';
 
 /** What `evolve` may change in a table at start: nothing, or add missing nullable columns. */
@@ -31,8 +33,9 @@ export interface CheckSinkSchemasOptions {
  * against the primary key or a unique index, other unique indexes) through the sink
  * definition's `introspect`, over short-lived connections of its own. With `evolve:
  * 'add-columns'` it first adds the missing nullable columns (`ALTER TABLE … ADD COLUMN`, each
- * statement passed to `onStatement`), then compares again. Resolves to one diff per SQL schema;
- * a sink without introspection (Redis, a plug-in) or a schema without a table gives none.
+ * statement passed to `onStatement`), then compares again. A schema that keeps delete tombstones
+ * also has its tombstone table checked (a note when missing, a problem when it cannot serve the
+ * deletes). Resolves to one diff per SQL schema; a sink without introspection (Redis, a plug-in) or a schema without a table gives none.
  *
  * @example
  * ```ts
@@ -41,6 +44,33 @@ export interface CheckSinkSchemasOptions {
  * ```
  */
 export async function checkSinkSchemas(sink: SinkConfig, entries: readonly SchemaCheckEntry[], options: CheckSinkSchemasOptions = {}): Promise<SchemaDiff[]> {
+  const diffs = await checkDataTables(sink, entries, options);
+  return withTombstoneTables(sink, entries, diffs);
+}
+
+/**
+ * Adds each tombstone-keeping schema's tombstone table to its diff (see `compareTombstoneTable`):
+ * a note when it is missing, problems when it cannot serve the deletes.
+ */
+async function withTombstoneTables(sink: SinkConfig, entries: readonly SchemaCheckEntry[], diffs: SchemaDiff[]): Promise<SchemaDiff[]> {
+  const introspect = findSink(sink.type)?.introspect;
+  const checked = entries.filter((entry): entry is SchemaCheckEntry & { schema: SQLSchema } => isSQLSchema(entry.schema));
+  const keeping = checked.flatMap((entry, i) => (keepsTombstones(entry.schema) ? [{ schema: entry.schema, createTable: entry.createTable === true, i }] : []));
+  if (!introspect || keeping.length === 0) return diffs;
+  const shapes = await introspect.readTables(sink, keeping.map(({ schema }) => schema.tombstones.table));
+  const out = [...diffs];
+  keeping.forEach(({ schema, createTable, i }, n) => {
+    const diff = out[i];
+    const shape = shapes[n];
+    if (!diff || !shape) return;
+    const { problems, notes } = compareTombstoneTable(schema, shape, createTable);
+    out[i] = withNotes({ ...diff, problems: [...diff.problems, ...problems], ok: diff.ok && problems.length === 0 }, notes);
+  });
+  return out;
+}
+
+/** The data tables' part of {@link checkSinkSchemas}. */
+async function checkDataTables(sink: SinkConfig, entries: readonly SchemaCheckEntry[], options: CheckSinkSchemasOptions): Promise<SchemaDiff[]> {
   const introspect = findSink(sink.type)?.introspect;
   const checked = entries.filter((entry): entry is SchemaCheckEntry & { schema: SQLSchema } => isSQLSchema(entry.schema));
   if (!introspect || checked.length === 0) return [];

@@ -13,7 +13,8 @@ export interface SinkPlace {
 
 /**
  * Creates the tables of `schemas` on one sink if they are missing (`CREATE TABLE IF NOT
- * EXISTS`, over a short-lived connection of the sink's own), using its registry definition.
+ * EXISTS`, over a short-lived connection of the sink's own), using its registry definition, and
+ * the delete tombstone tables of schemas that keep them.
  */
 export async function createSinkTables(place: SinkPlace, sink: SinkConfig, schemas: readonly Schema[]): Promise<void> {
   if (schemas.length === 0) return;
@@ -23,7 +24,9 @@ export async function createSinkTables(place: SinkPlace, sink: SinkConfig, schem
     if (!tables || !isSQLSchema(schema)) throw new ConfigError(`sinks.${place.name}`, `cannot create a table for schema "${schema.name}" on a ${sink.type} sink`);
     return tables.createTableSql(schema, sink);
   });
-  await tables?.createTables(sink, statements);
+  // Then the delete tombstone tables, copied from their data tables' columns.
+  const tombstones = schemas.filter(isSQLSchema).flatMap((schema) => tables?.tombstoneTableSql?.(schema, sink) ?? []);
+  await tables?.createTables(sink, [...statements, ...tombstones]);
 }
 
 /**

@@ -36,6 +36,12 @@ export interface SinkTables<C extends SinkConfigBase> {
   /** `CREATE TABLE IF NOT EXISTS` for a typed schema, quoted for the dialect. */
   createTableSql(schema: SQLSchema, config: C): string;
   /**
+   * Idempotent statements that create a schema's delete tombstone table (schemas with
+   * `tombstones: true`) from its data table's key and version columns; run after the data tables.
+   * Absent for sinks without deletes.
+   */
+  tombstoneTableSql?(schema: SQLSchema, config: C): string[];
+  /**
    * Runs the statements over a short-lived connection of its own (the executor's pool is for
    * batches), preparing what the sink needs first (a SQLite file's directory).
    */

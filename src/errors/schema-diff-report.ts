@@ -7,7 +7,8 @@ export type SchemaProblemKind =
   | 'type-mismatch'
   | 'nullable-mismatch'
   | 'extra-not-null-column'
-  | 'keys-not-unique';
+  | 'keys-not-unique'
+  | 'tombstone-table';
 
 /** One difference between a schema and its table that makes writes fail or lose their guarantees. */
 export interface SchemaProblem {
@@ -21,9 +22,9 @@ export interface SchemaProblem {
   readonly addable?: boolean;
 }
 
-/** Something worth knowing that does not stop the worker (another unique index, a column added or a table created by the worker). */
+/** Something worth knowing that does not stop the worker (another unique index, a column added or a table created by the worker, a tombstone table still to be created). */
 export interface SchemaNote {
-  readonly kind: 'other-unique-index' | 'column-added' | 'table-created';
+  readonly kind: 'other-unique-index' | 'column-added' | 'table-created' | 'tombstone-table';
   readonly message: string;
 }
 

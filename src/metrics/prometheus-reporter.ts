@@ -1,4 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ConfigError } from '../errors/config-error.js';
 import type { BreakerStateValue, ExecuteStatus, MetricsReporter, QueueDepthState } from './metrics-reporter.js';
 
@@ -29,6 +31,18 @@ export const PROMETHEUS_REPORTER_DEFAULTS = Object.freeze({ collectDefaultMetric
  * sum them for the total.
  */
 const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+let promClient: typeof PromClient | undefined;
+
+/**
+ * prom-client, loaded the first time a reporter is built: importing it loads `@opentelemetry/api`
+ * too (prom-client's own dependency, for exemplars), which an app that neither builds a
+ * `PrometheusReporter` nor turns tracing on should not pay for. Through `require`, as prom-client is CommonJS.
+ */
+function loadPromClient(): typeof PromClient {
+  promClient ??= createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  return promClient;
+}
 
 /** Durations from sub-millisecond Redis round trips up to slow batches. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -91,6 +105,7 @@ export class PrometheusReporter implements MetricsReporter {
   readonly #deletes: Counter<'schema' | 'sink'>;
 
   constructor(options: PrometheusReporterOptions = {}) {
+    const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = loadPromClient();
     const registry = options.registry ?? new Registry();
     const withDefaults = options.collectDefaultMetrics ?? PROMETHEUS_REPORTER_DEFAULTS.collectDefaultMetrics;
     if (typeof withDefaults !== 'boolean') throw new ConfigError('collectDefaultMetrics', 'must be a boolean');

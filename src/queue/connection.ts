@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redactCommandCredentials } from '../core/redact-credentials.js';
 import { checkRedisConnection } from './redis-address.js';
+import { isPostgresQueueConnection, PostgresQueueClient, type PostgresQueueConnection } from './postgres-queue-client.js';
 
 /** Seed nodes of a Redis Cluster: ioredis discovers the rest of the cluster from any of them. */
 export interface RedisClusterSeeds {
@@ -59,4 +60,23 @@ export function createRedis(connection: RedisConnection, role: 'worker' | 'produ
   // command it rejects, can log it (the same error object reaches all of them).
   redis.on('error', redactCommandCredentials);
   return redis;
+}
+
+/**
+ * Where the queues are: Redis (the default: a URL, ioredis options, cluster seeds or an ioredis
+ * instance), or PostgreSQL through BullMQ's PostgreSQL backend (`{ postgres: url | pg.Pool, schema? }`).
+ */
+export type QueueConnection = RedisConnection | PostgresQueueConnection;
+
+/** A client of the queues' store: Redis (one server or a cluster), or a PostgreSQL queue database. */
+export type QueueClient = RedisClient | PostgresQueueClient;
+
+/** True when `client` is a PostgreSQL queue database rather than Redis. */
+export function isPostgresQueueClient(client: QueueClient): client is PostgresQueueClient {
+  return client instanceof PostgresQueueClient;
+}
+
+/** Creates the client of the chosen queue backend (see {@link createRedis} for the roles on Redis). */
+export function createQueueClient(connection: QueueConnection, role: 'worker' | 'producer'): QueueClient {
+  return isPostgresQueueConnection(connection) ? new PostgresQueueClient(connection, role) : createRedis(connection, role);
 }

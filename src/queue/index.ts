@@ -2,11 +2,11 @@
 export * from './connection.js';
 export * from './dead-letter-entry.js';
 export * from './delivery-id.js';
-export * from './discover-schemas.js';
 export * from './job-data.js';
 export * from './job-options.js';
 export * from './key-slot.js';
 export * from './open-queue.js';
+export * from './postgres-queue-client.js';
 export * from './queue-names.js';
 export * from './redis-address.js';
 export * from './schema-layouts.js';
@@ -14,3 +14,4 @@ export * from './producer/index.js';
 export * from './consumer/index.js';
 export * from './dead-letter/index.js';
 export * from './admin/index.js';
+export * from './state/index.js';

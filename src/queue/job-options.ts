@@ -7,7 +7,11 @@ import { ConfigError } from '../errors/config-error.js';
  * soon as its batch commits.
  */
 export type KeepCompletedJobs = false | {
-  /** Most completed jobs kept per queue. @defaultValue 1000 */
+  /**
+   * Most completed jobs kept per queue. On the PostgreSQL queue backend the consumer applies it
+   * every 5 s instead of BullMQ at each completion (which re-sorts the kept jobs for every job), so
+   * a queue may hold more between two trims. @defaultValue 1000
+   */
   readonly count?: number;
   /** Oldest completed job kept, in seconds since it completed. @defaultValue 3600 */
   readonly ageSeconds?: number;

@@ -1,6 +1,5 @@
 import { MAX_PARTITIONS } from '../core/schema.js';
-import type { RedisClient } from './connection.js';
-import { deadLetterQueueName, partitionQueueName, queueKeyPrefix, queueName } from './queue-names.js';
+import { partitionQueueName, queueName } from './queue-names.js';
 
 /**
  * Every queue a schema's requests can sit in, whatever its `partitions` was when they were
@@ -13,43 +12,28 @@ export function candidateQueues(schema: string): string[] {
 }
 
 /**
- * The registry of the queues a schema's producers and consumers have used: a Redis set beside the
- * schema's own queue (`<prefix>:{orders}:orders:bf-layouts`, one slot), so finding another layout
- * is one SMEMBERS instead of a SCAN (which on a cluster would visit every master).
+ * The registry of the queues a schema's producers and consumers have used, and which of them
+ * hold work: kept by the queue store's {@link BatchFlowState} (a Redis set beside the schema's
+ * queue, or a table in the PostgreSQL queue schema).
  */
-function registryKey(prefix: string, schema: string): string {
-  return `${queueKeyPrefix(prefix, queueName(schema))}:${queueName(schema)}:bf-layouts`;
+export interface LayoutRegistry {
+  /** Records that `queues` of `schema` are in use (idempotent). Producers call it before their first job in a queue. */
+  registerQueues(prefix: string, schema: string, queues: readonly string[]): Promise<void>;
+  /** The queues of `schema` recorded in its registry, any order. */
+  registeredQueues(prefix: string, schema: string): Promise<string[]>;
+  /** The queues among `names` that hold anything: a job in any state but completed, in the queue or in its DLQ. */
+  queuesHoldingWork(prefix: string, names: readonly string[]): Promise<string[]>;
 }
 
-/** Records that `queues` of `schema` are in use (idempotent). Producers call it before their first job in a queue. */
-export async function registerQueues(redis: RedisClient, prefix: string, schema: string, queues: readonly string[]): Promise<void> {
-  if (queues.length > 0) await redis.sadd(registryKey(prefix, schema), ...queues);
+/** `names` in partition order (the schema's own queue first), keeping only names of `schema`. */
+export function inPartitionOrder(schema: string, names: readonly string[]): string[] {
+  const order = new Map(candidateQueues(schema).map((name, i) => [name, i]));
+  return names.filter((name) => order.has(name)).sort((a, b) => (order.get(a) as number) - (order.get(b) as number));
 }
 
 /** The queues of `schema` recorded in its registry, in partition order (the schema's own queue first). */
-export async function registeredQueues(redis: RedisClient, prefix: string, schema: string): Promise<string[]> {
-  const order = new Map(candidateQueues(schema).map((name, i) => [name, i]));
-  const members = (await redis.smembers(registryKey(prefix, schema))).filter((name) => order.has(name));
-  return members.sort((a, b) => (order.get(a) as number) - (order.get(b) as number));
-}
-
-/** BullMQ's keys that are non-empty while a queue holds a job in that state (Redis deletes an emptied list or set). */
-const QUEUE_STATES = ['wait', 'paused', 'active', 'prioritized', 'delayed', 'failed', 'waiting-children'];
-
-/**
- * The queues among `names` that hold anything: a job in any state but completed, in the queue
- * or in its DLQ. One `EXISTS` per queue over both key sets (they share the queue's hash tag, so
- * it is one slot on a cluster).
- */
-export async function queuesHoldingWork(redis: RedisClient, prefix: string, names: readonly string[]): Promise<string[]> {
-  const held = await Promise.all(
-    names.map(async (name) => {
-      const keyPrefix = queueKeyPrefix(prefix, name);
-      const keys = [name, deadLetterQueueName(name)].flatMap((queue) => QUEUE_STATES.map((state) => `${keyPrefix}:${queue}:${state}`));
-      return (await redis.exists(...keys)) > 0;
-    }),
-  );
-  return names.filter((_, i) => held[i]);
+export async function registeredQueues(registry: LayoutRegistry, prefix: string, schema: string): Promise<string[]> {
+  return inPartitionOrder(schema, await registry.registeredQueues(prefix, schema));
 }
 
 /**
@@ -58,13 +42,12 @@ export async function queuesHoldingWork(redis: RedisClient, prefix: string, name
  * without the registry wrote). Those found by the probe are added to the registry, so later
  * cheap checks keep seeing them. Partition order.
  */
-export async function otherLayoutQueues(redis: RedisClient, prefix: string, schema: string, own: readonly string[], probeAll = false): Promise<string[]> {
+export async function otherLayoutQueues(registry: LayoutRegistry, prefix: string, schema: string, own: readonly string[], probeAll = false): Promise<string[]> {
   const mine = new Set(own);
-  const registered = new Set(await registeredQueues(redis, prefix, schema));
+  const registered = new Set(await registeredQueues(registry, prefix, schema));
   const names = (probeAll ? candidateQueues(schema) : [...registered]).filter((name) => !mine.has(name));
-  const holding = await queuesHoldingWork(redis, prefix, names);
+  const holding = await registry.queuesHoldingWork(prefix, names);
   const unregistered = holding.filter((name) => !registered.has(name));
-  await registerQueues(redis, prefix, schema, unregistered);
-  const order = new Map(candidateQueues(schema).map((name, i) => [name, i]));
-  return holding.sort((a, b) => (order.get(a) as number) - (order.get(b) as number));
+  if (unregistered.length > 0) await registry.registerQueues(prefix, schema, unregistered);
+  return inPartitionOrder(schema, holding);
 }

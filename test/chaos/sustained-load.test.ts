@@ -97,7 +97,10 @@ describe('chaos: sustained load', () => {
     await sleep(2000);
     const redisAfter = await redis.infoNumber('memory', 'used_memory');
     const counts = await s.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-    const [rssFirst, rssLast] = thirds(samples.map((x) => x.rss));
+    // RSS after a warm-up (the first quarter of the run): on Node 24 the worker's RSS climbs from
+    // ~170 to ~280 MB in the first 8 s of a ci run (heap sizing, pools, JIT), which put the first
+    // third far below the rest; growth is judged from there on.
+    const [rssFirst, rssLast] = thirds(samples.slice(Math.floor(samples.length / 4)).map((x) => x.rss));
     // Redis holds the backlog (waiting and active jobs), which comes and goes with the load: judge
     // the memory the backlog does not explain, i.e. the residual of a linear fit on the job count.
     const fit = fitLine(samples.map((x) => x.jobs), samples.map((x) => x.redis));

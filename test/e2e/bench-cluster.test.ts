@@ -21,7 +21,7 @@ describe('npm run bench -- --scenarios cluster (built dist/)', () => {
   it('starts a private cluster, runs 1, 2 and 4 partitions, every row lands once, and splits the commands per master', { timeout: 180_000 }, async () => {
     out = await mkdtemp(join(tmpdir(), 'bench-cluster-'));
     const run = spawnNode([MAIN, '--scenarios', 'cluster', '--sinks', 'sqlite', '--no-rss', '--rows', String(ROWS), '--out', out, '--redis-url', REDIS_URL], {});
-    const code = await run.exited;
+    const code = await run.exitedWithin(160_000);
     expect(code, run.lines.slice(-40).join('\n')).toBe(0);
 
     const result = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResult;

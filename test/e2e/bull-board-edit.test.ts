@@ -102,11 +102,16 @@ async function updateData(page: Page, line: string, replacement: string, shot: s
   const row = page.locator('.cm-line', { hasText: line });
   await expect(row.count()).resolves.toBe(1);
   const comma = (await row.innerText()).trimEnd().endsWith(',') ? ',' : '';
+  // Keys pressed before the editor has focus go nowhere (seen once on a loaded machine: the
+  // unchanged data was sent), so wait for CodeMirror's focus class, and for the edit to show.
   await row.click();
+  await page.locator('.cm-editor.cm-focused').waitFor();
   await page.keyboard.press('End');
   await page.keyboard.press('Shift+Home');
   // insertText enters the text as one input, so the editor's quote auto-closing (per typed key) cannot add any.
   await page.keyboard.insertText(`${replacement}${comma}`);
+  await page.locator('.cm-line', { hasText: replacement }).first().waitFor();
+  await expect(page.locator('.cm-line', { hasText: line }).count()).resolves.toBe(0);
   await page.screenshot({ path: `${SHOTS}/${shot}`, fullPage: true });
   const sent = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith('/update-data'));
   const answered = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith('/update-data'));

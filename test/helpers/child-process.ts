@@ -9,6 +9,12 @@ export interface Spawned {
   readonly exited: Promise<number | string>;
   /** Resolves when a line matching `pattern` has been printed. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the exit code like {@link exited}, or after `timeoutMs` kills the process
+   * (SIGKILL) and rejects with its last output lines: a hung child then fails with what it printed
+   * instead of a bare test timeout.
+   */
+  exitedWithin(timeoutMs: number): Promise<number | string>;
 }
 
 /** Spawns `node <args>` with extra env, collecting stdout and stderr lines. */
@@ -40,5 +46,19 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd?: str
       listeners.add(check);
       check();
     });
-  return { child, lines, exited, waitForLine };
+  const exitedWithin = async (timeoutMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`still running after ${timeoutMs} ms (killed); last output:\n${lines.slice(-40).join('\n')}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([exited, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { child, lines, exited, waitForLine, exitedWithin };
 }

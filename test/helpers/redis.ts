@@ -33,3 +33,19 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   return check();
 }
+
+/**
+ * Reads `read` until it returns the same value for `quietMs` (a count still moving, say entries
+ * on their way into a DLQ, has settled), or `timeoutMs` passes; returns the last value read.
+ */
+export async function settledValue<T>(read: () => Promise<T>, quietMs = 1000, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  let since = Date.now();
+  while (Date.now() < deadline && Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    const next = await read();
+    if (next !== value) [value, since] = [next, Date.now()];
+  }
+  return value;
+}

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Schema, SQLSchema } from '../../src/core/schema.js';
-import { discoverSchemas } from '../../src/queue/discover-schemas.js';
+import { discoverSchemas } from '../../src/queue/state/discover-schemas.js';
 import { Producer } from '../../src/queue/producer/producer.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';

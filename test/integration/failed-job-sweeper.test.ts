@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { Producer } from '../../src/queue/producer/producer.js';
 import type { MetricsReporter } from '../../src/metrics/metrics-reporter.js';
 import { noopMetrics } from '../../src/metrics/metrics-reporter.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { startTestTracing } from '../helpers/otel.js';
 import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 import { queueKeyPrefix } from '../../src/queue/queue-names.js';
 
@@ -16,10 +18,10 @@ const defer = useCleanups();
 const events = Schema('events', { id: 'int64', body: 'string' });
 
 /** A schema queue where every job fails in BullMQ itself: a Worker whose processor throws, with the producer's `jobAttempts: 1`. */
-async function setup() {
+async function setup(options: { tracing?: boolean } = {}) {
   const prefix = uniquePrefix('sweep');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix, jobAttempts: 1, packing: { maxRequestsPerJob: 3, lingerMs: 1 } });
+  const producer = new Producer({ connection: REDIS_URL, schemas: [events], prefix, jobAttempts: 1, packing: { maxRequestsPerJob: 3, lingerMs: 1 }, ...options });
   const queue = new Queue('events', { connection: redis, prefix: queueKeyPrefix(prefix, 'events') });
   const dlq = new DeadLetterQueue('events', redis, prefix);
   const dead: Array<[string, number]> = [];
@@ -85,6 +87,23 @@ describe('FailedJobSweeper', () => {
     expect(await sweeper.sweep()).toBe(1);
     expect(await dlq.count()).toBe(2); // not duplicated
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
+  });
+
+  it("keeps each row's traceparent, as the consumer's own dead-letters do", async () => {
+    const tracing = startTestTracing();
+    defer(() => tracing.stop());
+    const { producer, dlq, sweeper, failAll } = await setup({ tracing: true });
+    const tracer = trace.getTracer('test-app');
+    const submitted = await tracer.startActiveSpan('POST /events', async (span) => {
+      await producer.submitMany(events, [{ id: 7n, body: 'p' }, { id: 8n, body: 'q' }]); // one packed job, both rows traced
+      span.end();
+      return span.spanContext();
+    });
+    await failAll(1);
+    expect(await sweeper.sweep()).toBe(1);
+    const records = await dlq.list();
+    expect(records).toHaveLength(2);
+    for (const { entry } of records) expect(entry.traceparent).toMatch(new RegExp(`^00-${submitted.traceId}-[0-9a-f]{16}-0[01]$`));
   });
 
   it('sweeps a failed job whose stored data is not JSON into one undecodable entry', async () => {

@@ -1,26 +1,24 @@
 // Found by the chaos fuzz suite: an empty idempotencyKey was treated as "no key" (a truthiness
 // check), so the request was enqueued without deduplication instead of being refused.
-import { Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+// Runs on both queue backends (Redis, and PostgreSQL through BullMQ's PostgreSQL backend).
+import { describe, expect, it } from 'vitest';
 import { Producer, SQLSchema, ValidationError } from '../../src/index.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import { queueKeyPrefix } from '../../src/queue/queue-names.js';
+import { openQueue } from '../../src/queue/open-queue.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { QUEUE_BACKENDS } from '../helpers/queue-backends.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string' });
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const defer = useCleanups();
 
-describe('Producer idempotencyKey', () => {
+describe.each(QUEUE_BACKENDS)('Producer idempotencyKey (queues on $name)', (backend) => {
   it.each([false, { maxRequestsPerJob: 10, lingerMs: 5 }] as const)('refuses an empty key before enqueueing anything (packing %o)', async (packing) => {
-    const prefix = uniquePrefix('idem');
-    const producer = new Producer({ connection: REDIS_URL, schemas: [users], prefix, packing });
-    const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'users') });
-    cleanups.push(async () => {
+    const at = await backend.open('idem');
+    defer(() => at.drop());
+    const producer = new Producer({ connection: at.connection, schemas: [users], prefix: at.prefix, packing });
+    const queue = openQueue('users', at.client(), at.prefix);
+    defer(async () => {
       await producer.close();
       await queue.close();
-      await deletePrefix(prefix);
     });
     const row = { id: 1n, name: 'Ada' };
     await expect(producer.submit(users, row, { idempotencyKey: '' })).rejects.toBeInstanceOf(ValidationError);

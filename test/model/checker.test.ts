@@ -2,11 +2,12 @@
 // what the contract allows passes. The model test's real runs show it bites on real defects.
 import { describe, expect, it } from 'vitest';
 import { check } from './checker.js';
-import { rowValues, type Case, type RowSpec, type Step, type TableSpec } from './model.js';
+import { rowValues, type Case, type RowSpec, type RowValues, type Step, type TableSpec } from './model.js';
 import type { Observation } from './runner.js';
 
 const W = { flushSize: 4, maxInFlightBatches: 1, flushIntervalMs: 20, maxRowsPerStatement: 1000 };
 const row = (key: number, variant = 0, poison: RowSpec['poison'] = null, version = 0): RowSpec => ({ key, variant, poison, version });
+const del = (key: number, variant = 0, version = 0): RowSpec => ({ key, variant, poison: null, version, del: true });
 const TABLE: TableSpec = { strategy: 'update', versioning: 'none', delivery: 'at-least-once', keyColumn: 'text', partitions: 1 };
 
 function kase(table: Partial<TableSpec>, ...groups: RowSpec[][]): Case {
@@ -18,7 +19,7 @@ function kase(table: Partial<TableSpec>, ...groups: RowSpec[][]): Case {
 function seen(c: Case, ids: number[], dead: number[] = [], extra: Partial<Observation> = {}): Observation {
   const specs = c.steps.flatMap((s) => (s.t === 'burst' ? s.groups.flat() : []));
   const stored = (id: number) => {
-    const v = rowValues(id, specs[id] as RowSpec, c.table.versioning);
+    const v = rowValues(id, specs[id] as RowSpec, c.table.versioning) as RowValues;
     return { k: v.k, val: v.val, note: v.note, ver: v.ver === undefined ? null : String(v.ver) };
   };
   return {
@@ -26,7 +27,7 @@ function seen(c: Case, ids: number[], dead: number[] = [], extra: Partial<Observ
     submitErrors: [],
     quiescence: { reached: true, pendingJobs: 0, waitedMs: 1 },
     rows: ids.map(stored),
-    deadLetters: dead.map((id) => ({ val: rowValues(id, specs[id] as RowSpec, c.table.versioning).val, class: 'non_retryable', reason: 'non_retryable', errorCode: '23514' })),
+    deadLetters: dead.map((id) => ({ val: (rowValues(id, specs[id] as RowSpec, c.table.versioning) as RowValues).val, class: 'non_retryable', reason: 'non_retryable', errorCode: '23514' })),
     events: [],
     ...extra,
   };
@@ -86,5 +87,28 @@ describe('model checker', () => {
     const deadlock = seen(c, [0], [], { events: [{ worker: 'w1', type: 'retry', reason: 'deadlock', code: '40P01' }] });
     expect(check(c, deadlock)).toEqual(['deadlock on PostgreSQL: 1 retry (40P01)']);
     expect(check({ ...c, dialect: 'mysql' }, deadlock)).toEqual([]);
+  });
+  it('deletes: the newest operation per key wins; a deleted key holding a row (resurrected) is named', () => {
+    const versioned = kase({ versioning: 'row' }, [row(0, 0, null, 1), del(0, 0, 2), row(1, 0, null, 3), del(1, 0, 1)]);
+    expect(check(versioned, seen(versioned, [2]))).toEqual([]);
+    expect(check(versioned, seen(versioned, [0, 2]))).toEqual(['key "a" holds #0 but is deleted (its deciding operation is a delete): resurrected or delete lost']);
+    expect(check(versioned, seen(versioned, []))).toEqual(['key "b" missing (acknowledged #2)']);
+    // A tie between an upsert and a delete leaves either.
+    const tie = kase({ versioning: 'row' }, [row(0, 0, null, 2), del(0, 0, 2)]);
+    expect(check(tie, seen(tie, [0]))).toEqual([]);
+    expect(check(tie, seen(tie, []))).toEqual([]);
+    // Deletes by the database's key: 'A' deletes 'a' on a citext key.
+    const folded = kase({ versioning: 'submit', keyColumn: 'citext' }, [row(0), del(0, 1)]);
+    expect(check(folded, seen(folded, []))).toEqual([]);
+    expect(check(folded, seen(folded, [0]))).toHaveLength(1);
+  });
+
+  it('deletes without a version: any operation since the last settle may decide the key; a settled delete is final', () => {
+    const c: Case = { ...kase({}), steps: [{ t: 'burst', groups: [[row(0)]] }, { t: 'settle' }, { t: 'burst', groups: [[del(0)]] }] };
+    expect(check(c, seen(c, []))).toEqual([]);
+    expect(check(c, seen(c, [0]))).toEqual(['key "a" holds #0 but is deleted (its deciding operation is a delete): resurrected or delete lost']);
+    const racing = kase({}, [row(0)], [del(0)]);
+    expect(check(racing, seen(racing, []))).toEqual([]);
+    expect(check(racing, seen(racing, [0]))).toEqual([]);
   });
 });

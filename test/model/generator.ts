@@ -26,11 +26,13 @@ export interface GeneratorFlags {
   readonly kills: boolean;
   /** Rows the table refuses (CHECK, NOT NULL, too long). */
   readonly poison: boolean;
+  /** Deletes by key among the operations (keyed tables; versioned ones keep tombstones). */
+  readonly deletes: boolean;
   /** Most steps per case. */
   readonly maxSteps: number;
 }
 
-export const DEFAULT_FLAGS: GeneratorFlags = Object.freeze({ keyVariants: true, lookalikeKeys: true, crossOrders: true, kills: true, poison: true, maxSteps: 6 });
+export const DEFAULT_FLAGS: GeneratorFlags = Object.freeze({ keyVariants: true, lookalikeKeys: true, crossOrders: true, kills: true, poison: true, deletes: true, maxSteps: 6 });
 
 /** Keys per case: small, so that batches and workers keep meeting on the same keys. */
 const KEYS = 3;
@@ -67,12 +69,16 @@ function row(flags: GeneratorFlags): fc.Arbitrary<RowSpec> {
   const poison: fc.Arbitrary<Poison | null> = flags.poison
     ? fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom<Poison>('check', 'notnull', 'toolong') })
     : fc.constant(null);
-  return fc.record({
-    key: fc.integer({ min: 0, max: KEYS - 1 }),
-    variant: flags.keyVariants ? fc.integer({ min: 0, max: 2 }) : fc.constant(0),
-    poison,
-    version: fc.integer({ min: 0, max: 3 }),
-  });
+  return fc
+    .record({
+      key: fc.integer({ min: 0, max: KEYS - 1 }),
+      variant: flags.keyVariants ? fc.integer({ min: 0, max: 2 }) : fc.constant(0),
+      poison,
+      version: fc.integer({ min: 0, max: 3 }),
+      // One operation in four a delete; shrinks towards an upsert.
+      del: flags.deletes ? fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) : fc.constant(false),
+    })
+    .map((r) => (r.del ? { ...r, poison: null } : r));
 }
 
 function steps(flags: GeneratorFlags): fc.Arbitrary<Step[]> {
@@ -108,8 +114,10 @@ export function caseArbitrary(dialect: Dialect, flags: GeneratorFlags = DEFAULT_
     .map(({ workers, children, steps: s, ...rest }) => ({
       dialect,
       ...rest,
-      // Spellings the key column keeps apart become the plain key unless asked for.
-      steps: flags.lookalikeKeys || rest.table.strategy === 'insert' ? s : s.map((x) => equatedSpellingsOnly(x, rest.table.keyColumn)),
+      // Spellings the key column keeps apart become the plain key unless asked for; an append table takes no deletes.
+      steps: (flags.lookalikeKeys || rest.table.strategy === 'insert' ? s : s.map((x) => equatedSpellingsOnly(x, rest.table.keyColumn))).map((x) =>
+        rest.table.strategy === 'insert' ? upsertsOnly(x) : x,
+      ),
       // Two or more workers: a second in-process one when no child makes up the pair.
       workers: workers.length + children.length >= 2 ? workers : [...workers, workers[0] as WorkerSpec],
       // A kill without a child to kill is nothing: drop it, so shrinking has less to remove.
@@ -126,6 +134,12 @@ function equatedSpellingsOnly(step: Step, column: KeyColumn): Step {
   return { t: 'burst', groups: step.groups.map((g) => g.map((r) => (keep(r.variant) ? r : { ...r, variant: 0 }))) };
 }
 
+/** The step with every delete made an upsert (an append table has no key to delete by). */
+function upsertsOnly(step: Step): Step {
+  if (step.t !== 'burst') return step;
+  return { t: 'burst', groups: step.groups.map((g) => g.map((r) => (r.del ? { ...r, del: false } : r))) };
+}
+
 /** A case in a few lines (workers as flushSize/maxInFlightBatches/flushIntervalMs/maxRowsPerStatement), for failure reports (fast-check prints the shrunk case with it). */
 export function describeCase(c: Case): string {
   const t = c.table;
@@ -136,7 +150,7 @@ export function describeCase(c: Case): string {
     if (s.t === 'kill') return `kill child ${s.child % Math.max(1, c.children.length)}`;
     if (s.t === 'settle') return 'settle';
     const group = (g: readonly RowSpec[]) =>
-      g.map((r) => `#${id++}:${JSON.stringify(keySpelling(r.key, r.variant))}${r.poison ? `!${r.poison}` : ''}${t.versioning === 'row' ? `@${r.version}` : ''}`).join(' ');
+      g.map((r) => `#${id++}:${r.del ? 'DEL ' : ''}${JSON.stringify(keySpelling(r.key, r.variant))}${r.poison ? `!${r.poison}` : ''}${t.versioning === 'row' ? `@${r.version}` : ''}`).join(' ');
     return `burst ${s.groups.map((g) => `[${group(g)}]`).join(' ‖ ')}`;
   });
   return [head, ...stepText.map((s) => `  ${s}`)].join('\n');

@@ -26,7 +26,7 @@ export interface ModelDb {
   /** What a worker child process connects to: a URL, or SQLite's file. */
   readonly url: string;
   createTable(table: string, spec: TableSpec): Promise<void>;
-  /** Drops the table and its exactly-once ledger. */
+  /** Drops the table, its exactly-once ledger and its delete tombstones. */
   dropTable(table: string): Promise<void>;
   read(table: string, spec: TableSpec): Promise<StoredRow[]>;
   /** A driver of its own (own pool or connection), as a separate worker process would have. */
@@ -93,7 +93,7 @@ async function openPostgres(): Promise<ModelDb> {
       await admin.query(tableDdl('postgres', table, spec));
     },
     async dropTable(table) {
-      await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}__batchflow_ledger"`);
+      await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}__batchflow_ledger", "${table}_bf_tombstones"`);
     },
     read: async (table, spec) => (await admin.query(selectSql('postgres', table, spec))).rows.map(toStored),
     driver: (maxRowsPerStatement) => new PostgresDriver({ connectionString: PG_URL, maxRowsPerStatement }),
@@ -110,7 +110,7 @@ async function openMySql(): Promise<ModelDb> {
       await admin.query(tableDdl('mysql', table, spec));
     },
     async dropTable(table) {
-      await admin.query(`DROP TABLE IF EXISTS \`${table}\`, \`${table}__batchflow_ledger\``);
+      await admin.query(`DROP TABLE IF EXISTS \`${table}\`, \`${table}__batchflow_ledger\`, \`${table}_bf_tombstones\``);
     },
     async read(table, spec) {
       const [rows] = await admin.query(selectSql('mysql', table, spec));
@@ -130,7 +130,7 @@ async function openSqlite(): Promise<ModelDb> {
     dialect: 'sqlite',
     url: file,
     createTable: async (table, spec) => void admin.exec(tableDdl('sqlite', table, spec)),
-    dropTable: async (table) => void admin.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}__batchflow_ledger"`),
+    dropTable: async (table) => void admin.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}__batchflow_ledger"; DROP TABLE IF EXISTS "${table}_bf_tombstones"`),
     read: async (table, spec) => (admin.prepare(selectSql('sqlite', table, spec)).all() as Record<string, unknown>[]).map(toStored),
     // Workers share one file: a generous busy wait, so contention between them is waiting, not a failure.
     driver: (maxRowsPerStatement) => new SqliteDriver({ filename: file, busyTimeoutMs: 10_000, maxRowsPerStatement }),

@@ -67,12 +67,17 @@ export interface WorkerSpec {
   readonly maxRowsPerStatement: number;
 }
 
-/** One submitted row: which key (base and spelling), poison or not, and its version for `row` versioning. */
+/**
+ * One submitted request: which key (base and spelling), an upsert or a delete by key (`del`),
+ * poison or not (upserts only), and its version for `row` versioning (deletes carry one too).
+ */
 export interface RowSpec {
   readonly key: number;
   readonly variant: number;
   readonly poison: Poison | null;
   readonly version: number;
+  /** A delete by key (`Request.deleteOf`): the key (and `ver`), nothing else. Never on `insert` tables. */
+  readonly del?: boolean;
 }
 
 /**
@@ -95,7 +100,7 @@ export interface Case {
   readonly steps: readonly Step[];
 }
 
-/** The values a row carries in the table (columns k, val, note, and ver for `row` versioning). */
+/** The values a row carries in the table (columns k, val, note, and ver for `row` versioning); a delete carries k (and ver) only. */
 export type RowValues = {
   readonly k: string;
   readonly val: number;
@@ -107,18 +112,25 @@ export type RowValues = {
 export interface Submit {
   readonly id: number;
   readonly spec: RowSpec;
-  readonly values: RowValues;
+  /** The row, or a delete's key object (`spec.del`). */
+  readonly values: RowValues | DeleteValues;
+  /** How many `settle` steps came before it: everything of an earlier epoch was decided before it was submitted. */
+  readonly epoch: number;
 }
 
 /** Longest note the table takes (varchar(8), or a CHECK on SQLite). */
 export const NOTE_MAX = 8;
 
 /** A request's values: `val` is its id (negated for CHECK poison), so both the table and the DLQ name the request. */
-export function rowValues(id: number, spec: RowSpec, versioning: Versioning): RowValues {
+export function rowValues(id: number, spec: RowSpec, versioning: Versioning): RowValues | DeleteValues {
+  if (spec.del) return { k: keySpelling(spec.key, spec.variant), ...(versioning === 'row' && { ver: BigInt(spec.version) }) };
   const val = spec.poison === 'check' ? -(id + 1) : id;
   const note = spec.poison === 'notnull' ? null : spec.poison === 'toolong' ? `long-note-${id}` : `n${id}`;
   return { k: keySpelling(spec.key, spec.variant), val, note, ...(versioning === 'row' && { ver: BigInt(spec.version) }) };
 }
+
+/** A delete's key object: the key column, and the version for `row` versioning. */
+export type DeleteValues = { readonly k: string; readonly ver?: bigint };
 
 /** The request id a stored `val` names (see {@link rowValues}). */
 export function idOfVal(val: number): number {
@@ -128,17 +140,24 @@ export function idOfVal(val: number): number {
 /** Every submit of the case, in call order. */
 export function submitsOf(c: Case): Submit[] {
   const submits: Submit[] = [];
+  let epoch = 0;
   for (const step of c.steps) {
+    if (step.t === 'settle') epoch++;
     if (step.t !== 'burst') continue;
-    for (const group of step.groups) for (const spec of group) submits.push({ id: submits.length, spec, values: rowValues(submits.length, spec, c.table.versioning) });
+    for (const group of step.groups) for (const spec of group) submits.push({ id: submits.length, spec, values: rowValues(submits.length, spec, c.table.versioning), epoch });
   }
   return submits;
 }
 
 /** What the contract allows once every acknowledged submit has been decided. */
 export interface Expectation {
-  /** Keyed tables: canonical key → ids of the submits the stored row may be. Every key listed must be present, no other. */
+  /**
+   * Keyed tables: canonical key → ids of the upserts the stored row may be. Every key listed must
+   * be present unless it is in `mayBeAbsent`; no other key may be. An empty set: the key must be absent.
+   */
   readonly allowed: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Keyed tables: canonical keys whose outcome may be "deleted" (a delete of the key may be its last operation). */
+  readonly mayBeAbsent: ReadonlySet<string>;
   /** Append tables (`insert`): ids that must each be present, exactly once when `exactlyOnce`, at least once otherwise. */
   readonly appended: ReadonlySet<number>;
   readonly exactlyOnce: boolean;
@@ -155,12 +174,16 @@ export interface Expectation {
 
 /**
  * The contract, per table kind:
- * - versioned `update`/`replace` (last submit wins): the stored row is the newest acknowledged
- *   good submit of its key (by the producer's stamp, i.e. submit order; or by the `row` version,
- *   where equal versions leave any of the tied submits, as an equal version changes nothing);
+ * - versioned `update`/`replace` (last submit wins): the key's newest acknowledged good operation
+ *   decides it (by the producer's stamp, i.e. submit order; or by the `row` version, where equal
+ *   versions leave any of the tied, as an equal version changes nothing): the row is that upsert,
+ *   or the key is absent when it is a delete. An older upsert never resurrects a deleted key
+ *   (tombstones), and a late delete never removes a newer row;
  * - unversioned `update`/`replace` (last commit wins) and `ignore` (first commit wins): with
- *   concurrent batches, retries and redelivery, any acknowledged good submit of the key may be the
- *   one that committed last (or first), so the row must be one of them, whole (no mix of two);
+ *   concurrent batches, retries and redelivery, any operation of the key submitted since the last
+ *   `settle` may be the one that committed last (or, for `ignore`, the first upsert after the
+ *   key was last absent), so the row must be one of those upserts, whole (no mix of two), or the
+ *   key absent when one of those is a delete. A `settle` waits until everything before it is decided;
  * - `insert`: every good submit appended, exactly once with the ledger, at least once without;
  * - everywhere: the keys are the database's (canonical) keys, poison rows are dead-lettered and
  *   never written, and nothing else is dead-lettered.
@@ -170,14 +193,19 @@ export function expectation(c: Case, acked: ReadonlySet<number>): Expectation {
   const good = submits.filter((s) => s.spec.poison === null);
   const deadLettered = new Set(submits.filter((s) => s.spec.poison !== null).map((s) => s.id));
   const exactlyOnce = c.table.delivery === 'exactly-once';
-  if (c.table.strategy === 'insert') return { allowed: new Map(), appended: new Set(good.map((s) => s.id)), exactlyOnce, deadLettered, mayBeSuperseded: new Set() };
+  if (c.table.strategy === 'insert') return { allowed: new Map(), mayBeAbsent: new Set(), appended: new Set(good.map((s) => s.id)), exactlyOnce, deadLettered, mayBeSuperseded: new Set() };
   const byKey = new Map<string, Submit[]>();
   for (const s of good) {
     const key = canonicalKey(c.table.keyColumn, s.values.k);
     byKey.set(key, [...(byKey.get(key) ?? []), s]);
   }
   const allowed = new Map<string, Set<number>>();
-  for (const [key, list] of byKey) allowed.set(key, new Set(newest(c.table.versioning, list).map((s) => s.id)));
+  const mayBeAbsent = new Set<string>();
+  for (const [key, list] of byKey) {
+    const outcomes = c.table.versioning === 'none' ? unversionedOutcomes(c.table.strategy, list) : newest(c.table.versioning, list);
+    allowed.set(key, new Set(outcomes.filter((s) => !s.spec.del).map((s) => s.id)));
+    if (outcomes.some((s) => s.spec.del)) mayBeAbsent.add(key);
+  }
   const mayBeSuperseded = new Set<number>();
   for (const p of submits) {
     if (p.spec.poison === null) continue;
@@ -185,22 +213,51 @@ export function expectation(c: Case, acked: ReadonlySet<number>): Expectation {
     const rivals = submits.filter((s) => s.id !== p.id && canonicalKey(c.table.keyColumn, s.values.k) === key);
     if (rivals.some((s) => winsInBatch(c.table, s, p))) mayBeSuperseded.add(p.id);
   }
-  return { allowed, appended: new Set(), exactlyOnce, deadLettered, mayBeSuperseded };
+  return { allowed, mayBeAbsent, appended: new Set(), exactlyOnce, deadLettered, mayBeSuperseded };
 }
 
-/** Whether `a` is the row a batch holding both `a` and `b` (one key) writes. */
+/** Whether `a` is the row a batch holding both `a` and `b` (one key) writes, or a delete that drops `b`. */
 function winsInBatch(t: TableSpec, a: Submit, b: Submit): boolean {
-  if (t.strategy === 'ignore') return a.id < b.id;
   if (t.versioning === 'row') return a.spec.version > b.spec.version || (a.spec.version === b.spec.version && a.id > b.id);
+  // A batch keeps only the upserts after a key's last delete (the newest operation, versioned).
+  if (a.spec.del) return a.id > b.id;
+  if (t.strategy === 'ignore') return a.id < b.id;
   return a.id > b.id;
 }
 
-/** The submits of one key that may be stored: all of them without a version, else the newest (ties kept). */
+/**
+ * The operations of one key that may decide it (a delete: absent), newest first: the key's newest
+ * operation by submit stamp, else by `row` version (ties kept).
+ */
 function newest(versioning: Versioning, list: readonly Submit[]): readonly Submit[] {
-  if (versioning === 'none') return list;
   if (versioning === 'submit') return list.slice(-1);
   const top = list.reduce((max, s) => (s.spec.version > max ? s.spec.version : max), Number.NEGATIVE_INFINITY);
   return list.filter((s) => s.spec.version === top);
+}
+
+/**
+ * Without a version: the operations that may decide a key, epoch by epoch (each `settle` decides
+ * everything before it). An epoch's operations commit in any order, so `update`/`replace` may end
+ * on any of them; `ignore` keeps a stored row until a delete, so a row stored before an epoch
+ * stays possible unless the epoch deletes, and its upserts count only where the key may be absent.
+ */
+function unversionedOutcomes(strategy: Strategy, list: readonly Submit[]): readonly Submit[] {
+  // The possible states so far: upserts (the stored row) and deletes (absent); empty = never written.
+  let states: Submit[] = [];
+  const epochs = [...new Set(list.map((s) => s.epoch))];
+  for (const epoch of epochs) {
+    const ops = list.filter((s) => s.epoch === epoch);
+    // update/replace: any of the epoch's operations may commit last. ignore: a delete removes any
+    // stored row (then any later upsert may land); without one, a stored row stays, and the
+    // epoch's upserts land only where the key may be absent.
+    if (strategy !== 'ignore' || ops.some((s) => s.spec.del)) {
+      states = [...ops];
+      continue;
+    }
+    const absent = states.length === 0 || states.some((s) => s.spec.del);
+    states = [...states.filter((s) => !s.spec.del), ...(absent ? ops : [])];
+  }
+  return states;
 }
 
 /** `SQLSchema(...)`'s arguments for a case's table, as JSON (a worker child process builds the same schema from them). */
@@ -212,6 +269,7 @@ export function schemaArgs(table: string, spec: TableSpec): SchemaArgs {
   if (spec.versioning === 'row') columns.ver = 'int64';
   const options: Record<string, unknown> = { delivery: spec.delivery, partitions: spec.partitions };
   if (spec.strategy !== 'insert') options.keys = ['k'];
-  if (spec.versioning !== 'none') Object.assign(options, { versionColumn: 'ver', versionSource: spec.versioning });
+  // Versioned tables keep tombstones, so a late older upsert cannot resurrect a deleted key.
+  if (spec.versioning !== 'none') Object.assign(options, { versionColumn: 'ver', versionSource: spec.versioning, tombstones: true });
   return [table, spec.strategy, columns, options];
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Producer } from '../../src/index.js';
+import { Producer, Request } from '../../src/index.js';
 import { queueKeyPrefix, schemaQueueNames } from '../../src/queue/queue-names.js';
 import { REDIS_URL, deletePrefix } from '../helpers/redis.js';
 import type { ModelDb, StoredRow } from './model-db.js';
@@ -102,7 +102,8 @@ export async function runCase(c: Case, db: ModelDb, bounds: RunBounds): Promise<
 
 async function submit(producer: Producer, schema: ReturnType<typeof buildSchema>, mine: readonly Submit[], acked: Set<number>, errors: string[]): Promise<void> {
   try {
-    await producer.submitMany(schema, mine.map((s) => s.values));
+    // Upserts and deletes in one call, in order (a group is one submitMany, as a user mixing them would).
+    await producer.submitMany(mine.map((s) => (s.spec.del ? Request.deleteOf(schema, s.values) : Request.fromRow(schema, s.values))));
     for (const s of mine) acked.add(s.id);
   } catch (err) {
     errors.push(`submit of #${mine.map((s) => s.id).join(',#')} rejected: ${(err as Error).message}`);

@@ -15,9 +15,10 @@
 //   MODEL_TIME_LIMIT_MS  per dialect, runs and shrinking together; no new case starts after it (40000; the campaign 30 min)
 //   MODEL_SEED, MODEL_PATH   replay (fast-check's seed and counterexample path)
 //   MODEL_QUIESCE_MS     longest wait for quiescence (30000); MODEL_STALL_MS: no progress for this long is a stall (16000; half without kills)
-//   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON   0 switches a defect class off (all on)
+//   MODEL_KEY_VARIANTS, MODEL_CROSS_ORDERS, MODEL_KILLS, MODEL_POISON, MODEL_DELETES   0 switches a defect class off (all on)
 //   MODEL_LOOKALIKE_KEYS 0 drops spellings the key column keeps apart ('a'/'A' on text), see generator.ts
 //   MODEL_MAX_STEPS      steps per case (6); MODEL_VERBOSE=1 prints every case and its time
+//   MODEL_DELETE_DEADLOCKS=0  holds unversioned PostgreSQL cases with deletes to no deadlock too (a known defect, see checker.ts)
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { check } from './checker.js';
@@ -40,15 +41,17 @@ const FLAGS: GeneratorFlags = {
   crossOrders: on('MODEL_CROSS_ORDERS', DEFAULT_FLAGS.crossOrders),
   kills: on('MODEL_KILLS', DEFAULT_FLAGS.kills),
   poison: on('MODEL_POISON', DEFAULT_FLAGS.poison),
+  deletes: on('MODEL_DELETES', DEFAULT_FLAGS.deletes),
   maxSteps: num('MODEL_MAX_STEPS', DEFAULT_FLAGS.maxSteps),
 };
+const ALLOW = { deleteDeadlocks: on('MODEL_DELETE_DEADLOCKS', true) };
 const SEED = env.MODEL_SEED ? Number(env.MODEL_SEED) : undefined;
 const PATH = env.MODEL_PATH || undefined;
 const VERBOSE = env.MODEL_VERBOSE === '1';
 
 /** The env that regenerates the same cases (flags included), for the replay line of a failure. */
 function replayEnv(dialect: Dialect, seed: number, path: string): string {
-  const flags = (['MODEL_KEY_VARIANTS', 'MODEL_LOOKALIKE_KEYS', 'MODEL_CROSS_ORDERS', 'MODEL_KILLS', 'MODEL_POISON', 'MODEL_MAX_STEPS'] as const).filter((n) => env[n] !== undefined).map((n) => `${n}=${env[n]}`);
+  const flags = (['MODEL_KEY_VARIANTS', 'MODEL_LOOKALIKE_KEYS', 'MODEL_CROSS_ORDERS', 'MODEL_KILLS', 'MODEL_POISON', 'MODEL_DELETES', 'MODEL_MAX_STEPS'] as const).filter((n) => env[n] !== undefined).map((n) => `${n}=${env[n]}`);
   return [`MODEL_DIALECTS=${dialect}`, ...flags, `MODEL_SEED=${seed}`, `MODEL_PATH=${path}`].join(' ');
 }
 
@@ -62,7 +65,7 @@ describe('model: the write path against a model of what was acknowledged', () =>
         const property = fc.asyncProperty(caseArbitrary(dialect, FLAGS), async (c: Case) => {
           const started = Date.now();
           const observation = await runCase(c, db, BOUNDS);
-          const violations = check(c, observation);
+          const violations = check(c, observation, ALLOW);
           runs++;
           if (VERBOSE) console.log(`[model ${dialect}] case ${runs} ${violations.length === 0 ? 'ok' : 'FAILED'} in ${Date.now() - started} ms\n${describeCase(c)}${violations.length ? `\n  ${violations.join('\n  ')}` : ''}`);
           if (VERBOSE && violations.length > 0) console.log(JSON.stringify({ ...observation, acked: [...observation.acked] }));

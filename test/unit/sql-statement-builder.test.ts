@@ -58,7 +58,7 @@ describe('PostgreSQL statements', () => {
 
   it('maps declared types to array element types, and never casts through a length-limited type', () => {
     expect(POSTGRES_ELEMENT_TYPES).toEqual({ int32: 'int4', int64: 'int8', float64: 'float8', string: 'text', bool: 'bool', timestamp: 'timestamptz', bytes: 'bytea' });
-    expect(elementTypeForCatalogType('character')).toBe('text');
+    expect(elementTypeForCatalogType('character')).toBe('bpchar');
     expect(elementTypeForCatalogType('bit')).toBe('bit varying');
     expect(elementTypeForCatalogType('character varying')).toBe('character varying');
   });

@@ -1,7 +1,7 @@
 import type { Value } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
 import { chunkRangesByBytes } from '../sql/chunk.js';
-import { lastRowPerKey } from '../sql/row-key.js';
+import { survivingRowPerKey } from '../sql/row-key.js';
 import { inKeyOrder } from '../sql/key-order.js';
 import { buildMySqlExistingKeys, buildMySqlKeyedUpdate, buildMySqlPlainInsert } from './statement-builder.js';
 import { field, resultRows, type MySqlQuery } from './unique-indexes.js';
@@ -33,7 +33,7 @@ export async function mergeOnKeys(
   limits: KeyMergeLimits,
 ): Promise<void> {
   const keyIndexes = schema.keys.map((key) => schema.columnIndex.get(key) as number);
-  const kept = schema.conflict === 'ignore' ? lastRowPerKey([...batch].reverse(), keyIndexes).reverse() : lastRowPerKey(batch, keyIndexes);
+  const kept = survivingRowPerKey(schema, [...batch]);
   // The caller's key order may not survive the dedupe's filter unchanged: sort again (stable, cheap).
   const rows = inKeyOrder(schema, kept);
   const insert = buildMySqlPlainInsert(schema);

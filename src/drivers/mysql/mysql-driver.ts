@@ -14,7 +14,7 @@ import { claimMySqlRows, mySqlLedgerSpec } from './ledger.js';
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
 import { classifyMySqlError } from './error-codes.js';
-import { newestRowsIfVersioned } from '../sql/row-key.js';
+import { survivingRowPerKey } from '../sql/row-key.js';
 import { mergeOnKeys } from './key-merge.js';
 import { inDatabaseKeyOrder } from '../sql/key-order.js';
 import { MySqlLookalikeKeyRanks } from './key-ranks.js';
@@ -207,14 +207,18 @@ export class MySqlDriver implements BatchExecutor {
       // Exactly-once: only the requests this transaction recorded first are written.
       // Key order: concurrent batches lock shared keys in one order, look-alike spellings in the
       // server's (rows it equates keep arrival order, so `ON DUPLICATE KEY UPDATE` lets the later win).
-      const operations = splitOperations(sql, once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows, batch.deletes);
+      const claimedRows = once ? await claimMySqlRows(query, sql, once, Date.now()) : batch.rows;
+      // By the database's keys: spellings the key's collation equates ('a' and 'A' under *_ci) are one key here too.
+      const operations = splitOperations(sql, claimedRows, batch.deletes, batch.deletes.size > 0 ? await this.#keyRanks.rank(query, sql, claimedRows) : undefined);
       // Deletes first (the upserts left are those after a key's last delete, or newer than it).
       const context = { query, checkpoint, schema: sql, maxRows, keeper: this.#tombstones };
       if (operations.deletes.length > 0) {
         const deletes = this.#options.pool ? datesAsText(sql, operations.deletes, mySqlUtcText) : operations.deletes;
         await deleteMySqlKeys(context, deletes, Date.now());
       }
-      const claimed = newestRowsIfVersioned(sql, operations.upserts);
+      // One row per key: the one `ON DUPLICATE KEY UPDATE` would leave. Hot keys repeat within a
+      // batch, and every row the server overwrites is time the batch holds locks other batches wait for.
+      const claimed = survivingRowPerKey(sql, operations.upserts);
       const newest = inDatabaseKeyOrder(sql, claimed, await this.#keyRanks.rank(query, sql, claimed));
       // The driver's own pool formats a Date as this same UTC text (`timezone: 'Z'`); a user's
       // pool may be set to any zone, so its Dates are formatted here.

@@ -6,6 +6,8 @@ import { defineSink } from '../sink-definition.js';
 import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifyMySqlError } from './error-codes.js';
+import { buildMySqlTombstoneDdl } from './tombstones.js';
+import { keepsTombstones } from '../sql/tombstone-keeper.js';
 import { MYSQL_SCHEMA_RULES, readMySqlTable } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `mysql` (MySQL or MariaDB): the {@link MySqlDriverOptions} with `url` for `connectionString`. */
@@ -46,6 +48,7 @@ export const mysqlSink = defineSink<MySqlSinkConfig>({
   },
   classifyError: classifyMySqlError,
   tables: {
+    tombstoneTableSql: (schema) => (keepsTombstones(schema) ? [buildMySqlTombstoneDdl(schema)] : []),
     createTableSql: (schema) => buildCreateTable(schema, '`', MYSQL_DDL_TYPES),
     async createTables(config, statements) {
       const { default: mysql } = await loadMysql();

@@ -2,8 +2,7 @@ import type { Value } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
 import { toColumns } from '../sql/batch-rows.js';
 import { deleteColumnIndexes } from '../sql/delete-rows.js';
-import { inKeyOrder, keyIndexesOf } from '../sql/key-order.js';
-import { exactKey } from '../sql/row-key.js';
+import { inKeyOrder, keyIndexesOf, looseKeyId } from '../sql/key-order.js';
 import { keepsTombstones, type TombstoneKeeper } from '../sql/tombstone-keeper.js';
 import type { SqlSession } from '../sql/transaction.js';
 import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
@@ -66,13 +65,15 @@ export async function guardPostgresUpserts(context: PostgresDeleteContext, rows:
  * and an older upsert of one key in concurrent transactions each miss the other's uncommitted
  * work (the delete finds no row; the upsert's check finds no tombstone) and the row comes back.
  * With it they run one after the other per key. Every such batch takes its locks first and in
- * sorted order, so the locks add no deadlock.
+ * sorted order, so the locks add no deadlock. A lock is per *loose* key (case, trailing spaces and
+ * accents folded, see `looseKey`), so every spelling the database may equate ('a' and 'A' in a
+ * citext key) takes the same lock; spellings it keeps apart may share one, which only serialises them.
  */
 export async function lockPostgresKeys(context: PostgresDeleteContext, rows: readonly (readonly Value[])[]): Promise<void> {
   const { query, schema } = context;
   if (!keepsTombstones(schema) || rows.length === 0) return;
   const keyIndexes = keyIndexesOf(schema);
-  const keys = [...new Set(rows.flatMap((row) => exactKey(row, keyIndexes) ?? []))];
+  const keys = [...new Set(rows.flatMap((row) => looseKeyId(row, keyIndexes) ?? []))];
   await query(
     'SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS bf_locks',
     [keys, `${schema.table}|`],

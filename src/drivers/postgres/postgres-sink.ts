@@ -6,6 +6,8 @@ import { defineSink } from '../sink-definition.js';
 import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifyPostgresError } from './error-codes.js';
+import { buildPostgresTombstoneSetup } from './tombstones.js';
+import { keepsTombstones } from '../sql/tombstone-keeper.js';
 import { POSTGRES_SCHEMA_RULES, readPostgresTable } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `postgres`: the {@link PostgresDriverOptions} with `url` for `connectionString`. */
@@ -44,6 +46,7 @@ export const postgresSink = defineSink<PostgresSinkConfig>({
   },
   classifyError: classifyPostgresError,
   tables: {
+    tombstoneTableSql: (schema) => (keepsTombstones(schema) ? [buildPostgresTombstoneSetup(schema)] : []),
     createTableSql: (schema) => buildCreateTable(schema, '"', POSTGRES_DDL_TYPES),
     async createTables(config, statements) {
       const { default: pg } = await loadPg();

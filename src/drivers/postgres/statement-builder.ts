@@ -35,8 +35,11 @@ export const POSTGRES_COLUMN_TYPES_SQL =
 /**
  * Catalog types whose unmodified name means a fixed length of one (`character` is `char(1)`,
  * `bit` is `bit(1)`): cast through their unbounded siblings so long values are not cut short.
+ * `character` goes to `bpchar` (unbounded, still blank-padded), not `text`: a key compared with
+ * its parameter (deletes, the tombstone guard) must ignore trailing spaces as the column does,
+ * and `char(4) = text` compares as text, where 'a' and 'a ' differ.
  */
-const UNBOUNDED_TYPES: Readonly<Record<string, string>> = Object.freeze({ character: 'text', bit: 'bit varying' });
+const UNBOUNDED_TYPES: Readonly<Record<string, string>> = Object.freeze({ character: 'bpchar', bit: 'bit varying' });
 
 /** The array element type to cast a column's parameter to, given its catalog type. */
 export function elementTypeForCatalogType(catalogType: string): string {

@@ -22,6 +22,15 @@ export function buildPostgresTombstoneDdl(schema: TombstoneSchema): string[] {
   ];
 }
 
+/**
+ * {@link buildPostgresTombstoneDdl} as one idempotent statement, for the start-up table setup
+ * (`createTable: true`): creates the tombstone table only when it is missing.
+ */
+export function buildPostgresTombstoneSetup(schema: TombstoneSchema): string {
+  const name = quoteTableName(schema.tombstones.table, Q).replaceAll("'", "''");
+  return `DO $bf$ BEGIN IF to_regclass('${name}') IS NULL THEN ${buildPostgresTombstoneDdl(schema).join('; ')}; END IF; END $bf$`;
+}
+
 /** `$1…` array parameters of the delete columns (keys, version), cast to the data table's element types. */
 function unnestParams(schema: TombstoneSchema, elementTypes: readonly string[]): string {
   return deleteColumnIndexes(schema).map((index, i) => `$${i + 1}::${elementTypes[index] as string}[]`).join(', ');

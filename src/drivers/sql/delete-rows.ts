@@ -1,10 +1,9 @@
 import type { Value } from '../../core/column-type.js';
 import { compareVersions } from '../../core/row-version.js';
 import type { SQLSchema } from '../../core/schema.js';
-import { keyIndexesOf } from './key-order.js';
+import { databaseKeyId, keyIndexesOf, type DatabaseKeyRanks } from './key-order.js';
 import { newerThanStored } from './version-guard.js';
 import { quoteIdentifier, quoteTableName, type IdentifierQuote } from './quote.js';
-import { exactKey } from './row-key.js';
 
 /** A batch's rows split by operation: the deletes run first, then the upserts, in one transaction. */
 export interface BatchOperations<R> {
@@ -25,11 +24,16 @@ export interface BatchOperations<R> {
  * kept only when it is the newest, and then the key's upserts are all dropped; an older delete
  * before a newer upsert is dropped, since the versioned upsert overwrites the row anyway.
  * Rows with a null key are upserts that name no row, kept as they are.
+ *
+ * Keys are the database's: `ranks` (the driver's `LookalikeKeyRanks` over `rows`) joins spellings
+ * the key column equates ('a' and 'A' under citext or a `*_ci` collation, 'a' and 'a ' in a
+ * `char(n)`), so a delete of 'A' after an upsert of 'a' deletes that key, as the database would.
+ * Without ranks, keys are compared exactly.
  */
-export function splitOperations<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[], deletes: ReadonlySet<readonly Value[]>): BatchOperations<R> {
+export function splitOperations<R extends readonly Value[]>(schema: SQLSchema, rows: readonly R[], deletes: ReadonlySet<readonly Value[]>, ranks?: DatabaseKeyRanks): BatchOperations<R> {
   if (deletes.size === 0 || !rows.some((row) => deletes.has(row))) return { deletes: [], upserts: [...rows] };
   const keyIndexes = keyIndexesOf(schema);
-  const keys = rows.map((row) => exactKey(row, keyIndexes));
+  const keys = rows.map((row) => databaseKeyId(row, keyIndexes, ranks));
   const version = schema.version?.index;
   // Per key, the index of its deciding row: the newest (versioned) or the last delete (unversioned).
   const deciding = new Map<string, number>();

@@ -79,6 +79,29 @@ function looseId(key: readonly Part[]): string {
   return key.map(([tag, value]) => `${tag}:${String(value)}`).join('\u0000');
 }
 
+/**
+ * A row's loose key as one string (undefined for a null key column): equal for every pair of rows
+ * the database may hold to be one key, so a lock taken on it covers every spelling of a key.
+ */
+export function looseKeyId(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
+  const key = looseKey(row, keyIndexes);
+  return key === undefined ? undefined : looseId(key);
+}
+
+/**
+ * A row's key as the database sees it, as a map key (undefined for a null key column): the loose
+ * key and the database's rank for a look-alike spelling in `ranks`, else the exact key (a row not
+ * in `ranks` shares its loose key with no differently spelled row, see {@link lookalikeRows}).
+ */
+export function databaseKeyId(row: readonly Value[], keyIndexes: readonly number[], ranks: DatabaseKeyRanks | undefined): string | undefined {
+  if (ranks?.has(row)) {
+    const loose = looseKeyId(row, keyIndexes);
+    return loose === undefined ? undefined : `r${loose}\u0001${rankOf(ranks, row)}`;
+  }
+  const exact = exactKey(row, keyIndexes);
+  return exact === undefined ? undefined : `x${exact}`;
+}
+
 /** The key column positions of a schema, in `schema.keys` order. */
 export function keyIndexesOf(schema: SQLSchema): number[] {
   return schema.keys.map((key) => schema.columnIndex.get(key) as number);

@@ -49,6 +49,22 @@ export function newestRowsIfVersioned<R extends readonly Value[]>(schema: SQLSch
   return newestRowPerKey(rows, schema.keys.map((key) => schema.columnIndex.get(key) as number), schema.version.index);
 }
 
+/**
+ * One row per key (as JavaScript compares it, see {@link exactKey}), the row a statement that
+ * applied the batch's rows in order would leave: the newest version with a version column, else
+ * the last row for `update` and `replace`, the first for `ignore` (a duplicate never overwrites).
+ * `insert` keeps every row, since a key twice must still fail as a duplicate. Identical keys are
+ * one key to every database, so this changes no outcome; it only spares the server rows it would
+ * overwrite, and spares concurrent batches the row locks held while it does.
+ */
+export function survivingRowPerKey<R extends readonly Value[]>(schema: SQLSchema, rows: R[]): R[] {
+  if (schema.version) return newestRowsIfVersioned(schema, rows);
+  const keyIndexes = schema.keys.map((key) => schema.columnIndex.get(key) as number);
+  if (schema.conflict === 'update' || schema.conflict === 'replace') return lastRowPerKey(rows, keyIndexes);
+  if (schema.conflict === 'ignore') return lastRowPerKey([...rows].reverse(), keyIndexes).reverse();
+  return rows;
+}
+
 /** A row's key as JavaScript compares it (`1`, `1n` and `'1'` alike), undefined when a key column is null. */
 export function exactKey(row: readonly Value[], keyIndexes: readonly number[]): string | undefined {
   const parts: string[] = [];

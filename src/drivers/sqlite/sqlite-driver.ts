@@ -9,6 +9,7 @@ import { throwIfAborted } from '../abort-guard.js';
 import { readBatch } from '../sql/batch-rows.js';
 import { preparedChunkRanges, rowsPerStatement } from '../sql/chunk.js';
 import { splitOperations } from '../sql/delete-rows.js';
+import { lookalikeRows } from '../sql/key-order.js';
 import { SqliteDeletes } from './delete-keys.js';
 import { checkInteger, checkOneSource, resolveOptions } from '../sql/driver-options.js';
 import { loadClient } from '../load-client.js';
@@ -174,16 +175,30 @@ export class SqliteDriver implements BatchExecutor {
       if (once) rows = claimSqliteRows(db, sql, once, Date.now());
       // Deletes first, one prepared statement run per key in key order (SQLite's fastest form:
       // no parsing, and one writer anyway); then the upserts they leave.
-      const operations = splitOperations(sql, rows, deletes);
       const bind = (value: Value, index: number) => this.#bindable(value, integer[index] === true);
+      const upsert = (chunk: readonly (readonly Value[])[]) => {
+        const params: unknown[] = [];
+        for (const row of chunk) row.forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
+        this.#statement(db, sql, chunk.length).run(params);
+      };
+      // Look-alike spellings ('a', 'A', 'a ') with a delete among them: only SQLite knows which are
+      // one key (NOCASE, RTRIM), so those rows are applied one at a time in arrival order after the
+      // others, which gives the database's own "last operation per key wins".
+      const lookalikes = deletes.size > 0 ? new Set(lookalikeRows(sql, rows)) : new Set<readonly Value[]>();
+      const inOrder = [...lookalikes].some((row) => deletes.has(row)) ? rows.filter((row) => lookalikes.has(row)) : [];
+      if (inOrder.length > 0) rows = rows.filter((row) => !lookalikes.has(row));
+      const operations = splitOperations(sql, rows, deletes);
       if (operations.deletes.length > 0) this.#deletes.deleteKeys(db, sql, operations.deletes, bind, Date.now());
       rows = newestRowsIfVersioned(sql, operations.upserts);
-      for (const { start, end } of preparedChunkRanges(rows.length, size)) {
-        const params: unknown[] = [];
-        for (let r = start; r < end; r++) (rows[r] as readonly Value[]).forEach((value, c) => params.push(this.#bindable(value, integer[c] === true)));
-        this.#statement(db, sql, end - start).run(params);
-      }
+      for (const { start, end } of preparedChunkRanges(rows.length, size)) upsert(rows.slice(start, end));
       this.#deletes.guardUpserts(db, sql, rows, bind);
+      for (const row of inOrder) {
+        if (deletes.has(row)) this.#deletes.deleteKeys(db, sql, [row], bind, Date.now());
+        else {
+          upsert([row]);
+          this.#deletes.guardUpserts(db, sql, [row], bind);
+        }
+      }
       db.exec('COMMIT');
     } catch (err) {
       // A tombstone table dropped under the worker is created again with the next attempt.

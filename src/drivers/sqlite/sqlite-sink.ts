@@ -7,6 +7,8 @@ import { defineSink } from '../sink-definition.js';
 import { buildAddColumn } from '../sql/add-column.js';
 import { buildCreateTable, type DdlColumnTypes } from '../sql/create-table.js';
 import { classifySqliteError } from './error-codes.js';
+import { buildSqliteTombstoneDdl } from './tombstones.js';
+import { keepsTombstones } from '../sql/tombstone-keeper.js';
 import { readSqliteTable, sqliteSchemaRules } from './introspect.js';
 
 /** A `sinks.<name>` entry of type `sqlite`: the {@link SqliteDriverOptions} with `filename`. */
@@ -49,6 +51,7 @@ export const sqliteSink = defineSink<SqliteSinkConfig>({
   },
   classifyError: classifySqliteError,
   tables: {
+    tombstoneTableSql: (schema) => (keepsTombstones(schema) ? buildSqliteTombstoneDdl(schema) : []),
     createTableSql: (schema, config) => buildCreateTable(schema, '"', config.timestampFormat === 'epoch_ms' ? SQLITE_EPOCH_MS_TYPES : SQLITE_DDL_TYPES),
     async createTables(config, statements) {
       const { default: Database } = await loadSqlite();

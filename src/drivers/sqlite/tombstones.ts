@@ -40,7 +40,10 @@ export function buildSqliteTombstoneGuard(schema: TombstoneSchema): string {
   const tomb = quoteTableName(schema.tombstones.table, Q);
   const v = quoteIdentifier(schema.version.column, Q);
   const keys = schema.keys.map((key) => `${quoteIdentifier(key, Q)} = ?`).join(' AND ');
-  const join = schema.keys.map((key) => `${tomb}.${quoteIdentifier(key, Q)} = ${table}.${quoteIdentifier(key, Q)}`).join(' AND ');
+  // The data table's column goes left: SQLite compares two columns under the left one's collation,
+  // and the tombstone table (made by CREATE TABLE AS) has BINARY columns whatever the data table
+  // declares. With the tombstone left, 'a' deleted under a NOCASE key did not guard a later 'A'.
+  const join = schema.keys.map((key) => `${table}.${quoteIdentifier(key, Q)} = ${tomb}.${quoteIdentifier(key, Q)}`).join(' AND ');
   return `DELETE FROM ${table} WHERE ${keys} AND EXISTS (SELECT 1 FROM ${tomb} WHERE ${join} AND ${newerThanStored(`${table}.${v}`, `${tomb}.${v}`)})`;
 }
 

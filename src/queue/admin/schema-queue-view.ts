@@ -1,9 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import { DeadLetterQueue } from '../dead-letter/index.js';
 import { DEFAULT_PREFIX, schemaQueueNames } from '../queue-names.js';
 import { openQueue } from '../open-queue.js';
 import { otherLayoutQueues } from '../schema-layouts.js';
+import { stateOf } from '../state/state-of.js';
 
 /** Depth of a schema's queue by job state, and the size of its DLQ. */
 export interface SchemaQueueCounts {
@@ -49,7 +50,7 @@ export class SchemaQueueView {
   readonly partitionDlqs: readonly DeadLetterQueue[];
   /** Queues of other `partitions` layouts that held work or dead letters at the last {@link refresh}, with their DLQs. */
   #others = new Map<string, { queue: Queue; dlq: DeadLetterQueue }>();
-  readonly #connection: RedisClient;
+  readonly #connection: QueueClient;
   readonly #prefix: string;
 
   /**
@@ -57,7 +58,7 @@ export class SchemaQueueView {
    * covers that layout only until {@link refresh} (or {@link SchemaQueueView.open}) finds the
    * queues other layouts left behind.
    */
-  constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, readonly partitions = 1) {
+  constructor(readonly schema: string, connection: QueueClient, prefix: string = DEFAULT_PREFIX, readonly partitions = 1) {
     this.#connection = connection;
     this.#prefix = prefix;
     const names = schemaQueueNames({ name: schema, partitions });
@@ -68,7 +69,7 @@ export class SchemaQueueView {
   }
 
   /** A view over the schema's layout and every queue another layout left holding work or dead letters (probed once). */
-  static async open(schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, partitions = 1): Promise<SchemaQueueView> {
+  static async open(schema: string, connection: QueueClient, prefix: string = DEFAULT_PREFIX, partitions = 1): Promise<SchemaQueueView> {
     const view = new SchemaQueueView(schema, connection, prefix, partitions);
     try {
       await view.refresh(true);
@@ -86,7 +87,7 @@ export class SchemaQueueView {
    */
   async refresh(probeAll = false): Promise<void> {
     const own = this.partitionQueues.map((queue) => queue.name);
-    const found = await otherLayoutQueues(this.#connection, this.#prefix, this.schema, own, probeAll);
+    const found = await otherLayoutQueues(stateOf(this.#connection), this.#prefix, this.schema, own, probeAll);
     const next = new Map<string, { queue: Queue; dlq: DeadLetterQueue }>();
     for (const name of found) next.set(name, this.#others.get(name) ?? { queue: openQueue(name, this.#connection, this.#prefix), dlq: new DeadLetterQueue(this.schema, this.#connection, this.#prefix, { queue: name }) });
     const gone = [...this.#others].filter(([name]) => !next.has(name));

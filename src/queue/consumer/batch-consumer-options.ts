@@ -11,7 +11,7 @@ import type { Schema } from '../../core/schema.js';
 import { checkNumericOption, type NumericOptionKind } from '../../core/numeric-option.js';
 import type { MetricsReporter } from '../../metrics/metrics-reporter.js';
 import { TRACING_DEFAULTS, type TracingOptions } from '../../tracing/tracing-options.js';
-import type { RedisConnection } from '../connection.js';
+import type { QueueConnection } from '../connection.js';
 import { consoleConsumerLogger, type ConsumerLogger } from './consumer-logger.js';
 import { DEFAULT_PREFIX } from '../queue-names.js';
 
@@ -25,8 +25,15 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
    * @defaultValue 500
    */
   flushSize?: number | 'auto';
-  /** Redis URL or ioredis options. */
-  connection: RedisConnection;
+  /**
+   * Where the queues are: Redis (a URL, ioredis options, cluster seeds or a client), or
+   * PostgreSQL through BullMQ's PostgreSQL backend: `{ postgres: url | pg.Pool, schema? }`
+   * (docs/guides/queue-backend.md; create its schema first with `migrateQueueSchema()` or `batchflow migrate`).
+   * Consumers of one process given the same value (the same URL string, or the same options
+   * object or instance) share one client: on Redis, for everything but each BullMQ Worker's
+   * blocking fetch, so about two connections per schema, not three.
+   */
+  connection: QueueConnection;
   /** The schema whose queue this consumer drains. */
   schema: Schema;
   /** Where batches are written. The consumer does not close it. */

@@ -11,16 +11,18 @@ import { noopMetrics, type MetricsReporter } from '../../metrics/metrics-reporte
 import { safeMetrics } from '../../metrics/safe-metrics.js';
 import { resolveBatchConsumerOptions, type BatchConsumerOptions, type ResolvedBatchConsumerOptions } from './batch-consumer-options.js';
 import type { BatchConsumerEvents, BatchConsumerState, ConsumerHealth } from './batch-consumer-events.js';
-import { createRedis, type RedisClient } from '../connection.js';
+import { isPostgresQueueClient, type QueueClient } from '../connection.js';
+import { acquireQueueClient, type SharedQueueClient } from '../shared-queue-client.js';
 import type { DeadLetterQueue } from '../dead-letter/index.js';
 import { deadLetterFromFailure, type KeyedDeadLetter } from '../dead-letter/index.js';
 import { readJob } from './job-reader.js';
 import { JobConcurrency } from './job-concurrency.js';
 import { schemaQueueNames } from '../queue-names.js';
-import { openQueue } from '../open-queue.js';
-import { PartitionWorkers } from './partition-workers.js';
+import { openQueue, WORKER_DRAIN_DELAY_SECONDS } from '../open-queue.js';
+import { cutWorkerConnections, PartitionWorkers } from './partition-workers.js';
 import { PartitionDeadLetters } from './partition-dead-letters.js';
 import { ConsumerUpkeep } from './consumer-upkeep.js';
+import { CompletedRetention } from './completed-retention.js';
 import { LayoutWatch } from './layout-watch.js';
 import { startLedgerPruner, type LedgerPruner } from './ledger-pruner.js';
 import { FlushSizing } from './flush-sizing.js';
@@ -58,7 +60,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #deadLetters: PartitionDeadLetters;
   readonly #options: ResolvedBatchConsumerOptions;
   readonly #metrics: MetricsReporter;
-  readonly #redis: RedisClient;
+  /** The process's worker client for this connection, shared with the other consumers given it. */
+  readonly #shared: SharedQueueClient;
+  readonly #redis: QueueClient;
   readonly #worker: PartitionWorkers;
   /** The queues held, by name: the schema's layout, then queues of other layouts while they are drained. */
   readonly #queues = new Map<string, Queue>();
@@ -69,6 +73,8 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   readonly #abort = new AbortController();
   readonly #upkeep: ConsumerUpkeep;
   readonly #pruner: LedgerPruner | undefined;
+  /** On the PostgreSQL queue backend: the completed-job count applied by the upkeep, not at each completion. */
+  readonly #retention: CompletedRetention | undefined;
   /** Sizes the Worker's concurrency by the requests and bytes its jobs carry, unless the user fixed it. */
   readonly #concurrency: JobConcurrency | undefined;
   /** What the consumer says without listeners (the `logger` option). */
@@ -102,7 +108,9 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     this.#writer = new BatchWriter(o.executor, o.schema, this.#breaker, o, sizing.observing(this.#tracer ? this.#tracer.hooks(hooks) : hooks));
     const flush = (items: PendingRequest[], assemblySeconds: number) => this.#flush(randomUUID(), items, assemblySeconds);
     this.#accumulator = new BatchAccumulator<PendingRequest>(flush, { ...o, flushSize: sizing.source }, (err) => this.#emitError(err));
-    this.#redis = createRedis(o.connection, 'worker');
+    this.#shared = acquireQueueClient(o.connection);
+    this.#redis = this.#shared.client;
+    this.#retention = isPostgresQueueClient(this.#redis) ? new CompletedRetention() : undefined;
     const names = schemaQueueNames(o.schema); // every partition (docs/guides/partitions-and-cluster.md): a Worker and a DLQ each, one accumulator and breaker for all
     for (const name of names) this.#queues.set(name, this.#openQueue(name));
     this.#deadLetters = new PartitionDeadLetters(o.schema, names, this.#redis, o.prefix, o.deadLetterWorker);
@@ -115,6 +123,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       lockDuration: o.lockDurationMs,
       stalledInterval: o.stalledIntervalMs,
       maxStalledCount: o.maxStalledCount,
+      drainDelay: WORKER_DRAIN_DELAY_SECONDS,
       ...(o.telemetry && { telemetry: o.telemetry }),
       ...(o.metricsMaxDataPoints > 0 && { metrics: { maxDataPoints: o.metricsMaxDataPoints } }),
     });
@@ -128,6 +137,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       dlqs: () => this.dlqs,
       redis: this.#redis,
       metrics: this.#metrics,
+      retention: this.#retention,
       health: () => this.health,
       committedRows: () => this.#committedRows,
       onError: (err) => this.#emitError(err),
@@ -215,16 +225,18 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
     if (!inTime) this.#abortHeld('shutdown timeout: in-flight batches aborted; their jobs are handed back to the queue');
     this.#breaker.dispose();
     // BullMQ's close() waits for Redis; with Redis gone it would never return. So the rest of the
-    // shutdown gets one bounded grace period, after which the connections are cut.
+    // shutdown gets one bounded grace period, after which this consumer's connections are cut (on
+    // Redis only its Workers' blocking ones: the shared client goes with its last holder's release).
     const rest = (async () => {
       await drained;
       await this.#deadLetters.closeWorkers(!inTime);
       await Promise.allSettled([this.#deadLetters.close(), ...[...this.#queues.values()].map((queue) => queue.close()), this.#upkeep.close(), this.#pruner?.close()]);
     })();
     if (!(await settleWithin(rest, CLOSE_GRACE_MS))) {
-      await settleWithin(Promise.allSettled([this.#worker.disconnect(), ...this.#deadLetters.workers.map((w) => w.worker.disconnect())]), 500);
+      const shares = !isPostgresQueueClient(this.#redis);
+      await settleWithin(Promise.allSettled([this.#worker.disconnect(shares), ...this.#deadLetters.workers.map((w) => cutWorkerConnections(w.worker, shares))]), 500);
     }
-    this.#redis.disconnect();
+    this.#shared.release();
   }
 
   #abortHeld(message: string): void {
@@ -235,6 +247,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
   async #process(job: Job, token: string | undefined): Promise<void> {
     // Synchronously, before any await: the Worker reads its concurrency again before its next fetch.
     const release = this.#concurrency?.hold(job.data);
+    this.#retention?.adopt(job);
     try {
       await this.#consume(job);
     } catch (err) {

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import type { BreakerState, HoldCause } from '../../core/circuit-breaker.js';
 import type { DeliveryLedger } from '../../core/delivery.js';
 import type { Schema } from '../../core/schema.js';
 import type { MetricsReporter } from '../../metrics/metrics-reporter.js';
 import type { DeadLetterQueue } from '../dead-letter/index.js';
 import { FailedJobSweeper } from './failed-job-sweeper.js';
+import { CompletedRetention } from './completed-retention.js';
 import { publishHealth } from './consumer-health.js';
+import { stateOf } from '../state/index.js';
+import { upkeepClock, type ScheduledChore } from '../../core/upkeep-clock.js';
 
 /** What {@link ConsumerUpkeep} needs from its consumer. */
 export interface ConsumerUpkeepOptions {
@@ -19,11 +22,13 @@ export interface ConsumerUpkeepOptions {
   readonly queues: () => readonly Queue[];
   /** Their DLQs, in the same order. */
   readonly dlqs: () => readonly DeadLetterQueue[];
-  readonly redis: RedisClient;
+  readonly redis: QueueClient;
   readonly prefix: string;
   /** The process's HTTP endpoint, published with the health. */
   readonly endpoint?: string | undefined;
   readonly metrics: MetricsReporter;
+  /** On the PostgreSQL queue backend: trims each queue's completed jobs to their count every {@link CompletedRetention.TRIM_INTERVAL_MS}. */
+  readonly retention?: CompletedRetention | undefined;
   readonly queueDepthIntervalMs: number;
   readonly failedJobSweepIntervalMs: number;
   readonly health: () => { breaker: BreakerState; holding: HoldCause | undefined };
@@ -33,27 +38,34 @@ export interface ConsumerUpkeepOptions {
 }
 
 /**
- * A consumer's background chores, each on its own timer: sample queue and DLQ depths into the
- * metrics, move jobs BullMQ failed into the DLQ ({@link FailedJobSweeper}), and publish the
- * consumer's health where `batchflow stats` reads it. None of them touches the write path.
+ * A consumer's background chores, on the process's {@link upkeepClock} (one timer per period for
+ * every consumer of the process, not one per chore and schema): sample queue and DLQ depths into the
+ * metrics, move jobs BullMQ failed into the DLQ ({@link FailedJobSweeper}), forget the replay
+ * marks of DLQ entries gone, publish the consumer's health where `batchflow stats` reads it, and
+ * on PostgreSQL trim completed jobs to their kept count ({@link CompletedRetention}). None of them
+ * touches the write path.
  */
 export class ConsumerUpkeep {
   readonly #id = randomUUID();
   /** One per queue held, by queue name: a failed job's entries go to its own queue's DLQ. */
   readonly #sweepers = new Map<string, FailedJobSweeper>();
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #chores: ScheduledChore[] = [];
   /** Committed rows and time at the previous publication: the rate's window. */
   #last = { rows: 0, at: performance.now() };
 
   constructor(readonly options: ConsumerUpkeepOptions) {
     const o = options;
     this.#every(o.failedJobSweepIntervalMs, () => Promise.all(this.#currentSweepers().map((sweeper) => sweeper.sweep())));
+    // Replay marks of entries gone since (PostgreSQL's `bf_replayed` rows; nothing on Redis), so the table does not only grow.
+    this.#every(o.failedJobSweepIntervalMs, () => Promise.all(o.dlqs().map((dlq) => stateOf(o.redis).pruneReplayMarks(dlq.queue))));
     // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.
     void this.publishHealth();
     this.#every(o.queueDepthIntervalMs, async () => {
       await this.#sampleDepth();
       await this.publishHealth();
     });
+    const retention = o.retention;
+    if (retention) this.#every(CompletedRetention.TRIM_INTERVAL_MS, () => retention.trim(o.queues()));
   }
 
   /** Publishes the consumer's health now (on every breaker change); it expires unless refreshed. */
@@ -74,7 +86,7 @@ export class ConsumerUpkeep {
 
   /** Stops the timers; the sweeper's queue handle closes with the consumer's connections. */
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
+    for (const chore of this.#chores) chore.cancel();
   }
 
   async close(): Promise<void> {
@@ -104,17 +116,8 @@ export class ConsumerUpkeep {
   }
 
   #every(ms: number, chore: () => Promise<unknown>): void {
-    if (ms <= 0) return;
-    let running = false; // a chore slower than its interval (a large sweep) is not started twice
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      void chore()
-        .catch((err: unknown) => this.options.onError(err))
-        .finally(() => (running = false));
-    }, ms);
-    timer.unref();
-    this.#timers.push(timer);
+    // The clock does not start a chore slower than its interval (a large sweep) twice.
+    this.#chores.push(upkeepClock.every(ms, chore, (err) => this.options.onError(err)));
   }
 
   async #sampleDepth(): Promise<void> {

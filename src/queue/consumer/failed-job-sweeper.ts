@@ -1,5 +1,5 @@
 import { Job, type JobJson, type Queue } from 'bullmq';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import type { DeliveryId, DeliveryLedger } from '../../core/delivery.js';
 import { isSQLSchema, type Schema, type SQLSchema } from '../../core/schema.js';
 import { ConfigError } from '../../errors/config-error.js';
@@ -9,6 +9,7 @@ import { deadLetterFromFailedJob, type KeyedDeadLetter } from '../dead-letter/in
 import type { DeadLetterQueue } from '../dead-letter/index.js';
 import { openQueue } from '../open-queue.js';
 import { DEFAULT_PREFIX, queueName } from '../queue-names.js';
+import { stateOf } from '../state/state-of.js';
 
 /** Options of {@link FailedJobSweeper}. */
 export interface FailedJobSweeperOptions {
@@ -18,8 +19,8 @@ export interface FailedJobSweeperOptions {
   dlq: DeadLetterQueue;
   /** The queue swept: one partition's (`orders#2`, with `dlq` that partition's DLQ). @defaultValue the schema's own queue */
   queue?: string;
-  /** A Redis connection (shared; the sweeper never closes it). */
-  connection: RedisClient;
+  /** The queue store's client, Redis or PostgreSQL (shared; the sweeper never closes it). */
+  connection: QueueClient;
   /** Redis key prefix shared with producers and consumers. @defaultValue `'batchflow'` */
   prefix?: string;
   /** Failed jobs read per page. @defaultValue 100 */
@@ -67,7 +68,7 @@ export class FailedJobSweeper {
   readonly #schema: Schema;
   readonly #dlq: DeadLetterQueue;
   readonly #queue: Queue;
-  readonly #redis: RedisClient;
+  readonly #redis: QueueClient;
   readonly #pageSize: number;
   readonly #metrics: MetricsReporter;
   readonly #sink: string;
@@ -140,7 +141,8 @@ export class FailedJobSweeper {
       return await this.#queue.getJob(id);
     } catch (err) {
       if (!(err instanceof SyntaxError)) throw err;
-      const raw = await this.#redis.hgetall(this.#queue.toKey(id));
+      const raw = await stateOf(this.#redis).readRawJob(this.#queue, id);
+      if (!raw) throw err;
       const json = {
         id,
         name: raw.name ?? this.#schema.name,

@@ -1,9 +1,11 @@
-import type { RedisClient } from '../connection.js';
-import { otherLayoutQueues, registerQueues } from '../schema-layouts.js';
+import type { QueueClient } from '../connection.js';
+import { otherLayoutQueues } from '../schema-layouts.js';
+import { stateOf } from '../state/state-of.js';
+import { upkeepClock, type ScheduledChore } from '../../core/upkeep-clock.js';
 
 /** What {@link LayoutWatch} needs from its consumer. */
 export interface LayoutWatchOptions {
-  readonly redis: RedisClient;
+  readonly redis: QueueClient;
   readonly prefix: string;
   readonly schema: string;
   /** The queues of the consumer's own layout (always held). */
@@ -37,20 +39,15 @@ export interface LayoutWatchOptions {
 export class LayoutWatch {
   readonly #options: LayoutWatchOptions;
   readonly #held = new Set<string>();
-  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #chore: ScheduledChore;
   #running: Promise<void>;
   #closed = false;
 
   constructor(options: LayoutWatchOptions) {
     this.#options = options;
     this.#running = this.#start();
-    if (options.intervalMs > 0) {
-      this.#timer = setInterval(() => {
-        // A check slower than the interval is not started twice.
-        this.#running = this.#running.then(() => this.check());
-      }, options.intervalMs);
-      this.#timer.unref();
-    }
+    // On the process's clock (one timer per period for every consumer); a check slower than the interval is not started twice.
+    this.#chore = upkeepClock.every(options.intervalMs, () => (this.#running = this.#running.then(() => this.check())), options.onError);
   }
 
   /** The queues of other layouts being drained now. */
@@ -68,7 +65,7 @@ export class LayoutWatch {
     if (this.#closed) return;
     const o = this.#options;
     try {
-      const found = new Set(await otherLayoutQueues(o.redis, o.prefix, o.schema, o.own, probeAll));
+      const found = new Set(await otherLayoutQueues(stateOf(o.redis), o.prefix, o.schema, o.own, probeAll));
       if (this.#closed) return;
       for (const queue of found) {
         if (this.#held.has(queue)) continue;
@@ -88,14 +85,14 @@ export class LayoutWatch {
   /** Stops looking; the queues held stay attached (the consumer closes them with its own). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#chore.cancel();
     await this.#running;
   }
 
   async #start(): Promise<void> {
     const o = this.#options;
     try {
-      await registerQueues(o.redis, o.prefix, o.schema, o.own);
+      await stateOf(o.redis).registerQueues(o.prefix, o.schema, o.own);
     } catch (err) {
       o.onError(err);
     }

@@ -2,6 +2,7 @@ import type { Job, Worker } from 'bullmq';
 import type { DeliveryLedger } from '../../core/delivery.js';
 import { isSQLSchema, type Schema, type SQLSchema } from '../../core/schema.js';
 import { settleWithin } from '../../core/settle-within.js';
+import { upkeepClock, type ScheduledChore } from '../../core/upkeep-clock.js';
 import { jobDeliverySource, type DeliveredJob } from '../delivery-id.js';
 
 /** What {@link startLedgerPruner} needs of its consumer's options. */
@@ -48,7 +49,7 @@ export class LedgerPruner {
   readonly #onError: (err: unknown) => void;
   /** Sources of completed jobs, oldest first, with when each becomes due. */
   #pending: { readonly source: string; readonly dueMs: number }[] = [];
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #chores: ScheduledChore[] = [];
   #running: Promise<unknown> = Promise.resolve();
 
   constructor(schema: SQLSchema, ledger: DeliveryLedger, options: LedgerPrunerOptions, onError: (err: unknown) => void) {
@@ -90,24 +91,17 @@ export class LedgerPruner {
 
   /** Stops the timers and runs the due DELETE one last time (bounded); what is not due is left to the sweep. */
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearInterval(timer);
+    for (const chore of this.#chores) chore.cancel();
     await settleWithin(
       this.#running.then(() => this.prune()).catch(() => undefined),
       CLOSE_TIMEOUT_MS,
     );
   }
 
+  /** On the process's {@link upkeepClock}: one timer per period for every pruner; a slow DELETE is not started twice. */
   #every(ms: number, chore: () => Promise<unknown>): void {
-    let busy = false; // a slow DELETE is not started twice
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      this.#running = chore()
-        .catch((err: unknown) => this.#onError(err))
-        .finally(() => (busy = false));
-    }, ms);
-    timer.unref();
-    this.#timers.push(timer);
+    const run = () => (this.#running = chore());
+    this.#chores.push(upkeepClock.every(ms, run, this.#onError));
   }
 }
 

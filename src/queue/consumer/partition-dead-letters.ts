@@ -1,5 +1,5 @@
 import type { Schema } from '../../core/schema.js';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import type { KeyedDeadLetter } from '../dead-letter/index.js';
 import { DeadLetterQueue } from '../dead-letter/index.js';
 import { DeadLetterWorker } from '../dead-letter/index.js';
@@ -19,11 +19,11 @@ import { DeadLetterWorker } from '../dead-letter/index.js';
 export class PartitionDeadLetters {
   readonly #byQueue = new Map<string, { dlq: DeadLetterQueue; worker: DeadLetterWorker | undefined }>();
   readonly #schema: Schema;
-  readonly #redis: RedisClient;
+  readonly #redis: QueueClient;
   readonly #prefix: string;
   readonly #withWorkers: boolean;
 
-  constructor(schema: Schema, queues: readonly string[], redis: RedisClient, prefix: string, workers = false) {
+  constructor(schema: Schema, queues: readonly string[], redis: QueueClient, prefix: string, workers = false) {
     this.#schema = schema;
     this.#redis = redis;
     this.#prefix = prefix;

@@ -1,5 +1,5 @@
-import type { Processor, WorkerOptions } from 'bullmq';
-import { TolerantWorker } from './tolerant-worker.js';
+import type { Processor, Worker } from 'bullmq';
+import { TolerantWorker, type QueueWorkerOptions } from './tolerant-worker.js';
 
 /**
  * The BullMQ Workers of one consumer: one per queue of its schema (one queue, or one per
@@ -20,12 +20,12 @@ import { TolerantWorker } from './tolerant-worker.js';
 export class PartitionWorkers {
   readonly #byQueue = new Map<string, TolerantWorker>();
   readonly #processor: Processor;
-  readonly #options: WorkerOptions;
+  readonly #options: QueueWorkerOptions;
   readonly #listeners: Array<(err: Error) => void> = [];
   #total: number | undefined;
   #paused = false;
 
-  constructor(queues: readonly string[], processor: Processor, options: WorkerOptions) {
+  constructor(queues: readonly string[], processor: Processor, options: QueueWorkerOptions) {
     this.#processor = processor;
     this.#options = options;
     this.#total = options.concurrency;
@@ -112,12 +112,23 @@ export class PartitionWorkers {
     await Promise.all(this.workers.map((worker) => worker.close(force)));
   }
 
-  /** Cuts every worker's connections (shutdown after the grace period). */
-  async disconnect(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.disconnect()));
+  /** Cuts every worker's connections (shutdown after the grace period); see {@link cutWorkerConnections}. */
+  async disconnect(sharesClient: boolean): Promise<void> {
+    await Promise.all(this.workers.map((worker) => cutWorkerConnections(worker, sharesClient)));
   }
 
   #share(total: number, parts: number): number {
     return Math.max(1, Math.ceil(total / Math.max(1, parts)));
   }
+}
+
+/**
+ * Cuts a Worker's connections at shutdown, once its grace period is over. A Worker on a client
+ * the process shares (Redis: every consumer's Queues and Workers run on one client) loses only its
+ * blocking connection, and the client goes when its last holder releases it; a Worker with
+ * connections of its own (BullMQ's PostgreSQL backend builds a pool per Worker) loses them all.
+ */
+export async function cutWorkerConnections(worker: Pick<Worker, 'disconnect' | 'getBackend'>, sharesClient: boolean): Promise<void> {
+  if (sharesClient) await worker.getBackend().disconnectBlocking(false);
+  else await worker.disconnect();
 }

@@ -1,5 +1,10 @@
 import { Worker, type Job, type JobJson, type Processor, type WorkerOptions } from 'bullmq';
-import { DEFAULT_PREFIX, queueKeyPrefix } from '../queue-names.js';
+import { DEFAULT_PREFIX } from '../queue-names.js';
+import type { QueueClient } from '../connection.js';
+import { disableBlockingClusterRecovery, queueBackend } from '../open-queue.js';
+
+/** BullMQ's Worker options with BatchFlow's connection: a Redis client or a PostgreSQL queue database, and the BatchFlow prefix. */
+export type QueueWorkerOptions = Omit<WorkerOptions, 'connection' | 'prefix'> & { connection: QueueClient; prefix?: string };
 
 /** Job data standing in for stored data that is not JSON: the raw text, for the DLQ entry. */
 export interface UnreadableJobData {
@@ -18,11 +23,18 @@ export function isUnreadableJobData(data: unknown): data is UnreadableJobData {
  * the processor with {@link UnreadableJobData}, which dead-letters it as `undecodable`.
  *
  * `opts.prefix` is the BatchFlow prefix: the worker reads the queue's hash-tagged keys
- * ({@link queueKeyPrefix}), as every BatchFlow queue object does.
+ * (`queueKeyPrefix`), as every BatchFlow queue object does (on Redis; see `queueBackend`).
  */
 export class TolerantWorker<T = unknown> extends Worker<T> {
-  constructor(name: string, processor: Processor<T>, opts: WorkerOptions) {
-    super(name, processor, { ...opts, prefix: queueKeyPrefix(opts.prefix ?? DEFAULT_PREFIX, name) });
+  constructor(name: string, processor: Processor<T>, opts: QueueWorkerOptions) {
+    const { factory, ...backend } = queueBackend(name, opts.connection, opts.prefix ?? DEFAULT_PREFIX, 'worker');
+    super(name, processor, { ...opts, ...backend }, factory as never);
+  }
+
+  /** BullMQ's close, with the blocking Cluster client's reconnect turned off first (see {@link disableBlockingClusterRecovery}). */
+  override close(force = false): Promise<void> {
+    disableBlockingClusterRecovery(this);
+    return super.close(force);
   }
 
   protected override createJob(data: JobJson, jobId: string): Job<T> {

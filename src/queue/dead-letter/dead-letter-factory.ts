@@ -110,6 +110,7 @@ export function deadLetterFromFailedJob(schema: Schema, job: Job, cls: Extract<D
         ...source(job),
         origin: jobDeliveryId(job, rowIndex),
         ...versionOf(request, encoded),
+        ...traced(job, rowIndex),
       },
     };
   });
@@ -126,12 +127,13 @@ function historyOf(job: Job): ReplayHistory | undefined {
   return (job.data as { replay?: ReplayHistory } | null)?.replay;
 }
 
-/** Where the entry came from: which job (and which incarnation of its id), and its attempts option. */
+/** The trace context the producer recorded for the row, so a replay continues the request's trace. */
 function traced(job: Job, rowIndex: number): Pick<DeadLetterEntry, 'traceparent'> {
   const traceparent = traceOfRow(job.data, rowIndex);
   return traceparent === undefined ? {} : { traceparent };
 }
 
+/** Where the entry came from: which job (and which incarnation of its id), and its attempts option. */
 function source(job: Job): Pick<DeadLetterEntry, 'sourceJobId' | 'sourceJobTimestamp' | 'jobAttempts'> {
   return {
     sourceJobId: job.id ?? null,

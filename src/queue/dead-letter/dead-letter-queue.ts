@@ -1,5 +1,5 @@
 import { Job, type Queue } from 'bullmq';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import type { EncodedValue } from '../../core/codec.js';
 import type { Schema } from '../../core/schema.js';
 import { checkNumericOption } from '../../core/numeric-option.js';
@@ -17,7 +17,8 @@ import { DEAD_LETTER_QUEUE_DEFAULTS, type DeadLetterBulkOptions, type DeadLetter
 import type { DeadLetterRefusal, DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
 import { openQueue } from '../open-queue.js';
 import { ReplayPacer } from './replay-pacer.js';
-import { REPLAYED_FIELD, ReplayTargets, replayJobId } from './replay-targets.js';
+import { ReplayTargets, replayJobId } from './replay-targets.js';
+import { stateOf } from '../state/state-of.js';
 
 export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js';
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
@@ -51,13 +52,13 @@ type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused' | 'stale';
 export class DeadLetterQueue {
   readonly queue: Queue<DeadLetterEntry>;
   readonly #target: Queue;
-  readonly #redis: RedisClient;
+  readonly #redis: QueueClient;
   readonly #jobAttempts: number;
   readonly #pageSize: number;
   readonly #schema: Schema | undefined;
   readonly #targets: ReplayTargets;
 
-  constructor(readonly schema: string, connection: RedisClient, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
+  constructor(readonly schema: string, connection: QueueClient, prefix: string = DEFAULT_PREFIX, options: DeadLetterQueueOptions = {}) {
     this.#jobAttempts = positiveInt('jobAttempts', options.jobAttempts ?? DEAD_LETTER_QUEUE_DEFAULTS.jobAttempts);
     this.#pageSize = positiveInt('pageSize', options.pageSize ?? DEAD_LETTER_QUEUE_DEFAULTS.pageSize);
     this.#redis = connection;
@@ -93,15 +94,17 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Streams entries, oldest first, one page from Redis at a time. Entries that change state
-   * while the walk runs may be seen twice or not at all; removing entries mid-walk is for
-   * {@link replay} and {@link purge}, which account for it.
+   * Streams entries, one page from Redis at a time: those not parked yet (waiting, delayed),
+   * then the parked ones, each oldest first. An entry parked while the walk runs may be seen
+   * twice (waiting, then parked); one moved back to waiting meanwhile (a Bull Board retry) may
+   * be missed. Removing entries mid-walk is for {@link replay} and {@link purge}, which account
+   * for it.
    */
   async *entries(options: DeadLetterScanOptions = {}): AsyncGenerator<DeadLetterRecord, void, undefined> {
     for await (const page of walkPages(this.queue, this.#pageSize, options)) yield* page;
   }
 
-  /** Lists entries, oldest first, optionally filtered, into one array: for small DLQs; prefer {@link entries}. */
+  /** Lists entries in the order of {@link entries}, optionally filtered, into one array: for small DLQs; prefer {@link entries}. */
   async list(filter: DeadLetterFilter = {}, limit = Number.POSITIVE_INFINITY): Promise<DeadLetterRecord[]> {
     const records: DeadLetterRecord[] = [];
     for await (const record of this.entries({ filter, limit })) records.push(record);
@@ -158,7 +161,7 @@ export class DeadLetterQueue {
       const job = await this.queue.getJob(id);
       if (!job?.id) return 'gone';
       // An earlier replay enqueued it already and stopped short of the removal: finish that.
-      if (await this.#replayed(job.id)) return removeQuietly(job);
+      if (await this.#replayed(job)) return removeQuietly(job);
       const decision = await decide({ id: job.id, state, entry: job.data });
       if (decision.action === 'refuse') return 'refused';
       if (decision.action === 'stale') return 'stale';
@@ -206,7 +209,7 @@ export class DeadLetterQueue {
    */
   async requeue(job: Job<DeadLetterEntry>, row?: unknown): Promise<boolean> {
     const dlqId = job.id;
-    if (!dlqId || (await this.#replayed(dlqId))) return false;
+    if (!dlqId || (await this.#replayed(job))) return false;
     const entry = job.data;
     const replay: ReplayHistory = { attempts: entry.attempts, firstFailedAt: entry.firstFailedAt, replays: entry.replays + 1 };
     let data: unknown = entry.request; // raw job data, re-offered as it was (e.g. after deploying a consumer that reads it)
@@ -224,7 +227,7 @@ export class DeadLetterQueue {
     }
     const jobId = replayJobId(dlqId);
     const replayed = new Job(target, this.schema, data, keyedJobOptions(schemaJobOptions(entry.jobAttempts ?? this.#jobAttempts), jobId), jobId);
-    await this.#targets.enqueue(target, replayed, this.queue.toKey(dlqId), jobId);
+    await this.#targets.enqueue(target, replayed, this.queue, job, jobId);
     return true;
   }
 
@@ -232,8 +235,8 @@ export class DeadLetterQueue {
     await Promise.all([this.queue.close(), this.#target.close(), this.#targets.close()]);
   }
 
-  async #replayed(dlqId: string): Promise<boolean> {
-    return (await this.#redis.hexists(this.queue.toKey(dlqId), REPLAYED_FIELD)) === 1;
+  async #replayed(job: Job): Promise<boolean> {
+    return stateOf(this.#redis).isReplayed(this.queue, job);
   }
 
   /** Where a new failure goes: a fresh entry's id, or whether an existing entry took it (`merged`) or had it (`keep`). */
@@ -242,7 +245,7 @@ export class DeadLetterQueue {
     for (const id of ids) {
       const existing = await this.queue.getJob(id);
       if (!existing) return { id, entry };
-      if (await this.#replayed(id)) {
+      if (await this.#replayed(existing)) {
         // Its request was re-enqueued by a replay that stopped short of removing it: finish that, then enter this failure afresh.
         if ((await removeQuietly(existing)) === 'done') return { id, entry };
         continue;

@@ -42,7 +42,14 @@ export interface WalkSnapshot {
   readonly onLater?: (record: DeadLetterRecord) => void;
 }
 
-const STATES = ['failed', 'waiting', 'delayed'] as const;
+/**
+ * The states walked, in the order entries move through them: a new entry waits, then the DLQ
+ * worker parks it (failed). Walking them in that order, an entry parked while the walk runs is
+ * met again in a later state (seen twice at worst) instead of being passed in both; in the
+ * opposite order, an entry parked after the failed pass and before the waiting one was missed
+ * although `count()` had counted it.
+ */
+const STATES = ['waiting', 'delayed', 'failed'] as const;
 
 /**
  * The snapshot a replay walks: the entries there when it began. What this call's own replays send
@@ -63,9 +70,9 @@ export function replaySnapshot(startedMs = Date.now()): { snapshot: WalkSnapshot
 }
 
 /**
- * Walks the selected entries of a DLQ page by page, oldest first. The value given to `next()` is
- * how many entries of the yielded page the caller removed: the page offset advances by the
- * entries that stay, so entries an action removes never make the walk skip the ones behind them.
+ * Walks the selected entries of a DLQ page by page: waiting, delayed, then failed (parked), each
+ * oldest first. The value given to `next()` is how many entries of the yielded page the caller
+ * removed: the page offset advances by the entries that stay, so entries an action removes never make the walk skip the ones behind them.
  */
 export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number, options: DeadLetterScanOptions, snapshot?: WalkSnapshot): AsyncGenerator<DeadLetterRecord[], void, number | undefined> {
   const { filter = {}, limit = Number.POSITIVE_INFINITY, onProgress } = options;
@@ -107,7 +114,14 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number
  * read every hash a second time). An entry whose data is not an entry reads as undefined.
  */
 async function readPage(queue: Queue<DeadLetterEntry>, state: DeadLetterRecord['state'], offset: number, pageSize: number): Promise<Array<{ record: DeadLetterRecord | undefined; createdMs: number } | undefined>> {
-  const [jobs = []] = await queue.getBackend().getJobs([state], offset, offset + pageSize - 1, true);
+  const backend = queue.getBackend() as Partial<Pick<ReturnType<Queue['getBackend']>, 'getJobs'>>;
+  if (typeof backend.getJobs !== 'function') {
+    // PostgreSQL's backend has no one-script page read; Queue#getJobs reads the page in two
+    // statements there, and its `jsonb` data always parses.
+    const jobs = await queue.getJobs([state], offset, offset + pageSize - 1, true);
+    return jobs.map((job) => ({ record: job.id && job.data !== null && typeof job.data === 'object' ? { id: job.id, state, entry: job.data } : undefined, createdMs: job.timestamp }));
+  }
+  const [jobs = []] = await backend.getJobs([state], offset, offset + pageSize - 1, true);
   return jobs.map(([id, fields]) => {
     const createdMs = Number(hashField(fields, 'timestamp') ?? 0);
     try {

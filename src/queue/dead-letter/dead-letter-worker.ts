@@ -1,9 +1,9 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ValidationError } from '../../errors/validation-error.js';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import type { DeadLetterEntry } from '../dead-letter-entry.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { queueKeyPrefix } from '../queue-names.js';
+import { disableBlockingClusterRecovery, queueBackend, WORKER_DRAIN_DELAY_SECONDS } from '../open-queue.js';
 
 /**
  * Keeps a DLQ in the shape Bull Board understands:
@@ -17,7 +17,8 @@ import { queueKeyPrefix } from '../queue-names.js';
 export class DeadLetterWorker {
   readonly worker: Worker<DeadLetterEntry>;
 
-  constructor(dlq: DeadLetterQueue, connection: RedisClient, prefix: string) {
+  constructor(dlq: DeadLetterQueue, connection: QueueClient, prefix: string) {
+    const { factory, ...backend } = queueBackend(dlq.queue.name, connection, prefix, 'worker');
     this.worker = new Worker<DeadLetterEntry>(
       dlq.queue.name, // `<schema>.dlq`, or a partition's `<schema>#<p>.dlq`
       async (job: Job<DeadLetterEntry>) => {
@@ -30,12 +31,15 @@ export class DeadLetterWorker {
           throw err;
         }
       },
-      { connection, prefix: queueKeyPrefix(prefix, dlq.queue.name), concurrency: 10 },
+      { ...backend, concurrency: 10, drainDelay: WORKER_DRAIN_DELAY_SECONDS },
+      factory as never,
     );
     this.worker.on('error', () => {});
   }
 
+  /** Closes the worker (waiting for its jobs unless `force`); see {@link disableBlockingClusterRecovery}. */
   close(force = false): Promise<void> {
+    disableBlockingClusterRecovery(this.worker);
     return this.worker.close(force);
   }
 }

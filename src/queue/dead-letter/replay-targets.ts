@@ -1,15 +1,12 @@
 import type { Job, Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import type { EncodedValue } from '../../core/codec.js';
 import { partitionOf } from '../../core/partition-of.js';
 import { partitionKeyColumns, type Schema } from '../../core/schema.js';
-import type { RedisClient } from '../connection.js';
+import type { QueueClient } from '../connection.js';
 import { openQueue } from '../open-queue.js';
 import { partitionQueueName } from '../queue-names.js';
+import { stateOf } from '../state/state-of.js';
 
-/** Field set on a DLQ job's hash when its replay is enqueued (in the same MULTI when it can be). */
-export const REPLAYED_FIELD = 'bfReplayedAs';
-const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
 
 /**
  * Where a DLQ's replays go: the DLQ's own schema queue (beside it, in its hash slot), or, on a
@@ -19,12 +16,12 @@ const MARK_REPLAYED = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.c
 export class ReplayTargets {
   readonly #home: Queue;
   readonly #schema: Schema | undefined;
-  readonly #redis: RedisClient;
+  readonly #redis: QueueClient;
   readonly #prefix: string;
   /** Other partitions' queues, opened on first use. */
   readonly #others = new Map<string, Queue>();
 
-  constructor(home: Queue, schema: Schema | undefined, redis: RedisClient, prefix: string) {
+  constructor(home: Queue, schema: Schema | undefined, redis: QueueClient, prefix: string) {
     this.#home = home;
     this.#schema = schema;
     this.#redis = redis;
@@ -43,23 +40,16 @@ export class ReplayTargets {
   }
 
   /**
-   * Adds `replayed` (a job of `target`, a queue {@link route} gave) and marks the DLQ job at `dlqKey` as
-   * replayed under `jobId`. Home queue: one MULTI (same hash slot), so a crash leaves both or
-   * neither. Another partition (another slot): the add, then the mark; a crash in between makes
+   * Adds `replayed` (a job of `target`, a queue {@link route} gave) and marks DLQ job `dlqJob` of `dlq` as
+   * replayed under `jobId` (see `BatchFlowState.enqueueReplay`). On Redis, home queue: one MULTI (same
+   * hash slot), so a crash leaves both or neither. Another partition (another slot), or PostgreSQL
+   * (BullMQ adds in its own transaction): the add, then the mark; a crash in between makes
    * the next try add under the same job id again, which is nothing while that job is still
    * queued, and a second delivery of the row if it already completed (skipped by an exactly-once
    * ledger, idempotent with keys and a merging conflict strategy).
    */
-  async enqueue(target: Queue, replayed: Job, dlqKey: string, jobId: string): Promise<void> {
-    if (target !== this.#home) {
-      await replayed.addJob(await target.getBackend().client);
-      await this.#redis.eval(MARK_REPLAYED, 1, dlqKey, REPLAYED_FIELD, jobId);
-      return;
-    }
-    const multi = (await this.#home.getBackend().client).multi();
-    await replayed.addJob(multi);
-    (multi as unknown as ChainableCommander).eval(MARK_REPLAYED, 1, dlqKey, REPLAYED_FIELD, jobId);
-    for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
+  async enqueue(target: Queue, replayed: Job, dlq: Queue, dlqJob: Job, jobId: string): Promise<void> {
+    await stateOf(this.#redis).enqueueReplay(this.#home, target, replayed, dlq, dlqJob, jobId);
   }
 
   /** Closes the other partitions' queue objects (the home queue is the caller's). */

@@ -4,7 +4,8 @@ import type { Telemetry } from 'bullmq';
 import type { MetricsReporter } from '../../metrics/metrics-reporter.js';
 import { TRACING_DEFAULTS, type TracingOptions } from '../../tracing/tracing-options.js';
 import type { Schema } from '../../core/schema.js';
-import type { RedisConnection } from '../connection.js';
+import type { QueueConnection } from '../connection.js';
+import { isPostgresQueueConnection } from '../postgres-queue-client.js';
 import { SCHEMA_JOB_DEFAULTS, validateKeepCompletedJobs, type KeepCompletedJobs } from '../job-options.js';
 import type { PackingLimits } from './packing-buffer.js';
 import { DEFAULT_PREFIX } from '../queue-names.js';
@@ -31,8 +32,13 @@ export interface PackingOptions {
 
 /** Options of {@link Producer}. */
 export interface ProducerOptions extends TracingOptions {
-  /** Redis URL or ioredis options. */
-  connection: RedisConnection;
+  /**
+   * Where the queues are: Redis (a URL, ioredis options, cluster seeds or a client), or
+   * PostgreSQL through BullMQ's PostgreSQL backend: `{ postgres: url | pg.Pool, schema? }`
+   * (docs/guides/queue-backend.md). A producer never creates the PostgreSQL queue schema: run
+   * `batchflow migrate` or `migrateQueueSchema()` first (the worker does at start).
+   */
+  connection: QueueConnection;
   /** Schemas this producer may submit to. */
   schemas: readonly Schema[];
   /** Redis key prefix shared with the consumers. @defaultValue `'batchflow'` */
@@ -106,7 +112,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
 
 /** Producer options after defaults are applied: `packing` is resolved limits, or `false`. */
 export interface ResolvedProducerOptions {
-  readonly connection: RedisConnection;
+  readonly connection: QueueConnection;
   readonly schemas: readonly Schema[];
   readonly prefix: string;
   readonly maxPayloadBytes: number;
@@ -125,6 +131,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   const o = resolveOptions<Required<Omit<ProducerOptions, 'metrics' | 'telemetry'>> & Pick<ProducerOptions, 'metrics' | 'telemetry'>>(PRODUCER_DEFAULTS, options);
   for (const field of ['maxPayloadBytes', 'jobAttempts', 'enqueueTimeoutMs'] as const) positiveInt(field, o[field]);
   validateKeepCompletedJobs('keepCompletedJobs', o.keepCompletedJobs);
+  if (o.replicas !== false && isPostgresQueueConnection(o.connection)) {
+    throw new ConfigError('replicas', 'Redis WAIT is not available on the PostgreSQL queue backend; use PostgreSQL synchronous replication instead (synchronous_standby_names with synchronous_commit = on or remote_apply): a submit() then resolves only once a standby holds the job');
+  }
   if (typeof o.prefix !== 'string' || o.prefix.length === 0) throw new ConfigError('prefix', `must be a non-empty string, got ${JSON.stringify(o.prefix)}`);
   let packing: Readonly<PackingLimits> | false = false;
   if (o.packing === true) packing = PACKING_DEFAULTS;

@@ -9,7 +9,7 @@ import { AbortedError } from '../../errors/aborted-error.js';
 import { QueueUnavailableError } from '../../errors/queue-unavailable-error.js';
 import { ValidationError } from '../../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../../metrics/metrics-reporter.js';
-import { createRedis, type RedisClient } from '../connection.js';
+import { createQueueClient, isPostgresQueueClient, type QueueClient, type RedisConnection } from '../connection.js';
 import { describeRedis } from '../redis-address.js';
 import { ReplicaWaiter } from './replica-wait.js';
 import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
@@ -20,7 +20,7 @@ import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
 import type { SubmittedRow } from './checked-row.js';
 import { openQueue } from '../open-queue.js';
-import { registerQueues } from '../schema-layouts.js';
+import { stateOf } from '../state/state-of.js';
 import { keyedJobOptions, schemaJobOptions } from '../job-options.js';
 import { schemaJobData } from '../job-data.js';
 import { loadOtelApi } from '../../tracing/otel-api.js';
@@ -71,7 +71,7 @@ export type SubmitManyArgs<A, T> = A extends readonly Request[]
  */
 export class Producer {
   readonly #registry: SchemaRegistry;
-  readonly #redis: RedisClient;
+  readonly #redis: QueueClient;
   readonly #queues = new Map<string, Queue>();
   readonly #packers = new Map<string, PackingBuffer>();
   readonly #options: ResolvedProducerOptions;
@@ -82,8 +82,10 @@ export class Producer {
   readonly #registered = new Map<string, Promise<void>>();
   /** Per schema: the partition turn of its keyless requests. */
   readonly #spread = new Map<string, RoundRobin>();
-  /** Where Redis is (`host:port`), for error messages. */
+  /** Where the queue store is (`host:port`), for error messages. */
   readonly #address: string;
+  /** `Redis` or `PostgreSQL`, for error messages. */
+  readonly #storeName: string;
   /** The Redis client's latest connection error since it was last ready: the cause a timed-out submit names. */
   #lastRedisError: Error | undefined;
   /** With `tracing`: the caller's active trace context, as a W3C traceparent. */
@@ -95,13 +97,16 @@ export class Producer {
     this.#registry = new SchemaRegistry(this.#options.schemas);
     this.#metrics = this.#options.metrics ?? noopMetrics;
     this.#jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
-    this.#redis = createRedis(this.#options.connection, 'producer');
+    this.#redis = createQueueClient(this.#options.connection, 'producer');
     // Failures surface as rejected submit() calls (naming the last one as their cause); without a
     // listener ioredis prints every reconnect error.
     this.#redis.on('error', (err) => (this.#lastRedisError = err));
     this.#redis.on('ready', () => (this.#lastRedisError = undefined));
-    this.#address = describeRedis(this.#options.connection);
-    this.#replicas = this.#options.replicas ? new ReplicaWaiter(this.#redis, this.#options.prefix, this.#options.replicas) : undefined;
+    const redis = this.#redis;
+    this.#address = isPostgresQueueClient(redis) ? redis.address : describeRedis(this.#options.connection as RedisConnection);
+    this.#storeName = isPostgresQueueClient(redis) ? 'PostgreSQL' : 'Redis';
+    // resolveProducerOptions refused `replicas` on PostgreSQL (synchronous replication is its equivalent).
+    this.#replicas = this.#options.replicas && !isPostgresQueueClient(redis) ? new ReplicaWaiter(redis, this.#options.prefix, this.#options.replicas) : undefined;
     if (this.#options.tracing) {
       const api = loadOtelApi();
       this.#trace = () => activeTraceparent(api);
@@ -234,7 +239,7 @@ export class Producer {
       // After the queue's connection is ready, as BullMQ's own add waits (the producer's client has no offline queue).
       registered = this.#queue(name)
         .waitUntilReady()
-        .then(() => registerQueues(this.#redis, this.#options.prefix, schema, [name]));
+        .then(() => stateOf(this.#redis).registerQueues(this.#options.prefix, schema, [name]));
       this.#registered.set(name, registered);
       registered.catch(() => this.#registered.delete(name)); // tried again with the next submit
     }
@@ -265,7 +270,11 @@ export class Producer {
       // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
       const send = async (jobs: EncodedRow[][], traces: ReadonlyArray<string[] | undefined>) => {
         await this.#register(schema.name, name);
-        await queue.addBulk(jobs.map((rows, i) => ({ name: schema.name, data: schemaJobData(schema.name, rows, undefined, traces[i]), opts: this.#jobOptions })));
+        // One job (the usual pack): Queue#add. On BullMQ's PostgreSQL backend an addBulk of one job
+        // costs 4-5x an add (its bulk path builds temporary tables), and the pack rate is one send per round trip.
+        const [only] = jobs;
+        if (jobs.length === 1 && only) await queue.add(schema.name, schemaJobData(schema.name, only, undefined, traces[0]), this.#jobOptions);
+        else await queue.addBulk(jobs.map((rows, i) => ({ name: schema.name, data: schemaJobData(schema.name, rows, undefined, traces[i]), opts: this.#jobOptions })));
       };
       packer = new PackingBuffer(this.#options.packing as PackingLimits, send);
       this.#packers.set(name, packer);
@@ -279,7 +288,7 @@ export class Producer {
    */
   async #enqueueWithin(work: Promise<void>, schema: string): Promise<void> {
     const ms = this.#options.enqueueTimeoutMs;
-    const at = `Redis at ${this.#address}`;
+    const at = `${this.#storeName} at ${this.#address}`;
     // The client's own connection error says why (ECONNREFUSED, ENOTFOUND, NOAUTH…); the
     // command's rejection (ioredis's offline queue) or our timeout does not.
     const last = () => this.#lastRedisError;

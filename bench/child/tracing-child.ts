@@ -1,33 +1,32 @@
 /**
- * Tracing overhead: the same pipeline (Producer → Redis → BatchConsumer → SQLite) with tracing off
- * and on, each run in a fresh process, alternating, so neither warms the other up.
- * - `off`: `tracing: false` (the default) and no OpenTelemetry SDK; the process reports whether
- *   any `@opentelemetry` module was loaded at all (it must not be: this imports the producer and
- *   consumer modules, not the main entry, whose Prometheus reporter loads prom-client, which
- *   requires `@opentelemetry/api` itself).
+ * One run of the tracing scenario (`bench/scenarios/tracing.ts`), in a fresh process so no mode
+ * warms another up: Producer → Redis → BatchConsumer → SQLite, `rows` rows submitted 100 per
+ * `submitMany()`. Prints its {@link TracingRun} as the last line of stdout.
+ * - `absent`: `@opentelemetry/api` made unresolvable first, as in an app that never installed the
+ *   optional peer; `tracing: false`.
+ * - `off`: `tracing: false` (the default) and no SDK, the peer installed: the process reports
+ *   how many `@opentelemetry` modules got loaded (none may be).
  * - `on`: the real SDK (a batch span processor into memory), `tracing: true` on both sides, and
- *   every `submitMany()` of 100 rows made inside an app span, as an HTTP handler's would be.
- *
- * Usage: `npm run build && node dist/bench/tracing-overhead.js [rows=50000] [rounds=3]`
- * (needs Redis at `REDIS_URL`, default 127.0.0.1:6379).
+ *   every `submitMany()` made inside an app span, as an HTTP handler's would be.
+ * Usage: `node dist/bench/child/tracing-child.js <mode> <rows> <redisUrl> <prefix>`
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { SQLSchema } from '../src/core/schema.js';
-import { SqliteDriver } from '../src/drivers/sqlite/index.js';
-import { BatchConsumer } from '../src/queue/consumer/index.js';
-import { Producer } from '../src/queue/producer/index.js';
+import { SQLSchema } from '../../src/core/schema.js';
+import { SqliteDriver } from '../../src/drivers/sqlite/index.js';
+import { BatchConsumer } from '../../src/queue/consumer/index.js';
+import { Producer } from '../../src/queue/producer/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-type Mode = 'off' | 'on';
-interface RunResult {
-  readonly mode: Mode;
+/** How BatchFlow's tracing is set up in one run. */
+export type TracingMode = 'absent' | 'off' | 'on';
+
+/** What one run measured. */
+export interface TracingRun {
+  readonly mode: TracingMode;
   readonly rows: number;
   readonly seconds: number;
   readonly rowsPerSecond: number;
@@ -35,7 +34,16 @@ interface RunResult {
   readonly spans: number;
 }
 
-async function child(mode: Mode, rows: number): Promise<RunResult> {
+async function run(mode: TracingMode, rows: number, redisUrl: string, prefix: string): Promise<TracingRun> {
+  if (mode === 'absent') {
+    // BatchFlow requires the API through createRequire (CommonJS resolution), so blocking that resolution is enough.
+    const Module = createRequire(import.meta.url)('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = (request, ...rest) => {
+      if (request.startsWith('@opentelemetry/')) throw Object.assign(new Error(`Cannot find module '${request}'`), { code: 'MODULE_NOT_FOUND' });
+      return resolve(request, ...rest);
+    };
+  }
   let app: { run: (work: () => Promise<void>) => Promise<void>; spans: () => Promise<number> } | undefined;
   if (mode === 'on') {
     const [{ trace, context }, { AsyncLocalStorageContextManager }, sdk] = await Promise.all([import('@opentelemetry/api'), import('@opentelemetry/context-async-hooks'), import('@opentelemetry/sdk-trace-base')]);
@@ -53,14 +61,13 @@ async function child(mode: Mode, rows: number): Promise<RunResult> {
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'bf-trace-bench-'));
-  const prefix = `bftb_${mode}_${process.pid}`;
   const schema = SQLSchema('bench_rows', 'insert', { id: 'int64', label: 'string' });
   const database = new Database(join(dir, 'bench.db'));
   database.exec('CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, label TEXT NOT NULL)');
   const driver = new SqliteDriver({ database });
   const tracing = mode === 'on';
-  const producer = new Producer({ connection: REDIS_URL, schemas: [schema], prefix, tracing });
-  const consumer = new BatchConsumer({ connection: REDIS_URL, schema, executor: driver, prefix, flushSize: 1000, tracing });
+  const producer = new Producer({ connection: redisUrl, schemas: [schema], prefix, tracing });
+  const consumer = new BatchConsumer({ connection: redisUrl, schema, executor: driver, prefix, flushSize: 1000, tracing });
   let committed = 0;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -85,7 +92,7 @@ async function child(mode: Mode, rows: number): Promise<RunResult> {
   await driver.close();
   database.close();
   rmSync(dir, { recursive: true, force: true });
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
   for (let cursor = '0'; ; ) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     if (keys.length > 0) await redis.del(...keys);
@@ -96,38 +103,6 @@ async function child(mode: Mode, rows: number): Promise<RunResult> {
   return { mode, rows, seconds, rowsPerSecond: Math.round(rows / seconds), otelModulesLoaded, spans: (await app?.spans()) ?? 0 };
 }
 
-function runChild(mode: Mode, rows: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, String(rows)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as RunResult) : reject(new Error(`${mode} run exited ${code}`))));
-  });
-}
-
-async function main(): Promise<void> {
-  const [flag, mode, rowsArg] = process.argv.slice(2);
-  if (flag === '--child') {
-    console.log(JSON.stringify(await child(mode as Mode, Number(rowsArg))));
-    process.exit(0);
-  }
-  const rows = Number(process.argv[2] ?? 50_000);
-  const rounds = Number(process.argv[3] ?? 3);
-  const results: RunResult[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const m of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
-      const result = await runChild(m, rows);
-      results.push(result);
-      console.log(JSON.stringify(result));
-    }
-  }
-  const median = (m: Mode) => {
-    const sorted = results.filter((r) => r.mode === m).map((r) => r.rowsPerSecond).sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  };
-  const off = median('off');
-  const on = median('on');
-  console.log(`median rows/s: off ${off}, on ${on}; tracing on costs ${(((off - on) / off) * 100).toFixed(1)}%`);
-}
-
-await main();
+const [mode, rows, redisUrl, prefix] = process.argv.slice(2);
+console.log(JSON.stringify(await run(mode as TracingMode, Number(rows), redisUrl ?? '', prefix ?? '')));
+process.exit(0);
