@@ -65,8 +65,10 @@ export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } fr
 export type { DeadLetterTransform, ReplayDecision } from './queue/dead-letter/index.js';
 
 // Drivers and their options (each also on its own subpath)
-export { PostgresDriver, POSTGRES_DRIVER_DEFAULTS, type PostgresClientLike, type PostgresDriverOptions, type PostgresPoolLike } from './drivers/postgres/postgres-driver.js';
-export { MySqlDriver, MYSQL_DRIVER_DEFAULTS, type MySqlConnectionLike, type MySqlDriverOptions, type MySqlPoolLike } from './drivers/mysql/mysql-driver.js';
+export { PostgresDriver } from './drivers/postgres/postgres-driver.js';
+export { POSTGRES_DRIVER_DEFAULTS, type PostgresClientLike, type PostgresDriverOptions, type PostgresPoolLike } from './drivers/postgres/postgres-driver-options.js';
+export { MySqlDriver } from './drivers/mysql/mysql-driver.js';
+export { MYSQL_DRIVER_DEFAULTS, type MySqlConnectionLike, type MySqlDriverOptions, type MySqlPoolLike } from './drivers/mysql/mysql-driver-options.js';
 export { SqliteDriver, SQLITE_DRIVER_DEFAULTS, type SqliteDatabaseLike, type SqliteDriverOptions, type SqliteStatementLike, type SqliteTimestampFormat } from './drivers/sqlite/sqlite-driver.js';
 export { RedisDriver, REDIS_DRIVER_DEFAULTS, type RedisDriverOptions } from './drivers/redis/redis-driver.js';
 export { DEFAULT_REDIS_ALLOWLIST } from './drivers/redis/command-builder.js';

@@ -1,5 +1,6 @@
 import type { Value } from '../../core/column-type.js';
 import { SinkError } from '../../errors/sink-error.js';
+import { field, resultRows, type MySqlQuery } from './unique-indexes.js';
 
 /**
  * MySQL/MariaDB refuse any statement larger than `max_allowed_packet` (errno 1153, and the server
@@ -71,4 +72,20 @@ function upperBoundBytes(row: readonly Value[]): number {
 export function statementBudget(maxStatementBytes: number, maxPacket: number | undefined): number {
   if (maxPacket === undefined) return maxStatementBytes;
   return Math.max(1, Math.min(maxStatementBytes, maxPacket - overhead(maxPacket)));
+}
+
+/** The session's `max_allowed_packet` in bytes (MariaDB's own default, 16 MiB, should the answer be unreadable). */
+export async function readMaxPacket(query: MySqlQuery): Promise<number> {
+  const value = Number(field(resultRows(await query(MYSQL_MAX_PACKET_SQL))[0] ?? {}, 'max_allowed_packet', 0));
+  return Number.isSafeInteger(value) && value > 0 ? value : 16 * 1024 * 1024;
+}
+
+/** The server's `max_allowed_packet`, read on a driver's first batch and kept. */
+export class ServerPacketLimit {
+  #bytes: number | undefined;
+
+  /** The limit in bytes; read on the batch's connection the first time. */
+  async read(query: MySqlQuery): Promise<number> {
+    return (this.#bytes ??= await readMaxPacket(query));
+  }
 }
