@@ -121,7 +121,9 @@ export class BatchWriter {
     const proven: WriteFailure[] = [];
     for (let round = 0; ; round++) {
       const suspects: Suspect[] = [];
+      const since = this.#storms.generation;
       const committed = await this.#resolve(pending, suspects, stormCode, signal, batchId);
+      if (stormCode !== undefined && committed > 0) this.#storms.cleared(stormCode);
       if (suspects.length === 0) {
         this.#storms.record(committed, []);
         return { failures: proven };
@@ -139,11 +141,13 @@ export class BatchWriter {
       const bad = storm ? suspects.filter((s) => codeOf(s) !== storm.code) : suspects;
       // A held set that failed whole while the window turned (other batches committed meanwhile)
       // proves nothing about any one request: bisect it again rather than dead-letter it whole.
-      const lone = bad.filter((s) => s.alone);
+      // So does a lone failure with the code of a storm that cleared during this round (another
+      // batch's held rows committed): it may have failed before the fix, so it is tried again.
+      const unproven = bad.filter((s) => !s.alone || this.#storms.clearedSince(since, codeOf(s)));
+      const lone = bad.filter((s) => !unproven.includes(s));
       this.#storms.record(committed, lone.map(codeOf));
       proven.push(...lone.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
       if (!storm) {
-        const unproven = bad.filter((s) => !s.alone);
         if (unproven.length === 0) return { failures: proven };
         stormCode = undefined;
         pending = partOf(unproven);
@@ -151,7 +155,8 @@ export class BatchWriter {
       }
       // A wave that looks like schema drift: hold it like a sick sink instead of draining it into the DLQ.
       stormCode = storm.code;
-      pending = partOf(suspects.filter((s) => codeOf(s) === storm.code));
+      // Held with it: whatever is not yet proven either way (kept in the batch's order).
+      pending = partOf(suspects.filter((s) => codeOf(s) === storm.code || unproven.includes(s)));
       const message = `dead-letter storm guard: ${storm.failed} of the last ${storm.total} rows failed with ${storm.code}; holding them (the table, not the rows, is likely at fault)`;
       await this.#holdOff({ reason: 'schema', code: storm.code, message }, round, signal);
     }

@@ -45,6 +45,10 @@ export class DeadLetterStormGuard {
   readonly #ring: string[] = [];
   #next = 0;
   readonly #counts = new Map<string, number>();
+  /** Bumped each time a held storm's rows commit again (the drift was fixed); see {@link clearedSince}. */
+  #generation = 0;
+  /** The generation at which each storm code last cleared. */
+  readonly #clearedAt = new Map<string, number>();
 
   constructor(options: DeadLetterStormGuardOptions = {}) {
     this.#options = resolveOptions(DEAD_LETTER_STORM_GUARD_DEFAULTS, options);
@@ -63,6 +67,26 @@ export class DeadLetterStormGuard {
       }
     }
     return worst;
+  }
+
+  /** A mark to pass to {@link clearedSince} later: taken when a writer starts a round. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Records that rows held for a storm of `code` committed: the table was fixed. */
+  cleared(code: string): void {
+    this.#clearedAt.set(code, ++this.#generation);
+  }
+
+  /**
+   * Whether a storm of `code` cleared after `generation` was taken. A row that failed alone with
+   * that code during the round may have failed before the fix: its evidence is stale, and the row
+   * is tried again rather than dead-lettered (the window has turned by then, so the guard alone
+   * would no longer hold it).
+   */
+  clearedSince(generation: number, code: string): boolean {
+    return (this.#clearedAt.get(code) ?? 0) > generation;
   }
 
   /** Records the decided rows of a flush. */

@@ -53,5 +53,5 @@ describe('dead-letter storm guard (real PostgreSQL)', () => {
     expect(landed, `rows ${await pgCount(table)} of ${349 - (dlqDuringWave - 1)}, DLQ ${await consumer.dlq.count()} (wave ${dlqDuringWave}), breaker ${breaker.join(' ')}, holding ${JSON.stringify(consumer.health.holding)}`).toBe(true);
     expect(await waitFor(() => breaker.at(-1)?.startsWith('closed') === true)).toBe(true);
     expect(await consumer.dlq.count()).toBe(dlqDuringWave);
-  });
+  }, 120_000); // longer than the waits above, so a miss prints its figures instead of a bare timeout
 });

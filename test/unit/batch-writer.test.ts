@@ -170,6 +170,40 @@ describe('BatchWriter', () => {
     expect(sorted(ids(mock).filter((id) => id < 1000))).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
+  it('a row that failed alone before a storm cleared (another batch\'s held rows then committed) is tried again, not dead-lettered', async () => {
+    // A's 40 rows trip the storm guard and are held. C is bisected meanwhile: 30 of its rows fail
+    // alone, then the table is fixed and A's held rows commit, turning the window before C decides.
+    // C's 30 failures predate the fix: seen in CI, 75 such rows went to the DLQ. They must commit.
+    let dropped = true;
+    let cLoneFailures = 0;
+    let aCommitted!: () => void;
+    const aDone = new Promise<void>((resolve) => (aCommitted = resolve));
+    const a = Array.from({ length: 40 }, (_, i) => new Request(schema).setInt32('id', i));
+    const c = Array.from({ length: 40 }, (_, i) => new Request(schema).setInt32('id', 2000 + i));
+    let heldAttempts = 0;
+    const mock = new MockExecutor({
+      behaviour: async (_s, requests) => {
+        const isC = requests.some((r) => r.getInt32('id') >= 2000);
+        if (!dropped) {
+          if (isC) await aDone; // C goes on only once A's held rows have committed
+          else aCommitted();
+          return;
+        }
+        if (!isC && requests.length === 40) heldAttempts++;
+        if (isC && requests.length === 1 && ++cLoneFailures === 30) dropped = false; // the fix lands mid-bisection
+        throw new SinkError('non_retryable', 'null value in column', { sinkCode: '23502' });
+      },
+    });
+    const writer = new BatchWriter(mock, schema, quickBreaker(), { ...fast, stormMinRows: 10 });
+    const first = writer.write(a);
+    await expect.poll(() => heldAttempts, { timeout: 5000 }).toBeGreaterThanOrEqual(2); // A is held as a storm
+    const third = writer.write(c);
+    expect((await third).failures).toEqual([]);
+    expect((await first).failures).toEqual([]);
+    expect(cLoneFailures).toBe(30);
+    expect(sorted(ids(mock))).toEqual([...Array.from({ length: 40 }, (_, i) => i), ...Array.from({ length: 40 }, (_, i) => 2000 + i)]);
+  });
+
   it('a partial write never resends the applied requests; data failures fail alone, the rest are held', async () => {
     const applied: number[] = [];
     let oom = true;
