@@ -1,8 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PartialWriteError } from '../errors/partial-write-error.js';
 import { SinkError } from '../errors/sink-error.js';
 import { fullJitterDelayMs } from './backoff.js';
 import type { BatchExecutor } from './batch-executor.js';
+import { holdCause, holdOff, pause } from './batch-hold.js';
+import { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from './batch-writer-options.js';
 import type { CircuitBreaker, HoldCause } from './circuit-breaker.js';
 import { toSinkError } from './classify-node-error.js';
 import { DeadLetterStormGuard, type DeadLetterStormGuardOptions } from './dead-letter-storm-guard.js';
@@ -10,71 +11,12 @@ import { failureAction, isContentSuspect } from '../errors/failure-reason.js';
 import type { Request } from './request.js';
 import { resolveOptions } from './resolve-options.js';
 import type { Schema } from './schema.js';
+import { probeSink } from './sink-probe.js';
+import type { BatchWriterHooks, WriteFailure, WriteOutcome } from './write-outcome.js';
+import { partOf, suspectCode, type Answer, type Part, type Suspect } from './write-parts.js';
 
-/** Options of {@link BatchWriter}. */
-export interface BatchWriterOptions extends DeadLetterStormGuardOptions {
-  /**
-   * Tries of a batch that hits a deadlock or serialization failure before the failure counts
-   * against the sink (backoff, then the breaker). It never sends a request to the DLQ.
-   * @defaultValue 5
-   */
-  maxAttempts?: number;
-  /** First retry delay ceiling; doubles per try, full jitter. @defaultValue 100 */
-  retryBaseMs?: number;
-  /** Largest retry delay ceiling while the breaker is still closed. @defaultValue 5000 */
-  retryMaxMs?: number;
-  /** Per executor call time limit; a call over it is aborted and counts as a `timeout` (which holds the batch). @defaultValue 30000 */
-  batchTimeoutMs?: number;
-}
-
-/** Defaults of {@link BatchWriterOptions}. */
-export const BATCH_WRITER_DEFAULTS = Object.freeze({ maxAttempts: 5, retryBaseMs: 100, retryMaxMs: 5000, batchTimeoutMs: 30_000 });
-
-/** A request proven bad: it failed alone with a data error while the sink was shown healthy. */
-export interface WriteFailure {
-  /** Position of the request in the batch given to {@link BatchWriter.write}. */
-  readonly index: number;
-  readonly error: SinkError;
-  /** Executor calls that included this request. */
-  readonly attempts: number;
-}
-
-/** What became of a batch: every request not listed in `failures` committed. */
-export interface WriteOutcome {
-  readonly failures: readonly WriteFailure[];
-}
-
-/** Observers of each executor call; all optional and synchronous. */
-export interface BatchWriterHooks {
-  /** One executor call answered (`error`: what it failed with) for the batch `batchId`. */
-  executed?(status: 'ok' | 'retry' | 'error', seconds: number, size: number, batchId?: string, error?: SinkError): void;
-  /** A batch (or part of one) will be tried again after `delayMs`: a deadlock, or a failure that holds it. */
-  retrying?(error: SinkError, attempt: number, delayMs: number, batchId: string | undefined): void;
-}
-
-/** A slice of the batch, with each request's position in the whole. */
-interface Part {
-  readonly requests: readonly Request[];
-  readonly indexes: readonly number[];
-  /** Executor calls so far that included these requests. */
-  readonly calls: number;
-}
-
-/** What the sink said to one part, once it answered at all (held failures never come back). */
-type Answer = { kind: 'ok' } | { kind: 'data'; error: SinkError; calls: number } | { kind: 'partial'; error: PartialWriteError; calls: number };
-
-/** Data-error failures found in one round, before the sink's health is known. */
-interface Suspect {
-  readonly index: number;
-  readonly request: Request;
-  readonly error: SinkError;
-  readonly calls: number;
-  /**
-   * Whether it failed on its own (a lone request, or a sink's per-request answer). A held storm
-   * set that failed whole is no evidence against any one of its requests.
-   */
-  readonly alone: boolean;
-}
+export { BATCH_WRITER_DEFAULTS, type BatchWriterOptions } from './batch-writer-options.js';
+export type { BatchWriterHooks, WriteFailure, WriteOutcome } from './write-outcome.js';
 
 /**
  * Writes one batch through an executor under one rule: **the dead-letter queue is for bad data,
@@ -135,17 +77,17 @@ export class BatchWriter {
         await this.#holdOff(unhealthy, round, signal);
         continue;
       }
-      const codes = suspects.map(codeOf);
+      const codes = suspects.map(suspectCode);
       const storm = this.#storms.assess(committed, codes);
       // Suspects failing with another code than the storm's fail alone on a healthy sink: proven bad.
-      const bad = storm ? suspects.filter((s) => codeOf(s) !== storm.code) : suspects;
+      const bad = storm ? suspects.filter((s) => suspectCode(s) !== storm.code) : suspects;
       // A held set that failed whole while the window turned (other batches committed meanwhile)
       // proves nothing about any one request: bisect it again rather than dead-letter it whole.
       // So does a lone failure with the code of a storm that cleared during this round (another
       // batch's held rows committed): it may have failed before the fix, so it is tried again.
-      const unproven = bad.filter((s) => !s.alone || this.#storms.clearedSince(since, codeOf(s)));
+      const unproven = bad.filter((s) => !s.alone || this.#storms.clearedSince(since, suspectCode(s)));
       const lone = bad.filter((s) => !unproven.includes(s));
-      this.#storms.record(committed, lone.map(codeOf));
+      this.#storms.record(committed, lone.map(suspectCode));
       proven.push(...lone.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
       if (!storm) {
         if (unproven.length === 0) return { failures: proven };
@@ -156,7 +98,7 @@ export class BatchWriter {
       // A wave that looks like schema drift: hold it like a sick sink instead of draining it into the DLQ.
       stormCode = storm.code;
       // Held with it: whatever is not yet proven either way (kept in the batch's order).
-      pending = partOf(suspects.filter((s) => codeOf(s) === storm.code || unproven.includes(s)));
+      pending = partOf(suspects.filter((s) => suspectCode(s) === storm.code || unproven.includes(s)));
       const message = `dead-letter storm guard: ${storm.failed} of the last ${storm.total} rows failed with ${storm.code}; holding them (the table, not the rows, is likely at fault)`;
       await this.#holdOff({ reason: 'schema', code: storm.code, message }, round, signal);
     }
@@ -258,55 +200,13 @@ export class BatchWriter {
     }
   }
 
-  /**
-   * Asks the sink whether it is healthy; the failure that says it is not, or undefined. With
-   * `write`, the probe must be a write (`probeWrite`): a read-only or locked sink still answers a
-   * ping. An executor with neither vouched for its own classification: data errors count as
-   * proven, and an unknown code (no probe to tell) holds as before.
-   */
-  async #probe(signal?: AbortSignal, write = false): Promise<HoldCause | undefined> {
-    const timed = signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#options.batchTimeoutMs)]) : AbortSignal.timeout(this.#options.batchTimeoutMs);
-    const probe = write ? this.executor.probeWrite?.bind(this.executor, this.schema) ?? this.executor.ping?.bind(this.executor) : this.executor.ping?.bind(this.executor);
-    if (!probe) return write ? { reason: 'unknown', code: undefined, message: `${this.executor.sink}: no probe to tell a sick sink from bad content` } : undefined;
-    try {
-      await probe(timed);
-      return undefined;
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      const error = toSinkError(err);
-      return holdCause(failureAction(error.reason) === 'bisect' ? new SinkError('unknown', error.message, { cause: error, sinkCode: error.sinkCode }) : error);
-    }
+  /** Asks the sink whether it is healthy (see {@link probeSink}): the failure that says it is not, or undefined. */
+  #probe(signal?: AbortSignal, write = false): Promise<HoldCause | undefined> {
+    return probeSink(this.executor, this.schema, this.#options.batchTimeoutMs, signal, write);
   }
 
-  /**
-   * Waits before a held batch is tried again: a growing backoff while the breaker is still
-   * closed (the streak has not reached its threshold); once it is open, `acquire()` waits for the probe.
-   */
-  async #holdOff(cause: HoldCause | undefined, round: number, signal?: AbortSignal): Promise<void> {
-    if (cause) this.breaker.failure(cause);
-    if (this.breaker.state !== 'closed') return;
-    const attempt = Math.max(this.breaker.streak, round + 1) - 1;
-    await pause(fullJitterDelayMs(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs), signal);
-  }
-}
-
-function codeOf(suspect: Suspect): string {
-  return suspect.error.sinkCode ?? suspect.error.reason;
-}
-
-function partOf(suspects: readonly Suspect[]): Part {
-  return { requests: suspects.map((s) => s.request), indexes: suspects.map((s) => s.index), calls: Math.max(0, ...suspects.map((s) => s.calls)) };
-}
-
-function holdCause(error: SinkError): HoldCause {
-  return { reason: error.reason, code: error.sinkCode, message: error.message };
-}
-
-/** Sleeps, or rejects with the signal's own reason (not a generic AbortError) when it aborts. */
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (err) {
-    throw signal?.aborted ? signal.reason : err;
+  /** Waits before a held batch is tried again (see {@link holdOff}). */
+  #holdOff(cause: HoldCause | undefined, round: number, signal?: AbortSignal): Promise<void> {
+    return holdOff(this.breaker, this.#options, cause, round, signal);
   }
 }

@@ -5,6 +5,7 @@ export * from './batch-consumer-options.js';
 export * from './batch-consumer.js';
 export * from './batch-span.js';
 export * from './breaker-reaction.js';
+export * from './completed-retention.js';
 export * from './consumer-emitter.js';
 export * from './consumer-health.js';
 export * from './consumer-logger.js';

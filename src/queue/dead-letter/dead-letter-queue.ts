@@ -3,20 +3,20 @@ import type { QueueClient } from '../connection.js';
 import type { EncodedValue } from '../../core/codec.js';
 import type { Schema } from '../../core/schema.js';
 import { checkNumericOption } from '../../core/numeric-option.js';
-import { ConfigError } from '../../errors/config-error.js';
-import { decideReplay, holdsRawJobData, replayRow, staleError, type ReplayDecision } from './dead-letter-edit.js';
+import { decideReplay, holdsRawJobData, replayRow, staleError } from './dead-letter-edit.js';
 import type { DeadLetterEntry, ReplayHistory } from '../dead-letter-entry.js';
+import { bulkWalk } from './dead-letter-bulk.js';
 import { groupEntries, type DeadLetterGroup, type DeadLetterGroupField, type DeadLetterGroupOptions } from './dead-letter-groups.js';
 import type { KeyedDeadLetter } from './dead-letter-factory.js';
-import { replaySnapshot, walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions, type WalkSnapshot } from './dead-letter-walk.js';
-import { mergeFailure, placeFailure, requestDigest } from './dead-letter-merge.js';
+import { replayEntries } from './dead-letter-replay.js';
+import { storeEntries } from './dead-letter-store.js';
+import { walkPages, type DeadLetterFilter, type DeadLetterRecord, type DeadLetterScanOptions } from './dead-letter-walk.js';
 import { schemaJobData } from '../job-data.js';
 import { keyedJobOptions, schemaJobOptions } from '../job-options.js';
 import { DEFAULT_PREFIX, deadLetterQueueName, queueName } from '../queue-names.js';
 import { DEAD_LETTER_QUEUE_DEFAULTS, type DeadLetterBulkOptions, type DeadLetterBulkResult, type DeadLetterQueueOptions } from './dead-letter-queue-options.js';
-import type { DeadLetterRefusal, DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
+import type { DeadLetterReplayOptions, DeadLetterReplayResult } from './dead-letter-queue-options.js';
 import { openQueue } from '../open-queue.js';
-import { ReplayPacer } from './replay-pacer.js';
 import { ReplayTargets, replayJobId } from './replay-targets.js';
 import { stateOf } from '../state/state-of.js';
 
@@ -24,15 +24,6 @@ export type { DeadLetterTransform, ReplayDecision } from './dead-letter-edit.js'
 export type { DeadLetterGroup, DeadLetterGroupField, DeadLetterGroupOptions } from './dead-letter-groups.js';
 export type { DeadLetterFilter, DeadLetterRecord, DeadLetterScanOptions } from './dead-letter-walk.js';
 export * from './dead-letter-queue-options.js';
-
-const MAX_REFUSALS = 20;
-
-// stackTraceLimit 0: a parked entry's error is its reason, code and message (job.failedReason);
-// BullMQ's stack of the parking throw says nothing about the request and buried it in Bull Board.
-const DLQ_JOB_OPTIONS = Object.freeze({ removeOnComplete: true, removeOnFail: false, attempts: 1, stackTraceLimit: 0 });
-
-/** What an action did to one entry: `done`/`dropped`/`gone` left the DLQ, `locked`/`refused`/`stale` stayed. */
-type Outcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refused' | 'stale';
 
 /**
  * A schema's dead-letter queue: a BullMQ queue named `<schema>.dlq` whose entries are parked as
@@ -80,11 +71,7 @@ export class DeadLetterQueue {
    * Resolves with the number of failures newly recorded (added or merged), not counting repeats.
    */
   async add(entries: readonly KeyedDeadLetter[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    const placed = await Promise.all(entries.map(({ entry, key }) => this.#place(key, entry)));
-    const fresh = placed.filter((p): p is { id: string; entry: DeadLetterEntry } => typeof p === 'object');
-    if (fresh.length > 0) await this.queue.addBulk(fresh.map(({ id, entry }) => ({ name: entry.class, data: entry, opts: { ...DLQ_JOB_OPTIONS, jobId: id } })));
-    return placed.filter((p) => p !== 'keep').length;
+    return storeEntries(this.queue, (job) => this.#replayed(job), entries);
   }
 
   /** Entries currently dead-lettered (parked, or waiting to be parked). */
@@ -138,48 +125,17 @@ export class DeadLetterQueue {
    * ```
    */
   async replay(options: DeadLetterReplayOptions = {}): Promise<DeadLetterReplayResult> {
-    const { transform, ratePerSecond, onDecision } = options;
-    if (transform !== undefined && !this.#schema) throw new ConfigError('transform', `needs the schema to validate edited rows: new DeadLetterQueue('${this.schema}', redis, prefix, { schema })`);
-    if (ratePerSecond !== undefined && !(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new ConfigError('ratePerSecond', `must be a positive number, got ${ratePerSecond}`);
-    const pacer = ratePerSecond === undefined ? undefined : new ReplayPacer(ratePerSecond);
-    const refusals: DeadLetterRefusal[] = [];
-    let dropped = 0;
-    let refused = 0;
-    let stale = 0;
-    const { snapshot, enqueued, failedAgain } = replaySnapshot();
-    const decide = async (record: DeadLetterRecord): Promise<ReplayDecision> => {
-      const decision = await decideReplay(record, this.#schema, transform);
-      if (decision.action === 'refuse') {
-        refused++;
-        if (refusals.length < MAX_REFUSALS) refusals.push({ id: decision.id, error: decision.error });
-      }
-      if (decision.action === 'stale') stale++;
-      await onDecision?.(decision);
-      return decision;
-    };
-    const act = async ({ id, state }: DeadLetterRecord): Promise<Outcome> => {
-      const job = await this.queue.getJob(id);
-      if (!job?.id) return 'gone';
-      // An earlier replay enqueued it already and stopped short of the removal: finish that.
-      if (await this.#replayed(job)) return removeQuietly(job);
-      const decision = await decide({ id: job.id, state, entry: job.data });
-      if (decision.action === 'refuse') return 'refused';
-      if (decision.action === 'stale') return 'stale';
-      if (decision.action === 'drop') {
-        const outcome = await removeQuietly(job);
-        if (outcome === 'done') dropped++;
-        return outcome === 'done' ? 'dropped' : outcome;
-      }
-      await pacer?.wait();
-      enqueued.add(replayJobId(job.id));
-      await this.requeue(job, replayRow(decision));
-      return removeQuietly(job);
-    };
-    const preview = async (record: DeadLetterRecord): Promise<void> => {
-      if ((await decide(record)).action === 'drop') dropped++;
-    };
-    const result = await this.#bulk(options, act, preview, snapshot);
-    return { ...result, dropped, refused, stale, refusals, failedAgain: failedAgain.size, failedAgainIds: [...failedAgain].slice(0, MAX_REFUSALS) };
+    return replayEntries(
+      {
+        schemaName: this.schema,
+        schema: this.#schema,
+        queue: this.queue,
+        replayed: (job) => this.#replayed(job),
+        requeue: (job, row) => this.requeue(job, row),
+        bulk: (bulkOptions, act, preview, snapshot) => bulkWalk(this.queue, this.#pageSize, bulkOptions, act, preview, snapshot),
+      },
+      options,
+    );
   }
 
   /**
@@ -193,7 +149,7 @@ export class DeadLetterQueue {
 
   /** Deletes entries for good. */
   async purge(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return this.#bulk(options, async ({ id }) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
+    return bulkWalk(this.queue, this.#pageSize, options, async ({ id }) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
   }
 
   /**
@@ -237,67 +193,6 @@ export class DeadLetterQueue {
 
   async #replayed(job: Job): Promise<boolean> {
     return stateOf(this.#redis).isReplayed(this.queue, job);
-  }
-
-  /** Where a new failure goes: a fresh entry's id, or whether an existing entry took it (`merged`) or had it (`keep`). */
-  async #place(key: string, entry: DeadLetterEntry): Promise<{ id: string; entry: DeadLetterEntry } | 'merged' | 'keep'> {
-    const ids = [`d_${key}`, `d_${key}_${requestDigest(entry.request)}`];
-    for (const id of ids) {
-      const existing = await this.queue.getJob(id);
-      if (!existing) return { id, entry };
-      if (await this.#replayed(existing)) {
-        // Its request was re-enqueued by a replay that stopped short of removing it: finish that, then enter this failure afresh.
-        if ((await removeQuietly(existing)) === 'done') return { id, entry };
-        continue;
-      }
-      const place = placeFailure(existing.data, entry);
-      if (place === 'keep') return 'keep';
-      if (place === 'merge') {
-        try {
-          await existing.updateData(mergeFailure(existing.data, entry));
-          return 'merged';
-        } catch {
-          return { id, entry }; // removed meanwhile (replayed or purged): this failure needs a new entry
-        }
-      }
-    }
-    return { id: `${ids[1] as string}_${entry.sourceJobTimestamp ?? Date.now()}`, entry };
-  }
-
-  /** Walks the selection, acting on each page's entries concurrently, or previewing them in order on a dry run. */
-  async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<Outcome>, preview?: (record: DeadLetterRecord) => Promise<void>, snapshot?: WalkSnapshot): Promise<DeadLetterBulkResult> {
-    const pages = walkPages(this.queue, this.#pageSize, options, snapshot);
-    let selected = 0;
-    let done = 0;
-    let skipped = 0;
-    for (let step = await pages.next(); !step.done; ) {
-      const page = step.value;
-      selected += page.length;
-      let left = 0;
-      if (options.dryRun) {
-        for (const record of page) await preview?.(record);
-      } else {
-        // One page at a time, its entries concurrently: the connection pipelines the round trips.
-        const outcomes = await Promise.all(page.map((record) => act(record)));
-        for (const outcome of outcomes) {
-          if (outcome === 'done') done++;
-          else if (outcome === 'gone' || outcome === 'locked') skipped++;
-          if (outcome !== 'locked' && outcome !== 'refused' && outcome !== 'stale') left++;
-        }
-      }
-      step = await pages.next(left);
-    }
-    return { selected, done, skipped };
-  }
-}
-
-/** A job locked by a worker (being replayed right now) cannot be removed; that is not an error here. */
-async function removeQuietly(job: Job): Promise<Outcome> {
-  try {
-    await job.remove();
-    return 'done';
-  } catch {
-    return 'locked';
   }
 }
 

@@ -1,61 +1,28 @@
-import { createHash } from 'node:crypto';
-import type { JobsOptions, Queue } from 'bullmq';
 import type { EncodedValue } from '../../core/codec.js';
 import { Request } from '../../core/request.js';
-import { withTimeout } from '../../core/with-timeout.js';
-import { settleWithin } from '../../core/settle-within.js';
 import type { Row, Schema } from '../../core/schema.js';
 import { AbortedError } from '../../errors/aborted-error.js';
-import { QueueUnavailableError } from '../../errors/queue-unavailable-error.js';
 import { ValidationError } from '../../errors/validation-error.js';
 import { noopMetrics, type MetricsReporter } from '../../metrics/metrics-reporter.js';
-import { createQueueClient, isPostgresQueueClient, type QueueClient, type RedisConnection } from '../connection.js';
-import { describeRedis } from '../redis-address.js';
+import { createQueueClient, isPostgresQueueClient, type QueueClient } from '../connection.js';
 import { ReplicaWaiter } from './replica-wait.js';
-import { PackingBuffer, type PackingLimits } from './packing-buffer.js';
 import { assertPayloadSize } from './payload-size.js';
 import { partitionQueueName } from '../queue-names.js';
 import { RoundRobin, splitByPartition } from '../../core/partition-of.js';
 import { encodeSubmitted } from './submit-version.js';
 import { SchemaRegistry } from './schema-registry.js';
-import type { SubmittedRow } from './checked-row.js';
-import { openQueue } from '../open-queue.js';
-import { stateOf } from '../state/state-of.js';
-import { keyedJobOptions, schemaJobOptions } from '../job-options.js';
-import { schemaJobData } from '../job-data.js';
+import { schemaJobOptions } from '../job-options.js';
 import { loadOtelApi } from '../../tracing/otel-api.js';
 import { activeTraceparent } from '../../tracing/trace-context.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
+import { EnqueueDeadline } from './enqueue-deadline.js';
+import { idempotentJobId } from './idempotent-job-id.js';
+import { ProducerQueues } from './producer-queues.js';
+import type { SubmitArgs, SubmitManyArgs, SubmitOptions } from './submit-options.js';
 
-/** Per-call options of `submit()` / `submitMany()`. */
-export interface SubmitOptions {
-  /** Aborts the call; checked before anything else, so an aborted call enqueues nothing. */
-  signal?: AbortSignal;
-  /**
-   * Deduplicates a repeated submit of the same request: it becomes the BullMQ job id, so while
-   * the job exists (waiting, active or delayed) another submit with the key is not enqueued again.
-   * Such a job is removed as soon as it completes (see `keepCompletedJobs`), so the key is free again.
-   * A keyed request travels alone in its job (also with packing, which it bypasses).
-   */
-  idempotencyKey?: string;
-}
+export type { SubmitArgs, SubmitManyArgs, SubmitOptions } from './submit-options.js';
 
 type EncodedRow = Record<string, EncodedValue>;
-
-/**
- * What follows `submit()`'s first argument: only options after a `Request`; a row and options
- * after a schema (a typed one checks the row column by column, see `CheckedRow`); a row
- * checked at run time only after a schema's name. One signature rather than overloads, so that
- * a bad row's compile error is about its column, not about the last overload.
- */
-export type SubmitArgs<A, T> = A extends Request ? [options?: SubmitOptions] : A extends Schema ? [row: SubmittedRow<A, T>, options?: SubmitOptions] : [row: Row, options?: SubmitOptions];
-
-/** What follows `submitMany()`'s first argument, as {@link SubmitArgs} for many rows. */
-export type SubmitManyArgs<A, T> = A extends readonly Request[]
-  ? [options?: SubmitOptions]
-  : A extends Schema
-    ? [rows: ReadonlyArray<SubmittedRow<A, T>>, options?: SubmitOptions]
-    : [rows: ReadonlyArray<Row>, options?: SubmitOptions];
 
 /**
  * Submits requests into their schema's queue. Every promise resolves only once Redis has stored
@@ -72,22 +39,14 @@ export type SubmitManyArgs<A, T> = A extends readonly Request[]
 export class Producer {
   readonly #registry: SchemaRegistry;
   readonly #redis: QueueClient;
-  readonly #queues = new Map<string, Queue>();
-  readonly #packers = new Map<string, PackingBuffer>();
+  readonly #queues: ProducerQueues;
   readonly #options: ResolvedProducerOptions;
   readonly #metrics: MetricsReporter;
-  readonly #jobOptions: JobsOptions;
   readonly #replicas: ReplicaWaiter | undefined;
-  /** Per queue: its entry in the schema's layout registry, written before its first job (see `schema-layouts.ts`). */
-  readonly #registered = new Map<string, Promise<void>>();
   /** Per schema: the partition turn of its keyless requests. */
   readonly #spread = new Map<string, RoundRobin>();
-  /** Where the queue store is (`host:port`), for error messages. */
-  readonly #address: string;
-  /** `Redis` or `PostgreSQL`, for error messages. */
-  readonly #storeName: string;
-  /** The Redis client's latest connection error since it was last ready: the cause a timed-out submit names. */
-  #lastRedisError: Error | undefined;
+  /** Bounds each enqueue and names the queue store and its last connection error when one fails. */
+  readonly #deadline: EnqueueDeadline;
   /** With `tracing`: the caller's active trace context, as a W3C traceparent. */
   readonly #trace: (() => string | undefined) | undefined;
 
@@ -96,15 +55,11 @@ export class Producer {
     this.#options = resolveProducerOptions(options);
     this.#registry = new SchemaRegistry(this.#options.schemas);
     this.#metrics = this.#options.metrics ?? noopMetrics;
-    this.#jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
+    const jobOptions = schemaJobOptions(this.#options.jobAttempts, this.#options.keepCompletedJobs);
     this.#redis = createQueueClient(this.#options.connection, 'producer');
-    // Failures surface as rejected submit() calls (naming the last one as their cause); without a
-    // listener ioredis prints every reconnect error.
-    this.#redis.on('error', (err) => (this.#lastRedisError = err));
-    this.#redis.on('ready', () => (this.#lastRedisError = undefined));
+    this.#deadline = new EnqueueDeadline(this.#redis, this.#options.connection, this.#options.enqueueTimeoutMs);
     const redis = this.#redis;
-    this.#address = isPostgresQueueClient(redis) ? redis.address : describeRedis(this.#options.connection as RedisConnection);
-    this.#storeName = isPostgresQueueClient(redis) ? 'PostgreSQL' : 'Redis';
+    this.#queues = new ProducerQueues(redis, this.#options, jobOptions);
     // resolveProducerOptions refused `replicas` on PostgreSQL (synchronous replication is its equivalent).
     this.#replicas = this.#options.replicas && !isPostgresQueueClient(redis) ? new ReplicaWaiter(redis, this.#options.prefix, this.#options.replicas) : undefined;
     if (this.#options.tracing) {
@@ -187,9 +142,7 @@ export class Producer {
    * then closes the queues and the Redis connection.
    */
   async close(): Promise<void> {
-    // Bounded: a send to an unreachable Redis never settles, and its submits were already rejected after enqueueTimeoutMs.
-    await Promise.allSettled([...this.#packers.values()].map((packer) => settleWithin(packer.close(), this.#options.enqueueTimeoutMs)));
-    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    await this.#queues.close();
     this.#redis.disconnect();
   }
 
@@ -206,7 +159,7 @@ export class Producer {
     const store = async (partition: number, partRows: EncodedRow[], partBytes: number[]) => {
       const queue = partitionQueueName(schema.name, partition, schema.partitions);
       const replicated = this.#replicas?.prepare(queue); // before the write: pins the slot's master
-      await this.#enqueueWithin(this.#store(schema, queue, partRows, partBytes, jobId, trace), schema.name);
+      await this.#deadline.within(this.#queues.store(schema, queue, partRows, partBytes, jobId, trace), schema.name);
       await replicated?.();
     };
     if (schema.partitions <= 1) await store(0, rows, bytes);
@@ -214,106 +167,9 @@ export class Producer {
     this.#metrics.requestsEnqueued(schema.name, rows.length, (performance.now() - started) / 1000);
   }
 
-  async #store(schema: Schema, name: string, rows: EncodedRow[], bytes: number[], jobId: string | undefined, trace: string | undefined): Promise<void> {
-    // Packed: the registration rides in the packer's first send, so submits made meanwhile pack behind it.
-    if (this.#options.packing && jobId === undefined) return this.#packer(schema, name).addMany(rows, bytes, trace);
-    await this.#register(schema.name, name);
-    const queue = this.#queue(name);
-    const traces = trace === undefined ? undefined : [trace];
-    if (rows.length === 1) {
-      await queue.add(schema.name, schemaJobData(schema.name, rows, undefined, traces), jobId ? keyedJobOptions(this.#jobOptions, jobId) : this.#jobOptions);
-      return;
-    }
-    for (let i = 0; i < rows.length; i += 1000) {
-      await queue.addBulk(rows.slice(i, i + 1000).map((row) => ({ name: schema.name, data: schemaJobData(schema.name, [row], undefined, traces), opts: this.#jobOptions })));
-    }
-  }
-
-  /**
-   * Records the queue in the schema's layout registry once per producer, before its first job: a
-   * worker of another `partitions` finds it there and drains it (docs/guides/partitions-and-cluster.md).
-   */
-  #register(schema: string, name: string): Promise<void> {
-    let registered = this.#registered.get(name);
-    if (!registered) {
-      // After the queue's connection is ready, as BullMQ's own add waits (the producer's client has no offline queue).
-      registered = this.#queue(name)
-        .waitUntilReady()
-        .then(() => stateOf(this.#redis).registerQueues(this.#options.prefix, schema, [name]));
-      this.#registered.set(name, registered);
-      registered.catch(() => this.#registered.delete(name)); // tried again with the next submit
-    }
-    return registered;
-  }
-
   #spreadOf(schema: string): RoundRobin {
     let spread = this.#spread.get(schema);
     if (!spread) this.#spread.set(schema, (spread = new RoundRobin()));
     return spread;
   }
-
-  /** The queue named `name` (a schema's, or one partition's). */
-  #queue(name: string): Queue {
-    let queue = this.#queues.get(name);
-    if (!queue) {
-      queue = openQueue(name, this.#redis, this.#options.prefix, this.#options.telemetry);
-      this.#queues.set(name, queue);
-    }
-    return queue;
-  }
-
-  /** One packing buffer per queue: a packed job never mixes partitions. */
-  #packer(schema: Schema, name: string): PackingBuffer {
-    let packer = this.#packers.get(name);
-    if (!packer) {
-      const queue = this.#queue(name);
-      // A packed job keeps the schema's name; Bull Board shows its request count (`n`) and requests (`rows`) in its data.
-      const send = async (jobs: EncodedRow[][], traces: ReadonlyArray<string[] | undefined>) => {
-        await this.#register(schema.name, name);
-        // One job (the usual pack): Queue#add. On BullMQ's PostgreSQL backend an addBulk of one job
-        // costs 4-5x an add (its bulk path builds temporary tables), and the pack rate is one send per round trip.
-        const [only] = jobs;
-        if (jobs.length === 1 && only) await queue.add(schema.name, schemaJobData(schema.name, only, undefined, traces[0]), this.#jobOptions);
-        else await queue.addBulk(jobs.map((rows, i) => ({ name: schema.name, data: schemaJobData(schema.name, rows, undefined, traces[i]), opts: this.#jobOptions })));
-      };
-      packer = new PackingBuffer(this.#options.packing as PackingLimits, send);
-      this.#packers.set(name, packer);
-    }
-    return packer;
-  }
-
-  /**
-   * Rejects with {@link QueueUnavailableError} when `work` fails or has not settled within
-   * `enqueueTimeoutMs`, naming where Redis is and the last connection error as the cause.
-   */
-  async #enqueueWithin(work: Promise<void>, schema: string): Promise<void> {
-    const ms = this.#options.enqueueTimeoutMs;
-    const at = `${this.#storeName} at ${this.#address}`;
-    // The client's own connection error says why (ECONNREFUSED, ENOTFOUND, NOAUTH…); the
-    // command's rejection (ioredis's offline queue) or our timeout does not.
-    const last = () => this.#lastRedisError;
-    const why = () => {
-      const cause = last();
-      return cause ? `: ${cause.message}${codeOf(cause)}` : '';
-    };
-    try {
-      await withTimeout(work, ms, () => new QueueUnavailableError(`schema "${schema}": ${at} did not confirm the enqueue within ${ms} ms${why() || '; is it running and reachable from here?'}`, { cause: last(), address: this.#address }));
-    } catch (err) {
-      if (err instanceof QueueUnavailableError) throw err;
-      const detail = why() || `: ${(err as Error).message}${codeOf(err)}`;
-      throw new QueueUnavailableError(`schema "${schema}": enqueue into ${at} failed${detail}`, { cause: last() ?? err, address: this.#address });
-    }
-  }
-}
-
-/** BullMQ job ids may not contain `:` nor look like integers; a hash of the key is neither. */
-function idempotentJobId(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new ValidationError('invalid_row', 'idempotencyKey must be a non-empty string');
-  return `k_${createHash('sha256').update(key).digest('base64url')}`;
-}
-
-/** ` (CODE)` for an error with a string code (`ECONNREFUSED`, `NOAUTH`…), else nothing. */
-function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? ` (${code})` : '';
 }
