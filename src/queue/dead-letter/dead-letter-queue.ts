@@ -101,7 +101,7 @@ export class DeadLetterQueue {
    * for it.
    */
   async *entries(options: DeadLetterScanOptions = {}): AsyncGenerator<DeadLetterRecord, void, undefined> {
-    for await (const page of walkPages(this.queue, this.#pageSize, options)) yield* page;
+    for await (const page of walkPages(this.queue, this.#redis, this.#pageSize, options)) yield* page;
   }
 
   /** Lists entries in the order of {@link entries}, optionally filtered, into one array: for small DLQs; prefer {@link entries}. */
@@ -266,7 +266,7 @@ export class DeadLetterQueue {
 
   /** Walks the selection, acting on each page's entries concurrently, or previewing them in order on a dry run. */
   async #bulk(options: DeadLetterBulkOptions, act: (record: DeadLetterRecord) => Promise<Outcome>, preview?: (record: DeadLetterRecord) => Promise<void>, snapshot?: WalkSnapshot): Promise<DeadLetterBulkResult> {
-    const pages = walkPages(this.queue, this.#pageSize, options, snapshot);
+    const pages = walkPages(this.queue, this.#redis, this.#pageSize, options, snapshot);
     let selected = 0;
     let done = 0;
     let skipped = 0;
