@@ -8,6 +8,7 @@ import type { QueueConnection } from '../../src/queue/connection.js';
 import { TolerantWorker } from '../../src/queue/consumer/tolerant-worker.js';
 import { openQueue } from '../../src/queue/open-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { parkedCount } from '../helpers/dlq-parked.js';
 import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
 import { waitFor } from '../helpers/redis.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -93,7 +94,7 @@ describe.each(QUEUE_BACKENDS)('BatchConsumer under faults on $name', (backend) =
     await producer.submit(events, { id: 2n, body: 'after' });
     const second = new BatchConsumer({ connection: at.connection, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
     defer(() => second.close());
-    expect(await waitFor(async () => (await second.dlq.count()) === 1 && mock.committedRequests().length === 2)).toBe(true);
+    expect(await waitFor(async () => (await parkedCount(second.dlq)) === 1 && mock.committedRequests().length === 2)).toBe(true);
     const [record] = await second.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'undecodable', reason: 'decode', sourceJobId: job.id });
     expect(JSON.stringify(record?.entry.request)).toContain('this is not json');
@@ -105,7 +106,7 @@ describe.each(QUEUE_BACKENDS)('BatchConsumer under faults on $name', (backend) =
     const { consumer, queue: plain } = await setup(mock);
     const good = (i: number) => ({ id: { $int64: String(i) }, body: `b${i}` });
     await plain.add('events', { v: 1, s: 'events', rows: [good(1), good(2), { id: 'not an int64', body: 3 }, good(4)] });
-    expect(await waitFor(async () => (await consumer.dlq.count()) === 1 && mock.committedRequests().length === 3)).toBe(true);
+    expect(await waitFor(async () => (await parkedCount(consumer.dlq)) === 1 && mock.committedRequests().length === 3)).toBe(true);
     const [record] = await consumer.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'undecodable', reason: 'decode' });
     expect(record?.entry.message).toContain('row 2');
@@ -186,8 +187,8 @@ describe.each(QUEUE_BACKENDS)('BatchConsumer under faults on $name', (backend) =
     await failing.close();
     const second = new BatchConsumer({ connection: at.connection, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, failedJobSweepIntervalMs: 200 });
     defer(() => second.close());
-    // Listed once the DLQ worker has parked it (count() also sees it while it is being parked).
-    expect(await waitFor(async () => (await second.dlq.list()).length === 1)).toBe(true);
+    // Listed once the DLQ worker has parked it (see parkedCount).
+    expect(await waitFor(async () => (await parkedCount(second.dlq)) === 1)).toBe(true);
     const [record] = await second.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'queue_failed', message: 'processor crashed' });
     expect((await plain.getJobCounts('failed')).failed).toBe(0);

@@ -10,6 +10,7 @@ import { MockExecutor } from '../../src/testing/mock-executor.js';
 import { openQueue } from '../../src/queue/open-queue.js';
 import { TolerantWorker } from '../../src/queue/consumer/tolerant-worker.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { parkedCount } from '../helpers/dlq-parked.js';
 import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
 import { waitFor } from '../helpers/redis.js';
 
@@ -109,7 +110,7 @@ describe.each(QUEUE_BACKENDS)('DLQ replay on $name', (backend) => {
     it('updates the existing entry (attempts, last failure, message) instead of dropping the failure', async () => {
       const { producer, consumer } = await pipeline();
       await producer.submit(events, { id: 1n, body: 'bad' }, { idempotencyKey: 'order-1' });
-      expect(await waitFor(async () => (await consumer.dlq.count()) === 1)).toBe(true);
+      expect(await waitFor(async () => (await parkedCount(consumer.dlq)) === 1)).toBe(true);
       const [first] = await consumer.dlq.list();
       expect(first?.entry).toMatchObject({ class: 'non_retryable', message: 'check violation #1', jobAttempts: 4 });
       // The keyed job completed (its failure is recorded) and left the queue, so the key is free again.
@@ -128,7 +129,7 @@ describe.each(QUEUE_BACKENDS)('DLQ replay on $name', (backend) => {
 
       // A different request under the same key is a failure of its own: it gets its own entry.
       await producer.submit(events, { id: 2n, body: 'bad too' }, { idempotencyKey: 'order-1' });
-      expect(await waitFor(async () => (await consumer.dlq.count()) === 2)).toBe(true);
+      expect(await waitFor(async () => (await parkedCount(consumer.dlq)) === 2)).toBe(true);
       expect((await consumer.dlq.list()).map((r) => (r.entry.request as { body: string }).body).sort()).toEqual(['bad', 'bad too']);
     });
 

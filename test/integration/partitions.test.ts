@@ -6,6 +6,7 @@ import { BatchConsumer, PostgresDriver, Producer, SQLSchema, partitionOf } from 
 import { schemaQueueNames } from '../../src/queue/queue-names.js';
 import { SchemaQueueView } from '../../src/queue/admin/schema-queue-view.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { parkedCount } from '../helpers/dlq-parked.js';
 import { assertCliBuilt, runCli } from '../helpers/cli.js';
 import { PG_URL, pgCount, pgQuery, uniqueTable } from '../helpers/pg.js';
 import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
@@ -84,7 +85,8 @@ describe.each(QUEUE_BACKENDS)('partitioned schema (partitions: 4), queues on $na
     expect(consumer.dlqs.map((dlq) => dlq.queue.name)).toEqual(schemaQueueNames(orders).map((q) => `${q}.dlq`));
     expect(await waitFor(async () => (await pgCount(table)) === ROWS - 1, 60_000, 100)).toBe(true);
     const poisonPartition = partitionOfId(POISON_ID);
-    expect(await waitFor(async () => (await consumer.dlqs[poisonPartition]?.count()) === 1, 20_000, 100)).toBe(true);
+    const poisonDlq = consumer.dlqs[poisonPartition];
+    expect(await waitFor(async () => poisonDlq !== undefined && (await parkedCount(poisonDlq)) === 1, 20_000, 100)).toBe(true);
     const dlqSizes = await Promise.all(consumer.dlqs.map((dlq) => dlq.count()));
     console.log(`DLQ entries per partition: ${dlqSizes.join(', ')} (poison id ${POISON_ID} is in partition ${poisonPartition})`);
     expect(dlqSizes).toEqual([0, 1, 2, 3].map((p) => (p === poisonPartition ? 1 : 0)));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchConsumer, ConfigError, MockExecutor, Producer, Schema, SinkError, type ProducerOptions } from '../../src/index.js';
 import { openQueue } from '../../src/queue/open-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { parkedCount } from '../helpers/dlq-parked.js';
 import { QUEUE_BACKENDS, openSpace, type QueueBackend } from '../helpers/queue-backends.js';
 import { REDIS_URL, waitFor } from '../helpers/redis.js';
 
@@ -117,7 +118,7 @@ describe.each(QUEUE_BACKENDS)('Producer adaptive packing (default) on $name', (b
     expect(await jobs()).toEqual([40]);
     const consumer = new BatchConsumer({ connection, schema: events, executor, prefix, flushIntervalMs: 50, queueDepthIntervalMs: 0 });
     defer(() => consumer.close());
-    expect(await waitFor(async () => executor.committedRequests().length === 39 && (await consumer.dlq.count()) === 1)).toBe(true);
+    expect(await waitFor(async () => executor.committedRequests().length === 39 && (await parkedCount(consumer.dlq)) === 1)).toBe(true);
     const [entry] = await consumer.dlq.list();
     expect(entry?.entry).toMatchObject({ request: { id: { $int64: '17' }, body: 'poison' }, class: 'non_retryable', errorCode: '23514' });
     expect(executor.committedRequests().map((r) => r.getString('body'))).not.toContain('poison');
