@@ -39,8 +39,11 @@ describe.each(QUEUE_BACKENDS)('partitioned schema (partitions: 4), queues on $na
     const at = await openSpace(backend, 'parts', defer);
     const { connection, prefix } = at;
     const orders = SQLSchema(table, 'ignore', { id: 'int64', body: 'string' }, { partitions: PARTITIONS });
-    const view = new SchemaQueueView(orders.name, at.client(), prefix, PARTITIONS);
-    defer(() => view.close());
+    const openView = () => {
+      const view = new SchemaQueueView(orders.name, at.client(), prefix, PARTITIONS);
+      defer(() => view.close());
+      return view;
+    };
     const startConsumer = (): BatchConsumer => {
       const executor = new PostgresDriver({ connectionString: PG_URL });
       const consumer = new BatchConsumer({ connection, prefix, schema: orders, executor, flushSize: 500, flushIntervalMs: 50 });
@@ -60,9 +63,13 @@ describe.each(QUEUE_BACKENDS)('partitioned schema (partitions: 4), queues on $na
     for (let from = 0; from < ROWS; from += 250) await producer.submitMany(orders, first.slice(from, from + 250));
     await producer.submitMany(orders, Array.from({ length: RESUBMITTED }, (_, id) => ({ id: BigInt(id), body: `again ${id}` })));
     await Promise.all(Array.from({ length: 20 }, (_, id) => producer.submit(orders, { id: BigInt(id), body: `third ${id}` })));
+    await producer.close(); // done: on PostgreSQL its queues' pools are connections the worker below needs (see the CLI step)
 
     // Before any worker runs: every request sits in the partition of its key, after its earlier submits.
-    const perPartition = await waitingRows(view);
+    // A view only while it is used: on PostgreSQL each of its queues keeps a pool (see the CLI step below).
+    const before = openView();
+    const perPartition = await waitingRows(before);
+    await before.close();
     const counts = perPartition.map((rows) => rows.length);
     console.log(`requests per partition before draining: ${counts.join(', ')} (of ${ROWS + RESUBMITTED + 20})`);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(ROWS + RESUBMITTED + 20);
@@ -94,11 +101,15 @@ describe.each(QUEUE_BACKENDS)('partitioned schema (partitions: 4), queues on $na
     expect(entry?.entry).toMatchObject({ schema: orders.name, errorCode: '23514', request: { id: { $int64: String(POISON_ID) }, body: 'poison' } });
     const [{ body: firstBody } = { body: '' }] = await pgQuery<{ body: string }>(`SELECT body FROM ${table} WHERE id = 5`);
     expect(firstBody).toBe('first 5'); // ignore: the first submit of a key won, its later ones were no-ops
+    const view = openView();
     const settled = (dlq: number) => JSON.stringify({ waiting: 0, active: 0, delayed: 0, failed: 0, dlq });
     // Jobs complete just after their rows commit: wait for the last ones to leave `active`.
     expect(await waitFor(async () => JSON.stringify(await view.counts()) === settled(1), 10_000, 100)).toBe(true);
 
-    // The CLI sees the schema's DLQs together (`orders`) or one partition's (`orders#p`).
+    // The CLI sees the schema's DLQs together (`orders`) or one partition's (`orders#p`). The worker is closed first:
+    // on PostgreSQL each BullMQ Queue and Worker has a pool of its own, and this worker (4 partitions, their DLQs), the
+    // view and a CLI process together reached the shared server's 100 connections.
+    await consumer.close();
     assertCliBuilt();
     const dir = mkdtempSync(path.join(tmpdir(), 'bf-parts-cli-'));
     defer(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,7 +126,6 @@ describe.each(QUEUE_BACKENDS)('partitioned schema (partitions: 4), queues on $na
     expect(await listed(`${table}#${(poisonPartition + 1) % PARTITIONS}`)).toEqual([]);
 
     // Replay (CLI, over every partition) with no worker running: the entry goes back to its own partition's queue, nowhere else.
-    await consumer.close();
     await pgQuery(`ALTER TABLE ${table} DROP CONSTRAINT no_poison`);
     const replay = await runCli(['--config', configPath, 'dlq', 'replay', table]);
     expect(replay.code, replay.stderr).toBe(0);
