@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
+import type { QueueClient } from '../../src/queue/connection.js';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
 import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis.js';
@@ -24,10 +25,10 @@ function entry(i: number): DeadLetterEntry {
 }
 
 /**
- * Fills a fresh DLQ with `count` entries straight into Redis: BullMQ addBulk of 1,000 jobs per
- * call (one pipeline each), eight calls in flight. No DLQ worker runs, so they stay `waiting`.
+ * Fills a fresh DLQ with `count` entries straight into the store: BullMQ addBulk of 1,000 jobs per
+ * call (one pipeline each), `lanes` calls in flight. No DLQ worker runs, so they stay `waiting`.
  */
-async function fill(dlq: DeadLetterQueue, count: number): Promise<void> {
+async function fill(dlq: DeadLetterQueue, count: number, lanes: number): Promise<void> {
   const chunk = 1000;
   let next = 0;
   const lane = async () => {
@@ -39,7 +40,7 @@ async function fill(dlq: DeadLetterQueue, count: number): Promise<void> {
       await dlq.queue.addBulk(jobs);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 /** A full collection, so heap samples show what the walk retains rather than garbage not yet collected. */
@@ -65,14 +66,18 @@ export interface DlqScaleFigures {
  * Fills a DLQ with `count` entries, streams them all through `entries()` while sampling the heap,
  * and asserts that heap use stays within `heapBoundMb` of where it started (half of it once
  * collected), that every entry is seen once in order, and that progress reaches the total.
+ * `at`: a queue store of the test's (a client and a prefix it removes itself), else a fresh
+ * prefix on the test Redis, removed here. `lanes`: addBulk calls in flight while filling; one
+ * Redis connection runs them in the order sent, but on PostgreSQL concurrent transactions would
+ * interleave the entries' order (BullMQ's `seq`), which the walk follows: pass 1 there.
  */
-export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64): Promise<DlqScaleFigures> {
-  const prefix = uniquePrefix('dlqscale');
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const dlq = new DeadLetterQueue('scale', redis, prefix);
+export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64, at?: { client: QueueClient; prefix: string; lanes: number }): Promise<DlqScaleFigures> {
+  const prefix = at?.prefix ?? uniquePrefix('dlqscale');
+  const redis = at ? undefined : new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const dlq = new DeadLetterQueue('scale', at?.client ?? (redis as Redis), prefix);
   try {
     let started = performance.now();
-    await fill(dlq, count);
+    await fill(dlq, count, at?.lanes ?? 8);
     const fillMs = performance.now() - started;
     expect(await dlq.count()).toBe(count);
 
@@ -107,7 +112,9 @@ export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64): Prom
     return figures;
   } finally {
     await dlq.close();
-    redis.disconnect();
-    await deletePrefix(prefix);
+    if (redis) {
+      redis.disconnect();
+      await deletePrefix(prefix);
+    }
   }
 }

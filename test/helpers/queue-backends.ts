@@ -12,6 +12,8 @@ import { REDIS_URL, deletePrefix, uniquePrefix } from './redis.js';
  */
 export interface QueueBackend {
   readonly name: 'redis' | 'postgres';
+  /** The store's TCP port on 127.0.0.1: the target of a `TcpProxy` that cuts the store off. */
+  readonly port: number;
   /** A fresh namespace: its connection (pass to Producer / BatchConsumer), prefix, and its cleanup. */
   open(label: string): Promise<QueueSpace>;
 }
@@ -26,10 +28,22 @@ export interface QueueSpace {
   holdsQueue(name: string): Promise<boolean>;
   /** Removes every queue and state of the namespace (after everything using it closed). */
   drop(): Promise<void>;
+  /** The same namespace reached on another local port: through a `TcpProxy`, or a port nothing listens on. */
+  connectionVia(port: number): QueueConnection;
+  /** The config-file fields (`batchflow.json`) that choose this namespace, for the CLI and the worker service. */
+  configFields(): Record<string, unknown>;
+}
+
+/** `url` with its port replaced (the store behind a proxy, or nowhere). */
+function withPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.port = String(port);
+  return parsed.toString();
 }
 
 const redis: QueueBackend = {
   name: 'redis',
+  port: Number(new URL(REDIS_URL).port || 6379),
   async open(label) {
     const prefix = uniquePrefix(label);
     const clients: QueueClient[] = [];
@@ -53,21 +67,25 @@ const redis: QueueBackend = {
         for (const client of clients) client.disconnect();
         await deletePrefix(prefix);
       },
+      connectionVia: (port) => withPort(REDIS_URL, port),
+      configFields: () => ({ redisUrl: REDIS_URL, prefix }),
     };
   },
 };
 
 const postgres: QueueBackend = {
   name: 'postgres',
+  port: Number(new URL(PG_URL).port || 5432),
   async open(label) {
     // The schema is the namespace on PostgreSQL; the prefix is unique anyway, as a test would pass it on Redis.
     const schema = `bfq_${label}_${randomUUID().slice(0, 8)}`.toLowerCase();
     const connection = { postgres: PG_URL, schema };
     await migrateQueueSchema(connection);
+    const prefix = uniquePrefix(label);
     const clients: QueueClient[] = [];
     return {
       connection,
-      prefix: uniquePrefix(label),
+      prefix,
       client: () => {
         const client = createQueueClient(connection, 'worker');
         clients.push(client);
@@ -78,9 +96,18 @@ const postgres: QueueBackend = {
         for (const client of clients) client.disconnect();
         await pgQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       },
+      connectionVia: (port) => ({ postgres: withPort(PG_URL, port), schema }),
+      configFields: () => ({ queue: { postgresUrl: PG_URL, schema }, prefix }),
     };
   },
 };
 
 /** Both queue backends, for `describe.each`; QUEUE_BACKENDS=redis or =postgres runs one. */
 export const QUEUE_BACKENDS: readonly QueueBackend[] = [redis, postgres].filter((b) => !process.env.QUEUE_BACKENDS || process.env.QUEUE_BACKENDS.split(',').includes(b.name));
+
+/** Opens a fresh namespace of `backend` for one test and defers its drop (after the test's own cleanups, which close what uses it). */
+export async function openSpace(backend: QueueBackend, label: string, defer: (cleanup: () => unknown) => void): Promise<QueueSpace> {
+  const at = await backend.open(label);
+  defer(() => at.drop());
+  return at;
+}

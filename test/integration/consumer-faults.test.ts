@@ -1,43 +1,47 @@
-// The consumer's side of the fault model, against real Redis: what happens to jobs at shutdown,
-// with Redis gone, with unreadable job data, with throwing listeners and reporters.
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+// The consumer's side of the fault model, on both queue backends: what happens to jobs at
+// shutdown (graceful, and with the store gone), with unreadable job data, with throwing listeners
+// and reporters.
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { BatchConsumer, MockExecutor, noopMetrics, Producer, Schema, SinkError, type BatchConsumerOptions, type MetricsReporter } from '../../src/index.js';
+import type { QueueConnection } from '../../src/queue/connection.js';
+import { TolerantWorker } from '../../src/queue/consumer/tolerant-worker.js';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { REDIS_URL, deletePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
-import { queueKeyPrefix } from '../../src/queue/queue-names.js';
+import { parkedCount } from '../helpers/dlq-parked.js';
+import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
+import { waitFor } from '../helpers/redis.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const events = Schema('events', { id: 'int64', body: 'string' });
 const defer = useCleanups();
 
-function setup(executor: MockExecutor, options: Partial<BatchConsumerOptions> = {}, connection = REDIS_URL) {
-  const prefix = uniquePrefix('cfault');
-  const producer = new Producer({ connection, schemas: [events], prefix, packing: false });
-  const consumer = new BatchConsumer({ connection, schema: events, executor, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, ...options });
-  const queueRedis = new Redis(connection, { maxRetriesPerRequest: null });
-  queueRedis.on('error', () => {}); // the private Redis is killed on purpose in one test
-  const queue = new Queue('events', { connection: queueRedis, prefix: queueKeyPrefix(prefix, 'events') });
-  defer(async () => {
-    await producer.close();
-    await consumer.close();
-    await queue.close();
-    if (connection === REDIS_URL) await deletePrefix(prefix);
-  });
-  return { producer, consumer, prefix, queue };
-}
-
 const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id: BigInt(from + i), body: `b${from + i}` }));
 
-describe('BatchConsumer under faults (real Redis)', () => {
+describe.each(QUEUE_BACKENDS)('BatchConsumer under faults on $name', (backend) => {
+  /** A producer and a consumer on a fresh namespace, reached on `via` (a proxy's port) or directly; the queue read directly. */
+  async function setup(executor: MockExecutor, options: Partial<BatchConsumerOptions> = {}, via?: number) {
+    const at = await openSpace(backend, 'cfault', defer);
+    const { prefix } = at;
+    const connection: QueueConnection = via === undefined ? at.connection : at.connectionVia(via);
+    const producer = new Producer({ connection, schemas: [events], prefix, packing: false });
+    const consumer = new BatchConsumer({ connection, schema: events, executor, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, ...options });
+    const queue = openQueue('events', at.client(), prefix);
+    defer(async () => {
+      await producer.close();
+      await consumer.close();
+      await queue.close();
+    });
+    return { at, producer, consumer, prefix, queue };
+  }
+
   it('shutdown while the sink is down hands held jobs back to wait, with no attempt spent and no backoff', async () => {
     const down = new MockExecutor({
       behaviour: () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       },
     });
-    const { producer, consumer, queue } = setup(down, { breakerThreshold: 1, shutdownTimeoutMs: 10_000 });
+    const { producer, consumer, queue } = await setup(down, { breakerThreshold: 1, shutdownTimeoutMs: 10_000 });
     const states: string[] = [];
     consumer.on('breaker', ({ state, reason }) => states.push(`${state}:${reason}`));
     await producer.submitMany(events, rows(20));
@@ -53,48 +57,44 @@ describe('BatchConsumer under faults (real Redis)', () => {
     expect(down.committed).toHaveLength(0);
   });
 
-  it('close() finishes within shutdownTimeoutMs + 5 s when Redis is gone at SIGTERM, and nothing is lost', async () => {
-    const redis = await RedisServer.create();
-    await redis.start();
-    defer(() => redis.remove());
+  it('close() finishes within shutdownTimeoutMs + 5 s when the store is gone at SIGTERM, and nothing is lost', async () => {
+    // The producer and the consumer reach the store through a proxy; stopping it cuts them off (refused, reset) while the store runs on.
+    const proxy = new TcpProxy(backend.port);
+    await proxy.start();
+    defer(() => proxy.stop());
     let release: (() => void) | undefined;
     const slow = new MockExecutor({ behaviour: () => new Promise<void>((resolve) => (release = resolve)) });
-    const { producer, consumer } = setup(slow, { shutdownTimeoutMs: 1500 }, redis.url);
+    const { producer, consumer, queue } = await setup(slow, { shutdownTimeoutMs: 1500 }, proxy.port);
     await producer.submitMany(events, rows(10));
     await producer.close();
     expect(await waitFor(() => slow.calls.length > 0)).toBe(true);
-    await redis.kill(); // Redis unreachable from here on
+    await proxy.stop(); // the store unreachable for the consumer from here on
     const started = Date.now();
     await consumer.close();
     const tookMs = Date.now() - started;
     expect(tookMs).toBeLessThan(1500 + 5000);
     release?.();
-    // Nothing acknowledged: with AOF the jobs are still there when Redis comes back.
-    await redis.start();
-    const check = new Queue('events', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix: consumer.dlq.queue.opts.prefix });
-    const counts = await check.getJobCounts('wait', 'active', 'completed', 'failed');
-    await check.close();
+    // Nothing acknowledged: the jobs are all still there, read directly.
+    const counts = await queue.getJobCounts('wait', 'active', 'completed', 'failed');
     expect(counts.completed).toBe(0);
     expect(counts.failed).toBe(0);
     expect((counts.wait ?? 0) + (counts.active ?? 0)).toBe(10);
   });
 
-  it('a job whose stored data is not JSON is dead-lettered as undecodable, and the queue goes on', async () => {
+  // Redis only: PostgreSQL stores job data as jsonb, so it cannot hold data that is not JSON (docs/guides/queue-backend.md).
+  it.runIf(backend.name === 'redis')('a job whose stored data is not JSON is dead-lettered as undecodable, and the queue goes on', async () => {
     const mock = new MockExecutor();
-    const { producer, consumer, prefix } = setup(mock);
+    const { at, producer, consumer, prefix, queue: plain } = await setup(mock);
     await consumer.waitUntilReady();
     await producer.submit(events, { id: 1n, body: 'before' });
     expect(await waitFor(() => mock.committedRequests().length === 1)).toBe(true);
     await consumer.close(); // stop fetching while the bad job is planted
-    const admin = new Redis(REDIS_URL);
-    defer(() => admin.quit());
-    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
     const job = await plain.add('events', { v: 1, rows: [] });
-    await admin.hset(`${queueKeyPrefix(prefix, 'events')}:events:${job.id}`, 'data', '{"v":1,"rows":[ this is not json');
+    await (at.client() as Redis).hset(plain.toKey(job.id as string), 'data', '{"v":1,"rows":[ this is not json');
     await producer.submit(events, { id: 2n, body: 'after' });
-    const second = new BatchConsumer({ connection: REDIS_URL, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
+    const second = new BatchConsumer({ connection: at.connection, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0 });
     defer(() => second.close());
-    expect(await waitFor(async () => (await second.dlq.count()) === 1 && mock.committedRequests().length === 2)).toBe(true);
+    expect(await waitFor(async () => (await parkedCount(second.dlq)) === 1 && mock.committedRequests().length === 2)).toBe(true);
     const [record] = await second.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'undecodable', reason: 'decode', sourceJobId: job.id });
     expect(JSON.stringify(record?.entry.request)).toContain('this is not json');
@@ -103,13 +103,10 @@ describe('BatchConsumer under faults (real Redis)', () => {
 
   it('one undecodable row of a packed job is dead-lettered alone; its neighbours commit', async () => {
     const mock = new MockExecutor();
-    const { consumer, prefix } = setup(mock);
-    const admin = new Redis(REDIS_URL);
-    defer(() => admin.quit());
-    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
+    const { consumer, queue: plain } = await setup(mock);
     const good = (i: number) => ({ id: { $int64: String(i) }, body: `b${i}` });
     await plain.add('events', { v: 1, s: 'events', rows: [good(1), good(2), { id: 'not an int64', body: 3 }, good(4)] });
-    expect(await waitFor(async () => (await consumer.dlq.count()) === 1 && mock.committedRequests().length === 3)).toBe(true);
+    expect(await waitFor(async () => (await parkedCount(consumer.dlq)) === 1 && mock.committedRequests().length === 3)).toBe(true);
     const [record] = await consumer.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'undecodable', reason: 'decode' });
     expect(record?.entry.message).toContain('row 2');
@@ -124,7 +121,7 @@ describe('BatchConsumer under faults (real Redis)', () => {
         throw new Error('metrics backend down');
       },
     };
-    const { producer, consumer, queue } = setup(mock, { metrics: broken });
+    const { producer, consumer, queue } = await setup(mock, { metrics: broken });
     const errors: string[] = [];
     consumer.on('error', (err) => errors.push(err.message));
     consumer.on('batch:committed', () => {
@@ -148,7 +145,7 @@ describe('BatchConsumer under faults (real Redis)', () => {
       },
     });
     const inFlight: number[] = [];
-    const { producer, consumer } = setup(mock, { metrics: { ...noopMetrics, inFlightBatches: (_s, n) => inFlight.push(n) }, retryBaseMs: 1, retryMaxMs: 2 });
+    const { producer, consumer } = await setup(mock, { metrics: { ...noopMetrics, inFlightBatches: (_s, n) => inFlight.push(n) }, retryBaseMs: 1, retryMaxMs: 2 });
     const retried: string[] = [];
     const committed: string[] = [];
     consumer.on('batch:retry', ({ batchId }) => retried.push(batchId));
@@ -167,7 +164,7 @@ describe('BatchConsumer under faults (real Redis)', () => {
         if (failing) throw new SinkError('read_only', 'cannot execute INSERT in a read-only transaction', { sinkCode: '25006' });
       },
     });
-    const { producer, consumer } = setup(mock, { breakerThreshold: 2, breakerProbeMaxMs: 200 });
+    const { producer, consumer } = await setup(mock, { breakerThreshold: 2, breakerProbeMaxMs: 200 });
     await producer.submitMany(events, rows(5));
     expect(await waitFor(() => consumer.health.breaker === 'open')).toBe(true);
     expect(consumer.health.holding).toMatchObject({ reason: 'read_only', code: '25006' });
@@ -181,21 +178,17 @@ describe('BatchConsumer under faults (real Redis)', () => {
 
   it('jobs BullMQ itself failed are swept into the DLQ, listed and replayable', async () => {
     const mock = new MockExecutor();
-    const { consumer, prefix } = setup(mock, { failedJobSweepIntervalMs: 200 });
+    const { at, consumer, prefix, queue: plain } = await setup(mock, { failedJobSweepIntervalMs: 200 });
     await consumer.close(); // a plain Worker takes the job first and fails it for good
-    const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    defer(() => admin.quit());
-    const { Worker } = await import('bullmq');
-    const failing = new Worker('events', async () => { throw new Error('processor crashed'); }, { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
-    const plain = new Queue('events', { connection: admin, prefix: queueKeyPrefix(prefix, 'events') });
+    const failing = new TolerantWorker('events', async () => { throw new Error('processor crashed'); }, { connection: at.client(), prefix });
     // The producer's own jobs get many attempts; one attempt makes BullMQ fail it at once.
     await plain.add('events', { v: 1, s: 'events', rows: [{ id: { $int64: '42' }, body: 'crashed' }] }, { attempts: 1 });
     expect(await waitFor(async () => (await plain.getJobCounts('failed')).failed === 1)).toBe(true);
     await failing.close();
-    const second = new BatchConsumer({ connection: REDIS_URL, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, failedJobSweepIntervalMs: 200 });
+    const second = new BatchConsumer({ connection: at.connection, schema: events, executor: mock, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, failedJobSweepIntervalMs: 200 });
     defer(() => second.close());
-    // Listed once the DLQ worker has parked it (count() also sees it while it is being parked).
-    expect(await waitFor(async () => (await second.dlq.list()).length === 1)).toBe(true);
+    // Listed once the DLQ worker has parked it (see parkedCount).
+    expect(await waitFor(async () => (await parkedCount(second.dlq)) === 1)).toBe(true);
     const [record] = await second.dlq.list();
     expect(record?.entry).toMatchObject({ class: 'queue_failed', message: 'processor crashed' });
     expect((await plain.getJobCounts('failed')).failed).toBe(0);

@@ -1,10 +1,10 @@
-import { Redis } from 'ioredis';
+// The DLQ tools' paged walks, on both queue backends.
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
 import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { checkDlqStreamsFlat } from '../helpers/dlq-scale.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { QUEUE_BACKENDS, openSpace, type QueueBackend } from '../helpers/queue-backends.js';
 
 const defer = useCleanups();
 
@@ -13,26 +13,26 @@ function entry(i: number): DeadLetterEntry {
   return { schema: 'paged', request: { id: i }, class: i % 2 ? 'non_retryable' : 'retry_exhausted', reason: 'non_retryable', errorCode: i % 3 ? '23514' : '23505', message: `row ${i}`, attempts: 1, firstFailedAt: at, lastFailedAt: at, sourceJobId: `${i}`, replays: 0 };
 }
 
-async function dlqWith(count: number, pageSize: number) {
-  const prefix = uniquePrefix('dlqpage');
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const dlq = new DeadLetterQueue('paged', redis, prefix, { pageSize });
-  defer(async () => {
-    await dlq.close();
-    redis.disconnect();
-    await deletePrefix(prefix);
-  });
+async function dlqWith(backend: QueueBackend, count: number, pageSize: number) {
+  const at = await openSpace(backend, 'dlqpage', defer);
+  const dlq = new DeadLetterQueue('paged', at.client(), at.prefix, { pageSize });
+  defer(() => dlq.close());
   await dlq.add(Array.from({ length: count }, (_, i) => ({ entry: entry(i), key: `${i}_0` })));
-  return { dlq, prefix };
+  return { dlq, prefix: at.prefix };
 }
 
-describe('DLQ tools walk the queue in bounded pages', () => {
-  it('streams 200,000 entries with flat heap and progress that reaches the total (1,000,000 in test/chaos/dlq-scale)', async () => {
-    await checkDlqStreamsFlat(200_000);
+/** Entries streamed, and addBulk calls in flight filling them (see checkDlqStreamsFlat): PostgreSQL fills one call at a time, so fewer. */
+const STREAMED = { redis: { count: 200_000, lanes: 8 }, postgres: { count: 50_000, lanes: 1 } } as const;
+
+describe.each(QUEUE_BACKENDS)('DLQ tools walk the queue in bounded pages on $name', (backend) => {
+  it(`streams ${STREAMED[backend.name].count.toLocaleString('en')} entries with flat heap and progress that reaches the total (1,000,000 on Redis in test/chaos/dlq-scale)`, async () => {
+    const at = await openSpace(backend, 'dlqscale', defer);
+    const { count, lanes } = STREAMED[backend.name];
+    await checkDlqStreamsFlat(count, 64, { client: at.client(), prefix: at.prefix, lanes });
   }, 240_000);
 
   it('purges a filtered selection spread over many pages without skipping entries behind the removed ones', async () => {
-    const { dlq } = await dlqWith(103, 7);
+    const { dlq } = await dlqWith(backend, 103, 7);
     const progress: Array<[number, number]> = [];
     const result = await dlq.purge({ filter: { class: 'non_retryable' }, onProgress: (done, total) => progress.push([done, total]) });
     expect(result).toEqual({ selected: 51, done: 51, skipped: 0 });
@@ -44,7 +44,7 @@ describe('DLQ tools walk the queue in bounded pages', () => {
   });
 
   it('replays everything page by page, honours limit, and a dry run only counts', async () => {
-    const { dlq } = await dlqWith(40, 6);
+    const { dlq } = await dlqWith(backend, 40, 6);
     expect(await dlq.replay({ dryRun: true })).toEqual({ selected: 40, done: 0, skipped: 0, dropped: 0, refused: 0, stale: 0, refusals: [], failedAgain: 0, failedAgainIds: [] });
     expect(await dlq.count()).toBe(40);
     const limited: Array<[number, number]> = [];
@@ -56,7 +56,7 @@ describe('DLQ tools walk the queue in bounded pages', () => {
   });
 
   it('lists oldest first across pages, with filters and limit', async () => {
-    const { dlq } = await dlqWith(30, 4);
+    const { dlq } = await dlqWith(backend, 30, 4);
     const ids: string[] = [];
     for await (const record of dlq.entries({ filter: { errorCode: '23505' }, limit: 5 })) ids.push(record.id);
     expect(ids).toEqual(['d_0_0', 'd_3_0', 'd_6_0', 'd_9_0', 'd_12_0']);

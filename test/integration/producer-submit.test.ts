@@ -1,28 +1,13 @@
-import { Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+// Producer.submit on both queue backends (Redis, and PostgreSQL through BullMQ's PostgreSQL backend).
+import { describe, expect, it } from 'vitest';
 import { AbortedError, Producer, QueueUnavailableError, Request, SQLSchema, Schema, ValidationError, type ValidationKind } from '../../src/index.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import { queueKeyPrefix } from '../../src/queue/queue-names.js';
+import { openQueue } from '../../src/queue/open-queue.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
 
 const users = SQLSchema('users', 'update', { id: 'int64', name: 'string', nickname: 'string?' });
 const other = Schema('other', ['a']);
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function setup(packing: false | { maxRequestsPerJob: number; lingerMs: number } = false) {
-  const prefix = uniquePrefix('prod');
-  const producer = new Producer({ connection: REDIS_URL, schemas: [users], prefix, maxPayloadBytes: 1000, packing });
-  const queue = new Queue('users', { connection: { url: REDIS_URL }, prefix: queueKeyPrefix(prefix, 'users') });
-  cleanups.push(async () => {
-    await producer.close();
-    await queue.close();
-    await deletePrefix(prefix);
-  });
-  const jobs = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
-  return { producer, queue, jobs };
-}
+const defer = useCleanups();
 
 async function kindOf(p: Promise<unknown>): Promise<ValidationKind | 'aborted' | 'ok'> {
   try {
@@ -35,9 +20,21 @@ async function kindOf(p: Promise<unknown>): Promise<ValidationKind | 'aborted' |
   }
 }
 
-describe('Producer.submit validation (nothing enqueued on bad input)', () => {
+describe.each(QUEUE_BACKENDS)('Producer.submit on $name', (backend) => {
+  async function setup(packing: false | { maxRequestsPerJob: number; lingerMs: number } = false) {
+    const at = await openSpace(backend, 'prod', defer);
+    const producer = new Producer({ connection: at.connection, schemas: [users], prefix: at.prefix, maxPayloadBytes: 1000, packing });
+    const queue = openQueue('users', at.client(), at.prefix);
+    defer(async () => {
+      await producer.close();
+      await queue.close();
+    });
+    const jobs = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
+    return { at, producer, queue, jobs };
+  }
+
   it('gives each kind of bad input its own clear error and enqueues nothing', async () => {
-    const { producer, jobs } = setup();
+    const { producer, jobs } = await setup();
     const aborted = AbortSignal.abort();
     expect(await kindOf(producer.submit('nope', { id: 1n }))).toBe('unknown_schema');
     expect(await kindOf(producer.submit(new Request(other).set('a', 1)))).toBe('unknown_schema');
@@ -57,14 +54,14 @@ describe('Producer.submit validation (nothing enqueued on bad input)', () => {
   });
 
   it('deduplicates a repeated submit with the same idempotency key', async () => {
-    const { producer, queue } = setup();
+    const { producer, queue } = await setup();
     for (let i = 0; i < 3; i++) await producer.submit(users, { id: 9n, name: 'z' }, { idempotencyKey: 'order:9' });
     await producer.submit(users, { id: 10n, name: 'y' }, { idempotencyKey: 'order:10' });
     expect(await queue.getWaitingCount()).toBe(2);
   });
 
   it('packs many requests per job and resolves each submit once stored', async () => {
-    const { producer, queue } = setup({ maxRequestsPerJob: 50, lingerMs: 20 });
+    const { producer, queue } = await setup({ maxRequestsPerJob: 50, lingerMs: 20 });
     await Promise.all(Array.from({ length: 120 }, (_, i) => producer.submit(users, { id: BigInt(i), name: `n${i}` })));
     await producer.submitMany(users, Array.from({ length: 100 }, (_, i) => ({ id: BigInt(1000 + i), name: 'm' })));
     const waiting = await queue.getWaiting(0, -1);
@@ -73,12 +70,11 @@ describe('Producer.submit validation (nothing enqueued on bad input)', () => {
     expect(waiting.length).toBeLessThanOrEqual(8);
     expect(Math.max(...waiting.map((j) => (j.data as { rows: unknown[] }).rows.length))).toBeLessThanOrEqual(50);
   });
-});
 
-describe('Producer while Redis is unreachable', () => {
-  it('rejects with QueueUnavailableError instead of hanging', async () => {
-    const producer = new Producer({ connection: 'redis://127.0.0.1:1', schemas: [users], enqueueTimeoutMs: 500 });
-    cleanups.push(() => producer.close());
+  it('rejects with QueueUnavailableError instead of hanging while the store is unreachable', async () => {
+    const { at } = await setup();
+    const producer = new Producer({ connection: at.connectionVia(1), schemas: [users], prefix: at.prefix, enqueueTimeoutMs: 500 }); // nothing listens on port 1
+    defer(() => producer.close());
     const started = Date.now();
     await expect(producer.submit(users, { id: 1n, name: 'a' })).rejects.toBeInstanceOf(QueueUnavailableError);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import type { QueueClient } from '../connection.js';
 import type { DeadLetterEntry } from '../dead-letter-entry.js';
 import type { DeadLetterBulkOptions, DeadLetterBulkResult } from './dead-letter-queue-options.js';
 import { walkPages, type DeadLetterRecord, type WalkSnapshot } from './dead-letter-walk.js';
@@ -13,13 +14,14 @@ export type DeadLetterOutcome = 'done' | 'dropped' | 'gone' | 'locked' | 'refuse
  */
 export async function bulkWalk(
   queue: Queue<DeadLetterEntry>,
+  client: QueueClient,
   pageSize: number,
   options: DeadLetterBulkOptions,
   act: (record: DeadLetterRecord) => Promise<DeadLetterOutcome>,
   preview?: (record: DeadLetterRecord) => Promise<void>,
   snapshot?: WalkSnapshot,
 ): Promise<DeadLetterBulkResult> {
-  const pages = walkPages(queue, pageSize, options, snapshot);
+  const pages = walkPages(queue, client, pageSize, options, snapshot);
   let selected = 0;
   let done = 0;
   let skipped = 0;

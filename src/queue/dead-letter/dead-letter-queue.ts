@@ -88,7 +88,7 @@ export class DeadLetterQueue {
    * for it.
    */
   async *entries(options: DeadLetterScanOptions = {}): AsyncGenerator<DeadLetterRecord, void, undefined> {
-    for await (const page of walkPages(this.queue, this.#pageSize, options)) yield* page;
+    for await (const page of walkPages(this.queue, this.#redis, this.#pageSize, options)) yield* page;
   }
 
   /** Lists entries in the order of {@link entries}, optionally filtered, into one array: for small DLQs; prefer {@link entries}. */
@@ -132,7 +132,7 @@ export class DeadLetterQueue {
         queue: this.queue,
         replayed: (job) => this.#replayed(job),
         requeue: (job, row) => this.requeue(job, row),
-        bulk: (bulkOptions, act, preview, snapshot) => bulkWalk(this.queue, this.#pageSize, bulkOptions, act, preview, snapshot),
+        bulk: (bulkOptions, act, preview, snapshot) => bulkWalk(this.queue, this.#redis, this.#pageSize, bulkOptions, act, preview, snapshot),
       },
       options,
     );
@@ -149,7 +149,7 @@ export class DeadLetterQueue {
 
   /** Deletes entries for good. */
   async purge(options: DeadLetterBulkOptions = {}): Promise<DeadLetterBulkResult> {
-    return bulkWalk(this.queue, this.#pageSize, options, async ({ id }) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
+    return bulkWalk(this.queue, this.#redis, this.#pageSize, options, async ({ id }) => ((await this.queue.remove(id)) === 1 ? 'done' : 'locked'));
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
+import type { QueueClient } from '../connection.js';
 import type { DeadLetterClass, DeadLetterEntry } from '../dead-letter-entry.js';
+import { stateOf } from '../state/state-of.js';
 
 /** Selects DLQ entries; every given field must match. */
 export interface DeadLetterFilter {
@@ -74,7 +76,7 @@ export function replaySnapshot(startedMs = Date.now()): { snapshot: WalkSnapshot
  * oldest first. The value given to `next()` is how many entries of the yielded page the caller
  * removed: the page offset advances by the entries that stay, so entries an action removes never make the walk skip the ones behind them.
  */
-export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number, options: DeadLetterScanOptions, snapshot?: WalkSnapshot): AsyncGenerator<DeadLetterRecord[], void, number | undefined> {
+export async function* walkPages(queue: Queue<DeadLetterEntry>, client: QueueClient, pageSize: number, options: DeadLetterScanOptions, snapshot?: WalkSnapshot): AsyncGenerator<DeadLetterRecord[], void, number | undefined> {
   const { filter = {}, limit = Number.POSITIVE_INFINITY, onProgress } = options;
   const counts = await queue.getJobCounts(...STATES);
   const inQueue = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -85,7 +87,7 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number
   for (const state of STATES) {
     let offset = 0;
     while (selected < limit) {
-      const jobs = await readPage(queue, state, offset, pageSize);
+      const jobs = await readPage(queue, client, state, offset, pageSize);
       if (jobs.length === 0) break;
       const page: DeadLetterRecord[] = [];
       for (const read of jobs) {
@@ -113,13 +115,15 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, pageSize: number
  * One page of a state, ids and job hashes read by one BullMQ script (`Queue#getJobs` would
  * read every hash a second time). An entry whose data is not an entry reads as undefined.
  */
-async function readPage(queue: Queue<DeadLetterEntry>, state: DeadLetterRecord['state'], offset: number, pageSize: number): Promise<Array<{ record: DeadLetterRecord | undefined; createdMs: number } | undefined>> {
+async function readPage(queue: Queue<DeadLetterEntry>, client: QueueClient, state: DeadLetterRecord['state'], offset: number, pageSize: number): Promise<Array<{ record: DeadLetterRecord | undefined; createdMs: number } | undefined>> {
   const backend = queue.getBackend() as Partial<Pick<ReturnType<Queue['getBackend']>, 'getJobs'>>;
   if (typeof backend.getJobs !== 'function') {
-    // PostgreSQL's backend has no one-script page read; Queue#getJobs reads the page in two
-    // statements there, and its `jsonb` data always parses.
-    const jobs = await queue.getJobs([state], offset, offset + pageSize - 1, true);
-    return jobs.map((job) => ({ record: job.id && job.data !== null && typeof job.data === 'object' ? { id: job.id, state, entry: job.data } : undefined, createdMs: job.timestamp }));
+    // PostgreSQL's backend has no one-script page read, and pages waiting jobs newest first
+    // (see BatchFlowState.waitingPage); Queue#getJobs reads the other states' pages in two
+    // statements there. Its `jsonb` data always parses.
+    const waiting = state === 'waiting' ? await stateOf(client).waitingPage(queue, offset, pageSize) : undefined;
+    const jobs = waiting ?? (await queue.getJobs([state], offset, offset + pageSize - 1, true)).map((job) => ({ id: job.id, data: job.data as unknown, timestamp: job.timestamp }));
+    return jobs.map((job) => ({ record: job.id && job.data !== null && typeof job.data === 'object' ? { id: job.id, state, entry: job.data as DeadLetterEntry } : undefined, createdMs: job.timestamp }));
   }
   const [jobs = []] = await backend.getJobs([state], offset, offset + pageSize - 1, true);
   return jobs.map(([id, fields]) => {

@@ -26,6 +26,13 @@ export interface DiscoveredSchema {
   readonly partitions: number;
 }
 
+/** A waiting job as a page of {@link BatchFlowState.waitingPage} reads it: its id, data and creation time (ms). */
+export interface WaitingJob {
+  readonly id: string;
+  readonly data: unknown;
+  readonly timestamp: number;
+}
+
 /** The fields of a stored job as they are, for one whose data BullMQ cannot parse (Redis only: PostgreSQL stores `jsonb`). */
 export type RawJobFields = Readonly<Record<string, string | undefined>>;
 
@@ -49,6 +56,13 @@ export interface BatchFlowState extends LayoutRegistry {
   discoverSchemas(prefix: string): Promise<DiscoveredSchema[]>;
   /** A stored job's fields as they are, for a job whose data is not JSON; undefined where that cannot happen. */
   readRawJob(queue: Queue, id: string): Promise<RawJobFields | undefined>;
+  /**
+   * Up to `count` of `queue`'s waiting jobs, oldest first, from `offset`; undefined where BullMQ's
+   * `getJobs(['waiting'], start, end, true)` pages them so itself (Redis). BullMQ 6.7's PostgreSQL
+   * backend does not: its `get_range` slices waiting jobs newest first and the getter then reverses
+   * the slice, so page 0 held the newest jobs, and a walk of the oldest first began at the newest.
+   */
+  waitingPage(queue: Queue, offset: number, count: number): Promise<WaitingJob[] | undefined>;
   /** Whether DLQ job `job` of `dlq` was already re-enqueued by a replay (marked by {@link enqueueReplay}). */
   isReplayed(dlq: Queue, job: Job): Promise<boolean>;
   /**

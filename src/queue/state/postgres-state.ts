@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { PostgresQueueClient } from '../postgres-queue-client.js';
 import { deadLetterQueueName } from '../queue-names.js';
-import type { BatchFlowState, DiscoveredSchema, PublishedHealth } from './batchflow-state.js';
+import type { BatchFlowState, DiscoveredSchema, PublishedHealth, WaitingJob } from './batchflow-state.js';
 import { schemasOfQueues } from './redis-state.js';
 
 /** Queue names BatchFlow makes (`orders`, `orders#2`, `orders.dlq`): other queues of a shared schema are not schemas. */
@@ -66,6 +66,15 @@ export class PostgresState implements BatchFlowState {
   /** PostgreSQL stores job data as `jsonb`: it is always JSON, so there is nothing raw to read. */
   async readRawJob(): Promise<undefined> {
     return undefined;
+  }
+
+  /** One statement, in BullMQ's FIFO order of waiting jobs (`seq`; prioritized ones are a state of their own there). */
+  async waitingPage(queue: Queue, offset: number, count: number): Promise<WaitingJob[]> {
+    const rows = await this.#client.query<{ id: string; data: unknown; added_at_ms: string }>(
+      `SELECT id, data, added_at_ms FROM ${this.#s}.job WHERE queue = $1 AND state = 'waiting' AND priority = 0 ORDER BY seq OFFSET $2 LIMIT $3`,
+      [queue.name, offset, count],
+    );
+    return rows.map((row) => ({ id: row.id, data: row.data, timestamp: Number(row.added_at_ms) }));
   }
 
   async isReplayed(dlq: Queue, job: Job): Promise<boolean> {

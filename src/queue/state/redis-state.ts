@@ -87,6 +87,11 @@ export class RedisState implements BatchFlowState {
     return this.redis.hgetall(queue.toKey(id));
   }
 
+  /** BullMQ pages a Redis list oldest first itself (`LRANGE` from the tail). */
+  async waitingPage(): Promise<undefined> {
+    return undefined;
+  }
+
   async isReplayed(dlq: Queue, job: Job): Promise<boolean> {
     return (await this.redis.hexists(dlq.toKey(job.id as string), REPLAYED_FIELD)) === 1;
   }
