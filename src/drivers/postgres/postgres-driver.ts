@@ -3,7 +3,7 @@ import type { BatchExecutor } from '../../core/batch-executor.js';
 import type { Request } from '../../core/request.js';
 import type { Schema, SQLSchema } from '../../core/schema.js';
 import { SinkError } from '../../errors/sink-error.js';
-import { readBatch, toColumns } from '../sql/batch-rows.js';
+import { readBatch } from '../sql/batch-rows.js';
 import { requireSqlSchema } from '../sql/batch-guard.js';
 import { chunkRangesByBytes } from '../sql/chunk.js';
 import { POSTGRES_MAX_STATEMENT_BYTES, refuseOversizedFields } from './field-limit.js';
@@ -26,7 +26,7 @@ import {
   elementTypeForCatalogType,
   POSTGRES_COLUMN_TYPES_SQL,
 } from './statement-builder.js';
-import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
+import { postgresArrayLiterals } from './array-literal.js';
 import { splitOperations } from '../sql/delete-rows.js';
 import { deletePostgresKeys, guardPostgresUpserts, lockPostgresKeys } from './delete-keys.js';
 import { keepsTombstones, TombstoneKeeper } from '../sql/tombstone-keeper.js';
@@ -239,7 +239,8 @@ export class PostgresDriver implements BatchExecutor {
       for (const { start, end } of chunkRangesByBytes(rows, rowByRow ? 1 : this.#options.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
         checkpoint();
         // Sent, not awaited, on a pipelined client: BEGIN and every chunk go out without waiting for a round trip each.
-        await send(text, columnDatesAsText(sql, toColumns(rows.slice(start, end), sql.columns.length), postgresUtcText));
+        // Each column as one array literal, written here (see postgresArrayLiterals): not JS arrays for node-postgres to convert.
+        await send(text, postgresArrayLiterals(sql, rows, start, end));
       }
       // An upsert older than its key's tombstone (a late redelivery of a write the delete overtook) is undone.
       await guardPostgresUpserts(context, rows);
