@@ -53,7 +53,8 @@ function anyElement(value: unknown): string {
     default:
       if (value instanceof Date) return quoted(postgresUtcText(value));
       if (ArrayBuffer.isView(value)) return byteaElement(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-      // Not a request Value; kept as node-postgres would send it: nested arrays as sub-arrays, objects as JSON.
+      // Never a request Value (requests are validated); written as node-postgres writes them: nested
+      // arrays as sub-arrays, other objects as JSON (without its `toPostgres` hook).
       if (Array.isArray(value)) return arrayLiteral(value);
       return quoted(JSON.stringify(value));
   }
