@@ -1,6 +1,5 @@
 import type { Value } from '../../core/column-type.js';
 import type { SQLSchema } from '../../core/schema.js';
-import { toColumns } from '../sql/batch-rows.js';
 import { chunkRangesByBytes } from '../sql/chunk.js';
 import { splitOperations } from '../sql/delete-rows.js';
 import { inDatabaseKeyOrder, keyIndexesOf, lastRowPerDatabaseKey } from '../sql/key-order.js';
@@ -8,7 +7,7 @@ import type { LedgerBatch } from '../sql/ledger.js';
 import { lastRowPerKey, newestRowsIfVersioned } from '../sql/row-key.js';
 import type { TombstoneKeeper } from '../sql/tombstone-keeper.js';
 import type { TransactionBody } from '../sql/transaction.js';
-import { columnDatesAsText, postgresUtcText } from '../sql/utc-time-text.js';
+import { postgresArrayLiterals } from './array-literal.js';
 import type { CatalogElementTypes } from './catalog-element-types.js';
 import { deletePostgresKeys, guardPostgresUpserts, lockPostgresKeys } from './delete-keys.js';
 import { POSTGRES_MAX_STATEMENT_BYTES, refuseOversizedFields } from './field-limit.js';
@@ -77,7 +76,8 @@ export function postgresBatchBody(state: PostgresWriteState, batch: PostgresBatc
     for (const { start, end } of chunkRangesByBytes(rows, rowByRow ? 1 : state.maxRowsPerStatement, POSTGRES_MAX_STATEMENT_BYTES)) {
       checkpoint();
       // Sent, not awaited, on a pipelined client: BEGIN and every chunk go out without waiting for a round trip each.
-      await send(text, columnDatesAsText(sql, toColumns(rows.slice(start, end), sql.columns.length), postgresUtcText));
+      // Each column as one array literal, written here (see postgresArrayLiterals): not JS arrays for node-postgres to convert.
+      await send(text, postgresArrayLiterals(sql, rows, start, end));
     }
     // An upsert older than its key's tombstone (a late redelivery of a write the delete overtook) is undone.
     await guardPostgresUpserts(context, rows);
