@@ -18,7 +18,7 @@ function urlKey(type: string): string {
 }
 
 /** Scenarios `--scenarios` can pick (the RSS run has its own flag, `--rss`). */
-export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster', 'hot-keys', 'deletes', 'tracing', 'pg-queue', 'pg-queue-naive', 'schemas', 'network', 'wide'] as const;
+export const SCENARIO_NAMES = ['bullmq-noop', 'raw', 'naive', 'defaults', 'drain', 'flood', 'batchflow-one-job', 'batchflow-packing', 'exactly-once', 'latency', 'latency-sequential', 'flush-sweep', 'cluster', 'hot-keys', 'deletes', 'tracing', 'pg-queue', 'pg-queue-drain', 'pg-queue-naive', 'schemas', 'network', 'wide'] as const;
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 /**

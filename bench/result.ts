@@ -17,6 +17,7 @@ export type ScenarioKind =
   | 'latency' // BatchFlow, paced producer at half the one-job throughput
   | 'defaults' // BatchFlow with nothing tuned (adaptive packing), 64 concurrent single submits: the headline
   | 'pg-queue' // the defaults scenario with the queues on PostgreSQL (BullMQ's PostgreSQL backend), postgres sink
+  | 'pg-queue-drain' // the drain scenario with the queues on PostgreSQL, postgres sink
   | 'pg-queue-naive' // naive worker (one INSERT per job) on the same PostgreSQL queue
   | 'drain' // default consumer draining a queue filled beforehand, alone
   | 'flood' // default producer at full speed while the default consumer drains

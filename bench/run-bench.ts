@@ -15,7 +15,7 @@ import { runNaiveWorker } from './scenarios/naive-worker.js';
 import { runRawCeiling } from './scenarios/raw-ceiling.js';
 import { runRssGrowth } from './scenarios/rss-growth.js';
 import { runDefaults, runDrain, runFlood } from './scenarios/defaults.js';
-import { runPgQueue, runPgQueueNaive } from './scenarios/pg-queue.js';
+import { runPgQueue, runPgQueueDrain, runPgQueueNaive } from './scenarios/pg-queue.js';
 import { runSequentialLatency } from './scenarios/sequential-latency.js';
 import { runExactlyOnce } from './scenarios/exactly-once.js';
 import { findSink } from '../src/drivers/registry.js';
@@ -119,6 +119,7 @@ async function runSink(ctx: BenchContext, sink: BenchSink, attempt: Attempt): Pr
     await attempt('pg-queue-naive', sink.name, () => runPgQueueNaive(ctx, sink));
   }
   await attempt('drain', sink.name, () => runDrain(ctx, sink));
+  if (sink.name === 'postgres') await attempt('pg-queue-drain', sink.name, () => runPgQueueDrain(ctx, sink));
   await attempt('flood', sink.name, () => runFlood(ctx, sink));
   const oneJob = await attempt('batchflow-one-job', sink.name, () => runBatchflowE2E(ctx, sink, false));
   await attempt('batchflow-packing', sink.name, () => runBatchflowE2E(ctx, sink, ctx.options.packing));

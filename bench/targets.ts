@@ -33,6 +33,7 @@ export function judgeTargets(scenarios: readonly ScenarioResult[], options: Benc
     if (sink === 'postgres') {
       const pgQueue = find('pg-queue', sink);
       judge('queues on PostgreSQL vs queues on Redis, defaults end to end', sink, ratio(pgQueue, defaults), false, 0.5, 'rows/s ratio of pg-queue over defaults of the same run (64 concurrent submit() calls, nothing tuned)');
+      judge('queues on PostgreSQL vs queues on Redis, drain', sink, ratio(find('pg-queue-drain', sink), drain), false, 0.5, 'rows/s ratio of pg-queue-drain over drain of the same run (queue filled first, a default consumer alone)');
       judge('queues on PostgreSQL: defaults vs naive worker on the same PG queue', sink, ratio(pgQueue, find('pg-queue-naive', sink)), false, 5, 'rows/s ratio; naive: BullMQ Worker, one INSERT per job, concurrency 50');
     }
     if (sink === 'postgres' || sink === 'mysql') judge('drain vs raw DB ceiling (c)', sink, ratio(drain, raw), false, 0.8, 'rows/s ratio; the default consumer alone on a filled queue');

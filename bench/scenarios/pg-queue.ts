@@ -18,7 +18,7 @@ const NAIVE_CONCURRENCY = 50;
  * table: the one-dependency deployment. Each scenario gets its own queue schema, migrated before
  * the clock starts (as `batchflow migrate` or a worker's start would) and dropped afterwards.
  */
-async function withQueueSchema<T>(ctx: BenchContext, kind: 'pg-queue' | 'pg-queue-naive', run: (queue: { url: string; schema: string }) => Promise<T>): Promise<T> {
+async function withQueueSchema<T>(ctx: BenchContext, kind: 'pg-queue' | 'pg-queue-drain' | 'pg-queue-naive', run: (queue: { url: string; schema: string }) => Promise<T>): Promise<T> {
   const url = ctx.urls.sinkUrls.postgres;
   if (!url) throw new Error('the pg-queue scenarios need the postgres sink URL (--postgres-url)');
   const schema = `${scenarioNames(ctx, 'postgres', kind).target}_q`;
@@ -52,6 +52,35 @@ export async function runPgQueue(ctx: BenchContext, sink: BenchSink): Promise<Sc
         const producer = new Producer({ connection, schemas: [schema], prefix });
         return { run: () => pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target))), close: () => producer.close() };
       },
+    });
+    return result;
+  });
+}
+
+/**
+ * The drain scenario with the queues on PostgreSQL: a default Producer fills the queue first
+ * (`submitMany`, full speed), then a default consumer drains it alone; beside the Redis-queue
+ * `drain` row of the same run.
+ */
+export async function runPgQueueDrain(ctx: BenchContext, sink: BenchSink): Promise<ScenarioResult> {
+  const rows = ctx.options.rows;
+  return withQueueSchema(ctx, 'pg-queue-drain', async (queue) => {
+    const connection = { postgres: queue.url, schema: queue.schema };
+    const { result } = await runQueueScenario(ctx, {
+      kind: 'pg-queue-drain',
+      sink,
+      description: 'queues on PostgreSQL, drain: queue filled first by a default Producer (submitMany, full speed), then a default BatchConsumer alone; timed from its start to the last commit',
+      rows,
+      consumer: { ...DEFAULT_CONSUMER, queuePostgres: queue },
+      producer: (target, prefix) => {
+        const schema = sink.schema(target);
+        const producer = new Producer({ connection, schemas: [schema], prefix });
+        return {
+          run: () => pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) => producer.submitMany(schema, makeRows(first, count).map((row) => sink.toRequestRow(row, target)))),
+          close: () => producer.close(),
+        };
+      },
+      fillFirst: true,
     });
     return result;
   });

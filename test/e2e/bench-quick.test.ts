@@ -16,8 +16,8 @@ const HOT_KEY_SINKS: readonly string[] = ['postgres', 'mysql'];
 const HOT_KEY_RUNS = ['hot-keys', 'hot-keys', 'hot-keys'] as const;
 /** Through the delay proxy (raw, naive, defaults, drain) and the wide rows (raw, drain), on the sinks with a server. */
 const NETWORK_RUNS = ['network', 'network', 'network', 'network', 'wide', 'wide'] as const;
-/** The queues on PostgreSQL (BatchFlow and the naive worker), on the postgres sink only. */
-const PG_QUEUE_RUNS = ['pg-queue', 'pg-queue-naive'] as const;
+/** The queues on PostgreSQL (BatchFlow end to end and drain, and the naive worker), on the postgres sink only. */
+const PG_QUEUE_RUNS = ['pg-queue', 'pg-queue-drain', 'pg-queue-naive'] as const;
 const MAIN = new URL('../../dist/bench/main.js', import.meta.url).pathname;
 
 let out: string | undefined;
