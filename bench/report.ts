@@ -32,7 +32,7 @@ function scenarioRow(s: ScenarioResult): string[] {
   const deletes = s.deletes ? `${s.deletes.mix}, ${int(s.deletes.deletes)} deletes${s.deletes.ratioToUpserts === undefined ? '' : `, ${s.deletes.ratioToUpserts.toFixed(2)}× the upsert-only rate`}` : '';
   const t = s.tracing;
   const tracing = t
-    ? `tracing off ${int(t.offRowsPerSecond)} rows/s (${t.offOtelModulesLoaded} @opentelemetry modules loaded), api absent ${int(t.absentRowsPerSecond)}, on ${int(t.onRowsPerSecond)} (${((1 - t.onRowsPerSecond / t.offRowsPerSecond) * 100).toFixed(1)}% slower, ${int(t.onSpans)} spans); medians of ${t.rounds} round(s): ${t.runs.map((r) => `${r.mode} ${int(r.rowsPerSecond)}`).join(', ')}`
+    ? `tracing off ${int(t.offRowsPerSecond)} rows/s (${t.offOtelModulesLoaded} @opentelemetry modules loaded), api absent ${int(t.absentRowsPerSecond)}, on ${int(t.onRowsPerSecond)} (${((1 - t.onRowsPerSecond / t.offRowsPerSecond) * 100).toFixed(1)}% slower, ${int(t.onSpans)} spans); CPU µs/row off ${t.offCpuMicrosPerRow.toFixed(2)}, absent ${t.absentCpuMicrosPerRow.toFixed(2)}, on ${t.onCpuMicrosPerRow.toFixed(2)}; medians of ${t.rounds} round(s), rows/s and CPU µs/row: ${t.runs.map((r) => `${r.mode} ${int(r.rowsPerSecond)} (${r.cpuMicrosPerRow.toFixed(1)})`).join(', ')}`
     : '';
   const sc = s.schemas;
   const schemas = sc

@@ -30,6 +30,8 @@ export interface TracingRun {
   readonly rows: number;
   readonly seconds: number;
   readonly rowsPerSecond: number;
+  /** CPU (user + system) of this process, which runs the producer and the consumer, per row: less at the mercy of the machine's other work than the rate. */
+  readonly cpuMicrosPerRow: number;
   readonly otelModulesLoaded: number;
   readonly spans: number;
 }
@@ -77,6 +79,7 @@ async function run(mode: TracingMode, rows: number, redisUrl: string, prefix: st
   });
   await consumer.waitUntilReady();
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const submits: Array<Promise<void>> = [];
   for (let i = 0; i < rows; i += 100) {
     const chunk = Array.from({ length: Math.min(100, rows - i) }, (_, j) => ({ id: BigInt(i + j), label: `row ${i + j}` }));
@@ -87,6 +90,7 @@ async function run(mode: TracingMode, rows: number, redisUrl: string, prefix: st
   await Promise.all(submits);
   await done;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   await producer.close();
   await consumer.close();
   await driver.close();
@@ -100,7 +104,7 @@ async function run(mode: TracingMode, rows: number, redisUrl: string, prefix: st
   }
   redis.disconnect();
   const otelModulesLoaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@opentelemetry')).length;
-  return { mode, rows, seconds, rowsPerSecond: Math.round(rows / seconds), otelModulesLoaded, spans: (await app?.spans()) ?? 0 };
+  return { mode, rows, seconds, rowsPerSecond: Math.round(rows / seconds), cpuMicrosPerRow: (cpu.user + cpu.system) / rows, otelModulesLoaded, spans: (await app?.spans()) ?? 0 };
 }
 
 const [mode, rows, redisUrl, prefix] = process.argv.slice(2);

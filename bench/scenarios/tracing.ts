@@ -9,7 +9,7 @@ import type { ScenarioResult } from '../result.js';
  * in fresh processes, the modes of `bench/child/tracing-child.ts` taking turns within each round
  * (the order rotating between rounds), so neither warms another up. Medians of the rounds.
  */
-export const TRACING_BENCH = Object.freeze({ maxRows: 100_000, rounds: 3, quickRounds: 1 });
+export const TRACING_BENCH = Object.freeze({ maxRows: 100_000, rounds: 5, quickRounds: 1 });
 
 /** The tracing scenario's figures, per mode. */
 export interface TracingMeasurements {
@@ -18,12 +18,16 @@ export interface TracingMeasurements {
   readonly absentRowsPerSecond: number;
   readonly offRowsPerSecond: number;
   readonly onRowsPerSecond: number;
+  /** Median CPU µs per row of each mode's process (producer and consumer): what the off-vs-absent target judges. */
+  readonly absentCpuMicrosPerRow: number;
+  readonly offCpuMicrosPerRow: number;
+  readonly onCpuMicrosPerRow: number;
   /** `@opentelemetry` modules the `off` runs loaded (the most of any round): must be 0. */
   readonly offOtelModulesLoaded: number;
   /** Spans the `on` runs exported (the fewest of any round). */
   readonly onSpans: number;
   /** Every run's rate, in the order they ran: the spread the medians hide. */
-  readonly runs: ReadonlyArray<{ readonly mode: TracingMode; readonly rowsPerSecond: number }>;
+  readonly runs: ReadonlyArray<{ readonly mode: TracingMode; readonly rowsPerSecond: number; readonly cpuMicrosPerRow: number }>;
 }
 
 const CHILD = fileURLToPath(new URL('../child/tracing-child.js', import.meta.url));
@@ -42,8 +46,8 @@ export async function runTracing(ctx: BenchContext): Promise<ScenarioResult> {
     }
   }
   const of = (mode: TracingMode) => runs.filter((r) => r.mode === mode);
-  const median = (mode: TracingMode) => {
-    const sorted = of(mode).map((r) => r.rowsPerSecond).sort((a, b) => a - b);
+  const median = (mode: TracingMode, field: 'rowsPerSecond' | 'cpuMicrosPerRow' = 'rowsPerSecond') => {
+    const sorted = of(mode).map((r) => r[field]).sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] ?? 0;
   };
   const off = of('off');
@@ -62,9 +66,12 @@ export async function runTracing(ctx: BenchContext): Promise<ScenarioResult> {
       absentRowsPerSecond: median('absent'),
       offRowsPerSecond: offRate,
       onRowsPerSecond: median('on'),
+      absentCpuMicrosPerRow: median('absent', 'cpuMicrosPerRow'),
+      offCpuMicrosPerRow: median('off', 'cpuMicrosPerRow'),
+      onCpuMicrosPerRow: median('on', 'cpuMicrosPerRow'),
       offOtelModulesLoaded: Math.max(...off.map((r) => r.otelModulesLoaded)),
       onSpans: Math.min(...of('on').map((r) => r.spans)),
-      runs: runs.map(({ mode, rowsPerSecond }) => ({ mode, rowsPerSecond })),
+      runs: runs.map(({ mode, rowsPerSecond, cpuMicrosPerRow }) => ({ mode, rowsPerSecond, cpuMicrosPerRow })),
     },
   };
 }
