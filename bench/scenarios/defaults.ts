@@ -1,4 +1,5 @@
 import { Producer, type Schema } from '../../src/index.js';
+import type { QueueConnection } from '../../src/queue/connection.js';
 import type { BenchContext } from '../context.js';
 import { pump, PRODUCER_SHAPE } from '../pump.js';
 import { makeRow, makeRows } from '../rows.js';
@@ -9,10 +10,13 @@ import { runQueueScenario, type ScenarioProducer } from './queue-run.js';
 /** Concurrent single `submit()` calls of the defaults scenario: an app with that many request handlers. */
 export const DEFAULTS_SUBMITTERS = 64;
 
-/** The Producer a new user writes: `new Producer({ connection, schemas })` (plus the run's prefix, for isolation). */
-function defaultProducer(ctx: BenchContext, sink: BenchSink, target: string, prefix: string, run: (producer: Producer, schema: Schema) => Promise<void>): ScenarioProducer {
+/**
+ * The Producer a new user writes: `new Producer({ connection, schemas })` (plus the run's prefix, for
+ * isolation); `connection` is the run's Redis unless a scenario puts the queues elsewhere (PostgreSQL).
+ */
+function defaultProducer(ctx: BenchContext, sink: BenchSink, target: string, prefix: string, run: (producer: Producer, schema: Schema) => Promise<void>, connection: QueueConnection = ctx.urls.redisUrl): ScenarioProducer {
   const schema = sink.schema(target);
-  const producer = new Producer({ connection: ctx.urls.redisUrl, schemas: [schema], prefix });
+  const producer = new Producer({ connection, schemas: [schema], prefix });
   return { run: () => run(producer, schema), close: () => producer.close() };
 }
 
@@ -32,21 +36,30 @@ export async function runDefaults(ctx: BenchContext, sink: BenchSink): Promise<S
     description: `defaults, nothing tuned: ${DEFAULTS_SUBMITTERS} concurrent single submit() calls into new Producer({ connection, schemas }), new BatchConsumer({ connection, schema, executor })`,
     rows,
     consumer: DEFAULT_CONSUMER,
-    producer: (target, prefix) =>
-      defaultProducer(ctx, sink, target, prefix, (producer, schema) => {
-        return pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target)));
-      }),
+    producer: concurrentSubmits(ctx, sink, rows),
   });
   return result;
 }
 
-/** `submitMany` at full speed (1,000-row chunks, 4 in flight) through a default Producer. */
-export function fullSpeed(ctx: BenchContext, sink: BenchSink, rows: number) {
+/** `DEFAULTS_SUBMITTERS` concurrent single `submit()` calls through a default Producer on `connection`. */
+export function concurrentSubmits(ctx: BenchContext, sink: BenchSink, rows: number, connection?: QueueConnection) {
   return (target: string, prefix: string) =>
-    defaultProducer(ctx, sink, target, prefix, (producer, schema) =>
-      pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) =>
-        producer.submitMany(schema, makeRows(first, count).map((row) => sink.toRequestRow(row, target))),
-      ),
+    defaultProducer(ctx, sink, target, prefix, (producer, schema) => pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target))), connection);
+}
+
+/** `submitMany` at full speed (1,000-row chunks, 4 in flight) through a default Producer on `connection`. */
+export function fullSpeed(ctx: BenchContext, sink: BenchSink, rows: number, connection?: QueueConnection) {
+  return (target: string, prefix: string) =>
+    defaultProducer(
+      ctx,
+      sink,
+      target,
+      prefix,
+      (producer, schema) =>
+        pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) =>
+          producer.submitMany(schema, makeRows(first, count).map((row) => sink.toRequestRow(row, target))),
+        ),
+      connection,
     );
 }
 

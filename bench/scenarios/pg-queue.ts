@@ -1,13 +1,13 @@
 import { createPostgresBackend, Queue } from 'bullmq';
 import pg from 'pg';
-import { Producer, migrateQueueSchema } from '../../src/index.js';
+import { migrateQueueSchema } from '../../src/index.js';
 import { scenarioNames, type BenchContext } from '../context.js';
 import { pump, PRODUCER_SHAPE } from '../pump.js';
-import { makeRow, makeRows } from '../rows.js';
+import { makeRows } from '../rows.js';
 import { NAIVE_MAX_ROWS } from '../options.js';
 import type { ScenarioResult } from '../result.js';
 import type { BenchSink } from '../bench-sinks.js';
-import { DEFAULT_CONSUMER, DEFAULTS_SUBMITTERS } from './defaults.js';
+import { concurrentSubmits, DEFAULT_CONSUMER, DEFAULTS_SUBMITTERS, fullSpeed } from './defaults.js';
 import { runQueueScenario } from './queue-run.js';
 
 /** Worker concurrency of the naive baseline, as in `naive-worker.ts`. */
@@ -47,11 +47,7 @@ export async function runPgQueue(ctx: BenchContext, sink: BenchSink): Promise<Sc
       description: `queues on PostgreSQL (BullMQ's PostgreSQL backend, schema in the target database), defaults: ${DEFAULTS_SUBMITTERS} concurrent single submit() calls into new Producer({ connection: { postgres }, schemas }), new BatchConsumer({ connection: { postgres }, schema, executor })`,
       rows,
       consumer: { ...DEFAULT_CONSUMER, queuePostgres: queue },
-      producer: (target, prefix) => {
-        const schema = sink.schema(target);
-        const producer = new Producer({ connection, schemas: [schema], prefix });
-        return { run: () => pump(rows, 1, DEFAULTS_SUBMITTERS, (first) => producer.submit(schema, sink.toRequestRow(makeRow(first), target))), close: () => producer.close() };
-      },
+      producer: concurrentSubmits(ctx, sink, rows, connection),
     });
     return result;
   });
@@ -72,14 +68,7 @@ export async function runPgQueueDrain(ctx: BenchContext, sink: BenchSink): Promi
       description: 'queues on PostgreSQL, drain: queue filled first by a default Producer (submitMany, full speed), then a default BatchConsumer alone; timed from its start to the last commit',
       rows,
       consumer: { ...DEFAULT_CONSUMER, queuePostgres: queue },
-      producer: (target, prefix) => {
-        const schema = sink.schema(target);
-        const producer = new Producer({ connection, schemas: [schema], prefix });
-        return {
-          run: () => pump(rows, PRODUCER_SHAPE.chunkRows, PRODUCER_SHAPE.inFlight, (first, count) => producer.submitMany(schema, makeRows(first, count).map((row) => sink.toRequestRow(row, target)))),
-          close: () => producer.close(),
-        };
-      },
+      producer: fullSpeed(ctx, sink, rows, connection),
       fillFirst: true,
     });
     return result;

@@ -86,7 +86,8 @@ export class BatchWriter {
       // So does a lone failure with the code of a storm that cleared during this round (another
       // batch's held rows committed): it may have failed before the fix, so it is tried again.
       const unproven = bad.filter((s) => !s.alone || this.#storms.clearedSince(since, suspectCode(s)));
-      const lone = bad.filter((s) => !unproven.includes(s));
+      const stillSuspect = new Set(unproven);
+      const lone = bad.filter((s) => !stillSuspect.has(s));
       this.#storms.record(committed, lone.map(suspectCode));
       proven.push(...lone.map((s) => ({ index: s.index, error: s.error, attempts: s.calls })));
       if (!storm) {
@@ -98,7 +99,7 @@ export class BatchWriter {
       // A wave that looks like schema drift: hold it like a sick sink instead of draining it into the DLQ.
       stormCode = storm.code;
       // Held with it: whatever is not yet proven either way (kept in the batch's order).
-      pending = partOf(suspects.filter((s) => suspectCode(s) === storm.code || unproven.includes(s)));
+      pending = partOf(suspects.filter((s) => suspectCode(s) === storm.code || stillSuspect.has(s)));
       const message = `dead-letter storm guard: ${storm.failed} of the last ${storm.total} rows failed with ${storm.code}; holding them (the table, not the rows, is likely at fault)`;
       await this.#holdOff({ reason: 'schema', code: storm.code, message }, round, signal);
     }
