@@ -80,5 +80,16 @@ function isEntryPoint(): boolean {
 // Run when executed (also through npm's `batchflow` bin symlink), not when imported.
 if (isEntryPoint()) {
   const outcome = await runCli(process.argv.slice(2));
-  if (outcome !== 'running') process.exit(outcome);
+  if (outcome !== 'running') {
+    // process.exit drops what a pipe has not taken yet (a slow reader of a long `dlq list`
+    // lost its tail), so wait until both streams have handed everything over; exit then,
+    // since clients a command left open must not keep the process alive.
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(outcome);
+  }
+}
+
+/** Resolves once everything written to `stream` before this call has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }

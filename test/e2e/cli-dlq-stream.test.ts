@@ -17,6 +17,7 @@ const prefix = uniquePrefix('clidlqs');
 const configFile = join(dir, 'batchflow.json');
 const env = { REDIS_URL, BATCHFLOW_PREFIX: prefix, PG_URL };
 const cli = (...args: string[]) => runCli(['--config', configFile, ...args], { env, cwd: dir });
+const slowlyReadCli = (...args: string[]) => runCli(['--config', configFile, ...args], { env, cwd: dir, stdoutReadDelayMs: 100 });
 
 function entry(i: number): DeadLetterEntry {
   const at = new Date(Date.UTC(2024, 0, 1, 0, 0, 0, i)).toISOString();
@@ -60,12 +61,21 @@ describe('batchflow dlq streams entries page by page', () => {
     expect(JSON.parse((await cli('dlq', 'list', 'payments', '--json', '--limit', '501')).stdout)).toHaveLength(501);
   });
 
+  it('hands a slow reader every line: the CLI waits for the pipe before it exits', async () => {
+    // 1,234 rows are about 120 KB, more than a pipe holds (64 KB): a CLI that exited with the
+    // rest unwritten (as it once did, seen as a listing cut short under load) loses the tail.
+    const table = await slowlyReadCli('dlq', 'list', 'payments');
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(COUNT + 2);
+    expect(lines.at(-1)).toBe(`${COUNT} entries`);
+  });
+
   it('purges a filtered selection across pages, with progress to the total', async () => {
     const purge = await cli('dlq', 'purge', 'payments', '--yes', '--class', 'queue_failed');
     expect(purge.code).toBe(0);
     expect(purge.stdout).toBe(`purged ${Math.ceil(COUNT / 4)} of ${Math.ceil(COUNT / 4)} selected entries of payments\n`);
     expect(purge.stderr).toMatch(new RegExp(`purge \\[=+\\] 100% \\| ${COUNT}/${COUNT} entries`));
-    // Once seen cut short under heavy load (778 rows, no count line): the exit code and stderr say why, if it recurs.
     const list = await cli('dlq', 'list', 'payments');
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${COUNT - Math.ceil(COUNT / 4)} entries$`, 'm'));

@@ -26,6 +26,12 @@ export interface RunOptions {
   readonly input?: string;
   /** The child is killed with SIGKILL and the call rejects after this long. @defaultValue 60000 */
   readonly timeoutMs?: number;
+  /**
+   * Like a slow reader (a pager, a loaded machine): after each chunk of the child's stdout, the
+   * next is read only this much later, so a child that exits with output not yet in the pipe
+   * loses it. @defaultValue 0 (read at once)
+   */
+  readonly stdoutReadDelayMs?: number;
 }
 
 /** Runs any program to completion, capturing what it printed (npm, tsc, an installed bin). */
@@ -37,6 +43,13 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const readDelayMs = options.stdoutReadDelayMs ?? 0;
+    if (readDelayMs > 0) {
+      child.stdout.on('data', () => {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), readDelayMs);
+      });
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));

@@ -2,9 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterEntry } from '../../src/queue/dead-letter-entry.js';
 import { DeadLetterQueue } from '../../src/queue/dead-letter/dead-letter-queue.js';
+import { DeadLetterWorker } from '../../src/queue/dead-letter/dead-letter-worker.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { checkDlqStreamsFlat } from '../helpers/dlq-scale.js';
 import { QUEUE_BACKENDS, openSpace, type QueueBackend } from '../helpers/queue-backends.js';
+import { waitFor } from '../helpers/redis.js';
 
 const defer = useCleanups();
 
@@ -18,7 +20,7 @@ async function dlqWith(backend: QueueBackend, count: number, pageSize: number) {
   const dlq = new DeadLetterQueue('paged', at.client(), at.prefix, { pageSize });
   defer(() => dlq.close());
   await dlq.add(Array.from({ length: count }, (_, i) => ({ entry: entry(i), key: `${i}_0` })));
-  return { dlq, prefix: at.prefix };
+  return { dlq, prefix: at.prefix, client: at.client() };
 }
 
 /** Entries streamed, and addBulk calls in flight filling them (see checkDlqStreamsFlat): PostgreSQL fills one call at a time, so fewer. */
@@ -61,5 +63,21 @@ describe.each(QUEUE_BACKENDS)('DLQ tools walk the queue in bounded pages on $nam
     for await (const record of dlq.entries({ filter: { errorCode: '23505' }, limit: 5 })) ids.push(record.id);
     expect(ids).toEqual(['d_0_0', 'd_3_0', 'd_6_0', 'd_9_0', 'd_12_0']);
     expect((await dlq.list({ since: new Date(Date.UTC(2024, 0, 1, 0, 0, 25)) })).map((r) => r.entry.request)).toEqual([{ id: 25 }, { id: 26 }, { id: 27 }, { id: 28 }, { id: 29 }]);
+  });
+
+  it('yields an entry once when the DLQ worker parks it while the walk runs', async () => {
+    // Seen in CI: a listing taken while the worker parked entries showed two of them twice,
+    // once waiting and once parked.
+    const { dlq, prefix, client } = await dlqWith(backend, 12, 4);
+    const walk = dlq.entries();
+    const ids: string[] = [];
+    const first = await walk.next();
+    if (!first.done) ids.push(first.value.id);
+    const worker = new DeadLetterWorker(dlq, client, prefix);
+    defer(() => worker.close(true));
+    expect(await waitFor(async () => (await dlq.queue.getJobCounts('failed')).failed === 12)).toBe(true);
+    for await (const record of walk) ids.push(record.id);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids).size).toBe(12);
   });
 });

@@ -47,9 +47,9 @@ export interface WalkSnapshot {
 /**
  * The states walked, in the order entries move through them: a new entry waits, then the DLQ
  * worker parks it (failed). Walking them in that order, an entry parked while the walk runs is
- * met again in a later state (seen twice at worst) instead of being passed in both; in the
- * opposite order, an entry parked after the failed pass and before the waiting one was missed
- * although `count()` had counted it.
+ * met again in a later state (the walk remembers the ids it met before `failed`, and passes it
+ * there) instead of being passed in both; in the opposite order, an entry parked after the
+ * failed pass and before the waiting one was missed although `count()` had counted it.
  */
 const STATES = ['waiting', 'delayed', 'failed'] as const;
 
@@ -84,6 +84,9 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, client: QueueCli
   const total = unfiltered ? Math.min(inQueue, limit) : inQueue;
   let examined = 0;
   let selected = 0;
+  // Ids met while waiting or delayed: few (the DLQ worker parks entries as they come), and what
+  // keeps an entry parked during the walk from being yielded a second time.
+  const metBefore = new Set<string>();
   for (const state of STATES) {
     let offset = 0;
     while (selected < limit) {
@@ -93,6 +96,8 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, client: QueueCli
       for (const read of jobs) {
         if (selected >= limit) break;
         const record = read?.record;
+        if (record && state !== 'failed') metBefore.add(record.id);
+        else if (record && metBefore.has(record.id)) continue;
         if (record && read && snapshot?.later(record, read.createdMs)) {
           snapshot.onLater?.(record);
           continue;
