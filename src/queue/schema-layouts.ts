@@ -1,5 +1,5 @@
 import { MAX_PARTITIONS } from '../core/schema.js';
-import { partitionQueueName, queueName } from './queue-names.js';
+import { PARTITION_SEPARATOR, partitionQueueName, queueName } from './queue-names.js';
 
 /**
  * Every queue a schema's requests can sit in, whatever its `partitions` was when they were
@@ -27,8 +27,22 @@ export interface LayoutRegistry {
 
 /** `names` in partition order (the schema's own queue first), keeping only names of `schema`. */
 export function inPartitionOrder(schema: string, names: readonly string[]): string[] {
-  const order = new Map(candidateQueues(schema).map((name, i) => [name, i]));
-  return names.filter((name) => order.has(name)).sort((a, b) => (order.get(a) as number) - (order.get(b) as number));
+  // Parsed, not looked up among the 257 candidate names: every consumer runs this on each layout check.
+  const positions = names.flatMap((name) => {
+    const position = candidatePosition(schema, name);
+    return position === undefined ? [] : [{ name, position }];
+  });
+  return positions.sort((a, b) => a.position - b.position).map(({ name }) => name);
+}
+
+/** Where `name` stands in {@link candidateQueues}: 0 for the schema's own queue, p + 1 for partition p, undefined for neither. */
+function candidatePosition(schema: string, name: string): number | undefined {
+  if (name === queueName(schema)) return 0;
+  const head = `${schema}${PARTITION_SEPARATOR}`;
+  if (!name.startsWith(head)) return undefined;
+  const digits = name.slice(head.length);
+  const partition = Number(digits);
+  return /^(0|[1-9]\d*)$/.test(digits) && partition < MAX_PARTITIONS ? partition + 1 : undefined;
 }
 
 /** The queues of `schema` recorded in its registry, in partition order (the schema's own queue first). */

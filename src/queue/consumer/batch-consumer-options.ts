@@ -79,7 +79,11 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
   maxStalledCount?: number;
   /** `close()` flushes and commits in-flight batches within this time, then aborts them (their jobs are redelivered). @defaultValue 30000 */
   shutdownTimeoutMs?: number;
-  /** How often queue and DLQ depths are sampled for metrics; 0 disables. @defaultValue 5000 */
+  /**
+   * How often queue and DLQ depths are sampled for `metrics` (only when a reporter is given),
+   * and the consumer's health is published for `batchflow stats`; 0 disables both.
+   * @defaultValue 5000
+   */
   queueDepthIntervalMs?: number;
   /**
    * How often jobs that BullMQ itself failed (attempts or stalls exhausted) are moved from the

@@ -126,6 +126,7 @@ export class BatchConsumer extends EventEmitter<BatchConsumerEvents> {
       dlqs: () => this.dlqs,
       redis: this.#redis,
       metrics: this.#metrics,
+      sampleDepths: o.metrics !== undefined && o.metrics !== noopMetrics,
       retention,
       health: () => this.health,
       committedRows: () => this.#committer.committedRows,

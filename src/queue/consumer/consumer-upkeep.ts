@@ -27,6 +27,8 @@ export interface ConsumerUpkeepOptions {
   /** The process's HTTP endpoint, published with the health. */
   readonly endpoint?: string | undefined;
   readonly metrics: MetricsReporter;
+  /** Whether queue and DLQ depths are sampled into `metrics`: not when the consumer was given no reporter, where they would go nowhere. */
+  readonly sampleDepths: boolean;
   /** On the PostgreSQL queue backend: trims each queue's completed jobs to their count every {@link CompletedRetention.TRIM_INTERVAL_MS}. */
   readonly retention?: CompletedRetention | undefined;
   readonly queueDepthIntervalMs: number;
@@ -61,7 +63,8 @@ export class ConsumerUpkeep {
     // Known from the start, not only after the first interval or breaker change: `stats` shows a live worker at once.
     void this.publishHealth();
     this.#every(o.queueDepthIntervalMs, async () => {
-      await this.#sampleDepth();
+      // With many schemas in one process, this chore is a good part of the idle CPU (issue 21).
+      if (o.sampleDepths) await this.#sampleDepth();
       await this.publishHealth();
     });
     const retention = o.retention;
