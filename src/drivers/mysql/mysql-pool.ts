@@ -1,6 +1,7 @@
 import type mysql from 'mysql2/promise';
 import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
+import { LazyPool } from '../sql/lazy-pool.js';
 import type { SqlSession } from '../sql/transaction.js';
 import type { MySqlDriverOptions, MySqlPoolLike } from './mysql-driver-options.js';
 import { checkSessionTimeZone, MYSQL_SESSION_SETUP_SQL } from './session-time-zone.js';
@@ -23,22 +24,18 @@ type PoolOptions = Pick<MySqlDriverOptions, 'pool' | 'connectionString'> & { rea
  */
 export class MySqlPool {
   readonly #options: PoolOptions;
-  /** The pool batches use: yours, or the driver's own once it is opened. */
-  #pool: MySqlPoolLike | undefined;
-  /** The driver's own pool, created on first use (that is also when `mysql2` is loaded). */
-  #ownedPool: Promise<mysql.Pool> | undefined;
-  #closed = false;
+  readonly #pool: LazyPool<MySqlPoolLike, mysql.Pool>;
   /** Whether a connection of the user's pool was seen to run in UTC (checked once, and on each ping). */
   #userZoneChecked = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
-    this.#pool = options.pool;
+    this.#pool = new LazyPool(SINK, options.pool, () => ownPool(options), (pool) => pool.end());
   }
 
   /** Checks out one connection as a session (on your pool, once its zone is known to be UTC). */
   async acquire(): Promise<SqlSession> {
-    const pool = await this.#open();
+    const pool = await this.#pool.get();
     const connection = await pool.getConnection();
     if (this.#options.pool && !this.#userZoneChecked) {
       try {
@@ -63,45 +60,31 @@ export class MySqlPool {
   }
 
   /** Ends the driver's own pool; a pool you passed in is left open. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const pool = await this.#ownedPool?.catch(() => undefined);
-    await pool?.end();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
+}
 
-  /** The pool to check out from: yours, or the driver's own, created (and `mysql2` loaded) on first use. */
-  async #open(): Promise<MySqlPoolLike> {
-    if (this.#pool) return this.#pool;
-    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
-    const o = this.#options;
-    this.#ownedPool ??= loadClient('mysql2', 'MySqlDriver', () => import('mysql2/promise')).then(({ default: mysql }) => {
-      const pool = mysql.createPool({
-        uri: o.connectionString,
-        connectionLimit: o.poolSize,
-        connectTimeout: o.connectTimeoutMs,
-        // A queue decouples producers from workers, possibly in other time zones: store UTC.
-        timezone: 'Z',
-        supportBigNumbers: true,
-        bigNumberStrings: true,
-      });
-      // Queued on the new connection before anything the driver sends on it. A connection that
-      // cannot be set up is discarded, so the batch fails with reason `connection` and is retried.
-      // The event passes mysql2's callback-style core connection, whatever its typings say.
-      pool.on('connection', (promised) => {
-        const connection = promised as unknown as CoreConnection;
-        connection.query(MYSQL_SESSION_SETUP_SQL, (err) => {
-          if (err) connection.destroy();
-        });
-      });
-      return pool;
+/** The driver's own pool (loading `mysql2`), whose every new connection runs the session setup first. */
+async function ownPool(o: PoolOptions): Promise<mysql.Pool> {
+  const { default: mysql } = await loadClient('mysql2', 'MySqlDriver', () => import('mysql2/promise'));
+  const pool = mysql.createPool({
+    uri: o.connectionString,
+    connectionLimit: o.poolSize,
+    connectTimeout: o.connectTimeoutMs,
+    // A queue decouples producers from workers, possibly in other time zones: store UTC.
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  // Queued on the new connection before anything the driver sends on it. A connection that
+  // cannot be set up is discarded, so the batch fails with reason `connection` and is retried.
+  // The event passes mysql2's callback-style core connection, whatever its typings say.
+  pool.on('connection', (promised) => {
+    const connection = promised as unknown as CoreConnection;
+    connection.query(MYSQL_SESSION_SETUP_SQL, (err) => {
+      if (err) connection.destroy();
     });
-    // A failed load is not cached: installing the package and retrying works without a restart.
-    const pool = await this.#ownedPool.catch((err: unknown) => {
-      this.#ownedPool = undefined;
-      throw err;
-    });
-    if (!this.#closed) this.#pool = pool;
-    return pool;
-  }
+  });
+  return pool;
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { SinkError } from '../../errors/sink-error.js';
 import { loadClient } from '../load-client.js';
+import { LazyPool } from '../sql/lazy-pool.js';
 import type { SqlSession } from '../sql/transaction.js';
 import type { PostgresDriverOptions, PostgresPoolLike } from './postgres-driver-options.js';
 
@@ -14,21 +14,28 @@ type PoolOptions = Pick<PostgresDriverOptions, 'pool' | 'connectionString'> & { 
  * `pg` loaded) on first use and ended on `close()`. Each session is one checked-out client.
  */
 export class PostgresPool {
-  readonly #options: PoolOptions;
-  /** The pool batches use: yours, or the driver's own once it is opened. */
-  #pool: PostgresPoolLike | undefined;
-  /** The driver's own pool, opened on first use (that is also when `pg` is loaded). */
-  #ownedPool: Promise<pg.Pool> | undefined;
-  #closed = false;
+  readonly #pool: LazyPool<PostgresPoolLike, pg.Pool>;
 
   constructor(options: PoolOptions) {
-    this.#options = options;
-    this.#pool = options.pool;
+    const o = options;
+    const create = () =>
+      loadClient('pg', 'PostgresDriver', () => import('pg')).then(({ default: pg }) => {
+        // Pipeline mode: a batch's BEGIN and INSERTs go out back to back, then COMMIT, so a database
+        // across a network costs the batch two round trips, not three (see `runTransaction`).
+        const pool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs, pipeline: true });
+        // An idle client that loses its connection emits 'error' on the pool; unhandled, that
+        // would crash the worker. The next checkout simply gets a fresh connection.
+        pool.on('error', () => undefined);
+        return pool;
+      });
+    this.#pool = new LazyPool(SINK, o.pool, create, async (pool) => {
+      if (!pool.ended) await pool.end();
+    });
   }
 
   /** Checks out one client as a session; its `release` returns it to the pool (or destroys it). */
   async acquire(): Promise<SqlSession> {
-    const client = await (await this.#open()).connect();
+    const client = await (await this.#pool.get()).connect();
     // A connection that dies between two statements emits 'error' on the client; the failing
     // query reports it, so the event only needs a listener to keep the process alive.
     const events = client as Partial<Pick<pg.PoolClient, 'on' | 'off'>>;
@@ -46,32 +53,7 @@ export class PostgresPool {
   }
 
   /** Ends the driver's own pool; a pool you passed in is left open. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const pool = await this.#ownedPool?.catch(() => undefined);
-    if (pool && !pool.ended) await pool.end();
-  }
-
-  /** The pool to check out from: yours, or the driver's own, opened (and `pg` loaded) on first use. */
-  async #open(): Promise<PostgresPoolLike> {
-    if (this.#pool) return this.#pool;
-    if (this.#closed) throw new SinkError('connection', `${SINK}: driver is closed`);
-    const o = this.#options;
-    this.#ownedPool ??= loadClient('pg', 'PostgresDriver', () => import('pg')).then(({ default: pg }) => {
-      // Pipeline mode: a batch's BEGIN and INSERTs go out back to back, then COMMIT, so a database
-      // across a network costs the batch two round trips, not three (see `runTransaction`).
-      const pool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs, pipeline: true });
-      // An idle client that loses its connection emits 'error' on the pool; unhandled, that
-      // would crash the worker. The next checkout simply gets a fresh connection.
-      pool.on('error', () => undefined);
-      return pool;
-    });
-    // A failed load is not cached: installing the package and retrying works without a restart.
-    const pool = await this.#ownedPool.catch((err: unknown) => {
-      this.#ownedPool = undefined;
-      throw err;
-    });
-    if (!this.#closed) this.#pool = pool;
-    return pool;
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
