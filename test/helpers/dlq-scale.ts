@@ -64,8 +64,8 @@ export interface DlqScaleFigures {
 
 /**
  * Fills a DLQ with `count` entries, streams them all through `entries()` while sampling the heap,
- * and asserts that heap use stays within `heapBoundMb` of where it started (half of it once
- * collected), that every entry is seen once in order, and that progress reaches the total.
+ * and asserts that heap use stays within 1.5 × `heapBoundMb` of where it started (half of the bound
+ * once collected), that every entry is seen once in order, and that progress reaches the total.
  * `at`: a queue store of the test's (a client and a prefix it removes itself), else a fresh
  * prefix on the test Redis, removed here. `lanes`: addBulk calls in flight while filling; one
  * Redis connection runs them in the order sent, but on PostgreSQL concurrent transactions would
@@ -106,9 +106,12 @@ export async function checkDlqStreamsFlat(count: number, heapBoundMb = 64, at?: 
     expect(seen).toBe(count);
     expect(ordered).toBe(true);
     expect(lastProgress).toEqual([count, count]);
-    // What the walk retains is the claim (one page); the peak between collections, garbage included, stays bounded too.
+    // What the walk retains is the claim (one page). The peak between collections, garbage
+    // included, stays bounded too, with room for how far the collector lags on a loaded machine
+    // (200,000 entries: 42-51 MB quiet, 77 MB once in a CI rehearsal); a list() that collects
+    // every entry retained +71 MB and peaked at +132 MB there.
     expect(heapGrowthMb).toBeLessThan(heapBoundMb / 2);
-    expect(figures.heapPeakGrowthMb).toBeLessThan(heapBoundMb);
+    expect(figures.heapPeakGrowthMb).toBeLessThan(heapBoundMb * 1.5);
     return figures;
   } finally {
     await dlq.close();

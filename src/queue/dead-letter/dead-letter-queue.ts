@@ -83,7 +83,8 @@ export class DeadLetterQueue {
   /**
    * Streams entries, one page from Redis at a time: those not parked yet (waiting, delayed),
    * then the parked ones, each oldest first. An entry parked while the walk runs is yielded
-   * once; one moved back to waiting meanwhile (a Bull Board retry) may be missed. Removing entries mid-walk is for {@link replay} and {@link purge}, which account
+   * once (of a backlog over 10,000 unparked entries, possibly twice); one moved back to waiting
+   * meanwhile (a Bull Board retry) may be missed. Removing entries mid-walk is for {@link replay} and {@link purge}, which account
    * for it.
    */
   async *entries(options: DeadLetterScanOptions = {}): AsyncGenerator<DeadLetterRecord, void, undefined> {

@@ -46,12 +46,19 @@ export interface WalkSnapshot {
 
 /**
  * The states walked, in the order entries move through them: a new entry waits, then the DLQ
- * worker parks it (failed). Walking them in that order, an entry parked while the walk runs is
- * met again in a later state (the walk remembers the ids it met before `failed`, and passes it
- * there) instead of being passed in both; in the opposite order, an entry parked after the
- * failed pass and before the waiting one was missed although `count()` had counted it.
+ * worker parks it (failed). In that order, an entry parked while the walk runs is not missed: it
+ * is met in a later state, where the walk passes it if it remembers meeting it before (up to
+ * {@link REMEMBERED_BEFORE_FAILED} ids). In the opposite order, an entry parked after the failed
+ * pass and before the waiting one was missed although `count()` had counted it.
  */
 const STATES = ['waiting', 'delayed', 'failed'] as const;
+
+/**
+ * Most ids of waiting and delayed entries a walk remembers (about 1 MB) to pass them in the failed
+ * state if they were parked meanwhile. Beyond it, an entry of a larger backlog that the DLQ worker
+ * parks during the walk may be yielded twice, as before the ids were remembered.
+ */
+const REMEMBERED_BEFORE_FAILED = 10_000;
 
 /**
  * The snapshot a replay walks: the entries there when it began. What this call's own replays send
@@ -84,8 +91,9 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, client: QueueCli
   const total = unfiltered ? Math.min(inQueue, limit) : inQueue;
   let examined = 0;
   let selected = 0;
-  // Ids met while waiting or delayed: few (the DLQ worker parks entries as they come), and what
-  // keeps an entry parked during the walk from being yielded a second time.
+  // Ids met while waiting or delayed, what keeps an entry parked during the walk from being
+  // yielded a second time. Usually few (the DLQ worker parks entries as they come); capped so a
+  // walk over a large unparked backlog keeps its memory flat.
   const metBefore = new Set<string>();
   for (const state of STATES) {
     let offset = 0;
@@ -96,7 +104,9 @@ export async function* walkPages(queue: Queue<DeadLetterEntry>, client: QueueCli
       for (const read of jobs) {
         if (selected >= limit) break;
         const record = read?.record;
-        if (record && state !== 'failed') metBefore.add(record.id);
+        if (record && state !== 'failed') {
+          if (metBefore.size < REMEMBERED_BEFORE_FAILED) metBefore.add(record.id);
+        }
         else if (record && metBefore.has(record.id)) continue;
         if (record && read && snapshot?.later(record, read.createdMs)) {
           snapshot.onLater?.(record);
