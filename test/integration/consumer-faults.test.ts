@@ -1,7 +1,7 @@
 // The consumer's side of the fault model, on both queue backends: what happens to jobs at
 // shutdown (graceful, and with the store gone), with unreadable job data, with throwing listeners
-// and reporters.
-import type { Redis } from 'ioredis';
+// and reporters; and, on a private Redis, a kill -9 of Redis at shutdown and its restart from the AOF.
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { BatchConsumer, MockExecutor, noopMetrics, Producer, Schema, SinkError, type BatchConsumerOptions, type MetricsReporter } from '../../src/index.js';
 import type { QueueConnection } from '../../src/queue/connection.js';
@@ -10,6 +10,7 @@ import { openQueue } from '../../src/queue/open-queue.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { parkedCount } from '../helpers/dlq-parked.js';
 import { QUEUE_BACKENDS, openSpace } from '../helpers/queue-backends.js';
+import { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/redis.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -194,5 +195,39 @@ describe.each(QUEUE_BACKENDS)('BatchConsumer under faults on $name', (backend) =
     expect((await plain.getJobCounts('failed')).failed).toBe(0);
     await second.dlq.replay();
     expect(await waitFor(() => mock.committedRequests().some((r) => r.getInt64('id') === 42n))).toBe(true);
+  });
+});
+
+describe('BatchConsumer when its Redis dies at SIGTERM (a private redis-server, AOF on)', () => {
+  it('close() finishes within shutdownTimeoutMs + 5 s after kill -9 of Redis, and every job is there once Redis restarts from its AOF', async () => {
+    const redis = await RedisServer.create();
+    await redis.start();
+    defer(() => redis.remove());
+    let release: (() => void) | undefined;
+    const slow = new MockExecutor({ behaviour: () => new Promise<void>((resolve) => (release = resolve)) });
+    const prefix = 'cfault_aof';
+    const producer = new Producer({ connection: redis.url, schemas: [events], prefix, packing: false });
+    const consumer = new BatchConsumer({ connection: redis.url, schema: events, executor: slow, prefix, flushSize: 50, flushIntervalMs: 100, queueDepthIntervalMs: 0, shutdownTimeoutMs: 1500 });
+    defer(() => consumer.close());
+    await producer.submitMany(events, rows(10));
+    await producer.close();
+    expect(await waitFor(() => slow.calls.length > 0)).toBe(true);
+    await redis.kill(); // no shutdown save: what survives is what the AOF holds
+    const started = Date.now();
+    await consumer.close();
+    expect(Date.now() - started).toBeLessThan(1500 + 5000);
+    release?.();
+    await redis.start();
+    const client = new IORedis(redis.url, { maxRetriesPerRequest: null });
+    const queue = openQueue('events', client, prefix);
+    defer(async () => {
+      await queue.close();
+      client.disconnect();
+    });
+    // Nothing was acknowledged, so nothing may be gone or completed.
+    const counts = await queue.getJobCounts('wait', 'active', 'completed', 'failed');
+    expect(counts.completed).toBe(0);
+    expect(counts.failed).toBe(0);
+    expect((counts.wait ?? 0) + (counts.active ?? 0)).toBe(10);
   });
 });
