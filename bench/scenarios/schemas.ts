@@ -62,7 +62,8 @@ export async function runSchemas(ctx: BenchContext, sink: BenchSink): Promise<Sc
   try {
     for (const target of targets) await sink.create(target);
     const config: SchemasChildConfig = { sink: sink.name, urls: ctx.urls, prefix, targets, connectionName: `${prefix}:worker` };
-    child = fork(CHILD, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const execArgv = ctx.options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.options.cpuProfDir}`, `--cpu-prof-name=schemas-${sink.name}.cpuprofile`] : [];
+    child = fork(CHILD, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const worker = talk(child);
     await worker.next('ready');
     await sleep(SCHEMAS_BENCH.settleSeconds * 1000);
