@@ -81,7 +81,8 @@ export interface BatchConsumerOptions extends Omit<BatchAccumulatorOptions, 'flu
   shutdownTimeoutMs?: number;
   /**
    * How often queue and DLQ depths are sampled for `metrics` (only when a reporter is given),
-   * and the consumer's health is published for `batchflow stats`; 0 disables both.
+   * and the consumer's health is published for `batchflow stats`. 0 turns both off: health is
+   * then published only at start and when the breaker changes.
    * @defaultValue 5000
    */
   queueDepthIntervalMs?: number;
