@@ -18,6 +18,10 @@ const SUSTAIN_MS = atScale(5 * 60_000, 30_000);
 const SAMPLE_EVERY_MS = atScale(5000, 1000); // ci: more samples make the thirds of a 30 s run steadier
 const LOAD_FACTOR = 0.7;
 const GROWTH_LIMIT = 1.2; // mean of the last third over the first third
+// The worker's RSS in a 30 s ci run is still settling after the warm-up (V8 sizing its heap): on
+// one machine, the same build read 1.11 and 1.22 in two rehearsals. The 5-minute run keeps 1.2; at
+// ci scale a leak of about 120 bytes per row (at ~54k rows/s) still exceeds this.
+const RSS_GROWTH_LIMIT = atScale(GROWTH_LIMIT, 1.35);
 const MB = 1024 * 1024;
 
 /** Resident set size of a process, from /proc (Linux). */
@@ -125,7 +129,7 @@ describe('chaos: sustained load', () => {
     expect(drained).toBe(true);
     expect(landed).toBe(submitted);
     expect(Object.entries(counts).filter(([, n]) => n !== 0)).toEqual([]); // nothing waiting, stuck in active, delayed or failed
-    expect(rssLast).toBeLessThanOrEqual(rssFirst * GROWTH_LIMIT);
+    expect(rssLast).toBeLessThanOrEqual(rssFirst * RSS_GROWTH_LIMIT);
     expect(residualLast - residualFirst).toBeLessThanOrEqual(fit.a * (GROWTH_LIMIT - 1));
     // Back near where it started once drained: the event stream is capped and no completed job is kept.
     expect(redisAfter).toBeLessThanOrEqual(Math.max(redisBaseline * GROWTH_LIMIT, redisBaseline + 2 * MB));
