@@ -17,18 +17,7 @@ export class PostgresPool {
   readonly #pool: LazyPool<PostgresPoolLike, pg.Pool>;
 
   constructor(options: PoolOptions) {
-    const o = options;
-    const create = () =>
-      loadClient('pg', 'PostgresDriver', () => import('pg')).then(({ default: pg }) => {
-        // Pipeline mode: a batch's BEGIN and INSERTs go out back to back, then COMMIT, so a database
-        // across a network costs the batch two round trips, not three (see `runTransaction`).
-        const pool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs, pipeline: true });
-        // An idle client that loses its connection emits 'error' on the pool; unhandled, that
-        // would crash the worker. The next checkout simply gets a fresh connection.
-        pool.on('error', () => undefined);
-        return pool;
-      });
-    this.#pool = new LazyPool(SINK, o.pool, create, async (pool) => {
+    this.#pool = new LazyPool(SINK, options.pool, () => ownPool(options), async (pool) => {
       if (!pool.ended) await pool.end();
     });
   }
@@ -56,4 +45,16 @@ export class PostgresPool {
   close(): Promise<void> {
     return this.#pool.close();
   }
+}
+
+/** The driver's own pool (loading `pg`), in pipeline mode, that survives an idle client's lost connection. */
+async function ownPool(o: PoolOptions): Promise<pg.Pool> {
+  const { default: pg } = await loadClient('pg', 'PostgresDriver', () => import('pg'));
+  // Pipeline mode: a batch's BEGIN and INSERTs go out back to back, then COMMIT, so a database
+  // across a network costs the batch two round trips, not three (see `runTransaction`).
+  const pool = new pg.Pool({ connectionString: o.connectionString, max: o.poolSize, connectionTimeoutMillis: o.connectTimeoutMs, pipeline: true });
+  // An idle client that loses its connection emits 'error' on the pool; unhandled, that
+  // would crash the worker. The next checkout simply gets a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
 }
